@@ -1,0 +1,106 @@
+"""threadcrew's multi-agent framework, with the classic AutoGen API.
+
+Owns: messages, agents (ConversableAgent, AssistantAgent, UserProxyAgent), two-agent,
+sequential and nested chats, tools, code execution, human input (including the durable
+suspension that chat threads need), and the model client over the official ``openai``
+package. Imports none of adapters/, storage/ or bot/, and no Slack, Discord or SQLAlchemy
+code: a whole conversation runs in a notebook with nothing but a model endpoint.
+
+    from agents import AssistantAgent, UserProxyAgent
+    assistant = AssistantAgent("assistant", llm_config={"config_list": [{"model": "gpt-4o-mini"}]})
+    user = UserProxyAgent("user", code_execution_config={"use_docker": False})
+    result = user.initiate_chat(assistant, message="Plot y = x**2 and save it as plot.png")
+"""
+
+from ._sync import aclose_loop_resources
+from .agent import Agent, LLMAgent
+from .assistant_agent import AssistantAgent
+from .chat import ChatResult, a_initiate_chats, initiate_chats
+from .chat_run import ChatRun, HumanInputWait
+from .coding import (
+    CodeBlock,
+    CodeExecutor,
+    CodeFile,
+    CodeResult,
+    LocalCommandLineCodeExecutor,
+    extract_code_blocks,
+)
+from .conversable_agent import ConversableAgent, register_function
+from .errors import (
+    AgentError,
+    ChatSuspended,
+    ConfigurationError,
+    HumanInputError,
+    HumanInputRequired,
+    InvalidCarryOverTypeError,
+    InvalidMessageError,
+    ModelError,
+    SenderRequiredError,
+)
+from .human_input import ConsoleInput, DeferredInput, HumanInputSource, ScriptedInput
+from .llm import (
+    DiskCache,
+    FunctionModelClient,
+    InMemoryCache,
+    LLMClient,
+    ModelClient,
+    ModelRequest,
+    ModelResponse,
+    OpenAIWrapper,
+    ResponseCache,
+    gather_usage_summary,
+)
+from .messages import ImagePart, Message, TextPart, ToolCall, ToolResponse, content_str
+from .tools import Tool
+from .user_proxy_agent import UserProxyAgent
+
+__all__ = [
+    "Agent",
+    "AgentError",
+    "AssistantAgent",
+    "ChatResult",
+    "ChatRun",
+    "ChatSuspended",
+    "CodeBlock",
+    "CodeExecutor",
+    "CodeFile",
+    "CodeResult",
+    "ConfigurationError",
+    "ConsoleInput",
+    "ConversableAgent",
+    "DeferredInput",
+    "DiskCache",
+    "FunctionModelClient",
+    "HumanInputError",
+    "HumanInputRequired",
+    "HumanInputSource",
+    "HumanInputWait",
+    "ImagePart",
+    "InMemoryCache",
+    "InvalidCarryOverTypeError",
+    "InvalidMessageError",
+    "LLMAgent",
+    "LLMClient",
+    "LocalCommandLineCodeExecutor",
+    "Message",
+    "ModelClient",
+    "ModelError",
+    "ModelRequest",
+    "ModelResponse",
+    "OpenAIWrapper",
+    "ResponseCache",
+    "ScriptedInput",
+    "SenderRequiredError",
+    "TextPart",
+    "Tool",
+    "ToolCall",
+    "ToolResponse",
+    "UserProxyAgent",
+    "a_initiate_chats",
+    "aclose_loop_resources",
+    "content_str",
+    "extract_code_blocks",
+    "gather_usage_summary",
+    "initiate_chats",
+    "register_function",
+]

@@ -1,0 +1,175 @@
+"""The built-in reply functions of ConversableAgent, in the order they are tried.
+
+1. termination and human input (``check_termination_and_human_reply``)
+2. tool calls (``generate_tool_calls_reply``)
+3. code execution (``generate_code_execution_reply``)
+4. the model (``generate_oai_reply``)
+
+Each takes ``(agent, messages, sender, config)`` and returns ``(final, reply)``: when
+``final`` is true, ``reply`` (None meaning "stop") is the agent's answer.
+
+Nothing here changes the agent's state before it asks a human: when the ask suspends the
+chat, replaying the step after the answer arrives gives the same result as not stopping.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .coding.base import extract_code_blocks
+from .messages import Message
+from .tools import execute_tool_calls
+
+if TYPE_CHECKING:
+    from .agent import Agent
+    from .conversable_agent import ConversableAgent
+    from .llm.client import LLMClient
+
+__all__ = [
+    "a_check_termination_and_human_reply",
+    "a_generate_code_execution_reply",
+    "a_generate_oai_reply",
+    "a_generate_tool_calls_reply",
+]
+
+_log = logging.getLogger(__name__)
+
+Reply = tuple[bool, "str | dict[str, Any] | Message | None"]
+
+_ALWAYS_PROMPT = (
+    "Replying as {me}. Provide feedback to {sender}. Press enter to skip and use auto-reply, "
+    "or type 'exit' to end the conversation: "
+)
+_STOP_PROMPT = "Please give feedback to {sender}. Press enter or type 'exit' to stop the conversation: "
+_SKIP_PROMPT = (
+    "Please give feedback to {sender}. Press enter to skip and use auto-reply, "
+    "or type 'exit' to stop the conversation: "
+)
+USER_INTERRUPTED = "USER INTERRUPTED"
+
+
+def _history(agent: ConversableAgent, messages: list[Message] | None, sender: Agent | None) -> list[Message]:
+    if messages is not None:
+        return messages
+    return agent.chat_messages[sender] if sender is not None else []
+
+
+async def a_check_termination_and_human_reply(
+    agent: ConversableAgent,
+    messages: list[Message] | None = None,
+    sender: Agent | None = None,
+    config: Any = None,
+) -> Reply:
+    """Ask the human when the mode says so; stop on "exit", termination or the auto-reply cap.
+
+    The rules are AutoGen's: in ALWAYS mode the human is asked every turn and an empty
+    answer means auto-reply (or stop, when the last message is a termination message); in
+    TERMINATE mode the human is asked only at a termination message or when the sender's
+    auto-reply cap is reached; NEVER mode never asks and stops in those two cases.
+    """
+    messages = _history(agent, messages, sender)
+    if not messages:
+        return False, None
+    message = messages[-1]
+    names = {"me": agent.name, "sender": "the sender" if sender is None else sender.name}
+    mode = agent.human_input_mode
+    limit = agent.max_consecutive_auto_reply(sender)
+    reply = ""
+    if mode == "ALWAYS":
+        reply = await agent._a_ask_human(_ALWAYS_PROMPT.format(**names))
+        if not reply and agent._is_termination_msg(message):
+            reply = "exit"
+    elif agent._consecutive_auto_reply_counter[sender] >= limit:
+        if mode == "NEVER":
+            reply = "exit"
+        else:
+            terminate = agent._is_termination_msg(message)
+            reply = await agent._a_ask_human((_STOP_PROMPT if terminate else _SKIP_PROMPT).format(**names))
+            if not reply and terminate:
+                reply = "exit"
+    elif agent._is_termination_msg(message):
+        reply = "exit" if mode == "NEVER" else (await agent._a_ask_human(_STOP_PROMPT.format(**names)) or "exit")
+
+    if reply == "exit":
+        agent._consecutive_auto_reply_counter[sender] = 0
+        return True, None
+    if reply or limit == 0:
+        response: dict[str, Any] = {"role": "user", "content": reply}
+        if message.tool_calls:
+            # The human spoke instead of the tools: every open call still gets a result.
+            response["tool_responses"] = [
+                {"tool_call_id": call.id, "role": "tool", "content": USER_INTERRUPTED} for call in message.tool_calls
+            ]
+        return True, response
+    agent._consecutive_auto_reply_counter[sender] += 1
+    return False, None
+
+
+async def a_generate_tool_calls_reply(
+    agent: ConversableAgent,
+    messages: list[Message] | None = None,
+    sender: Agent | None = None,
+    config: Any = None,
+) -> Reply:
+    """Run the tool calls of the last message, concurrently; errors come back as text."""
+    messages = _history(agent, messages, sender)
+    if not messages or not messages[-1].tool_calls:
+        return False, None
+    calls = messages[-1].tool_calls
+    _log.info("%s runs tools: %s", agent.name, ", ".join(c.name for c in calls))
+    responses = await execute_tool_calls(calls, agent._tools)
+    return True, Message(role="tool", content="\n\n".join(r.content for r in responses), tool_responses=responses)
+
+
+async def a_generate_code_execution_reply(
+    agent: ConversableAgent,
+    messages: list[Message] | None = None,
+    sender: Agent | None = None,
+    config: Any = None,
+) -> Reply:
+    """Run the code blocks of the latest messages that have some.
+
+    ``last_n_messages`` (from ``code_execution_config``) says how many recent messages to
+    scan; ``"auto"`` scans the messages received since this agent last spoke.
+    """
+    executor = agent.code_executor
+    if executor is None:
+        return False, None
+    messages = _history(agent, messages, sender)
+    scan = agent._last_n_messages
+    if scan == "auto":
+        count = 0
+        for message in reversed(messages):
+            if message.role != "user":
+                break
+            count += 1
+        scan = count
+    for message in reversed(messages[len(messages) - min(int(scan), len(messages)) :]):
+        blocks = extract_code_blocks(message.text) if message.content else []
+        if not blocks:
+            continue
+        decision = await agent._a_approve_code(blocks)
+        if decision is not None:
+            return True, decision
+        _log.info("%s runs %d code block(s): %s", agent.name, len(blocks), ", ".join(b.language for b in blocks))
+        result = await executor.execute_code_blocks(blocks)
+        agent._last_code_result = result
+        status = "execution succeeded" if result.exit_code == 0 else "execution failed"
+        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+    return False, None
+
+
+async def a_generate_oai_reply(
+    agent: ConversableAgent,
+    messages: list[Message] | None = None,
+    sender: Agent | None = None,
+    config: Any = None,
+) -> Reply:
+    """Ask the agent's model (``config`` may be another client), with its tools offered."""
+    client: LLMClient | None = config if config is not None else agent.client
+    if client is None:
+        return False, None
+    messages = _history(agent, messages, sender)
+    reply = await agent._a_ask_model(client, [*agent._oai_system_message, *messages])
+    return (False, None) if reply is None else (True, reply)

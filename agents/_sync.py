@@ -1,0 +1,58 @@
+"""The one sync edge over the async core.
+
+AutoGen's sync methods (``initiate_chat``, ``generate_reply``, ...) call :func:`run_sync`.
+Without a running event loop it runs the coroutine with ``asyncio.run``; inside one (a
+notebook, a sync reply function called from an async chat) it runs it on a fresh loop in a
+worker thread and waits, because the caller's loop cannot be re-entered.
+
+Resources that belong to one event loop (HTTP connection pools) register a closer with
+:func:`on_loop_close`; :func:`run_sync` runs the closers of its loop before the loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["aclose_loop_resources", "on_loop_close", "run_sync"]
+
+T = TypeVar("T")
+
+_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Callable[[], Awaitable[None]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_loop_close(closer: Callable[[], Awaitable[None]]) -> None:
+    """Register ``closer`` to run when the current loop's resources are closed."""
+    _closers.setdefault(asyncio.get_running_loop(), []).append(closer)
+
+
+async def aclose_loop_resources() -> None:
+    """Close every resource registered for the running loop (HTTP clients, ...)."""
+    closers = _closers.pop(asyncio.get_running_loop(), [])
+    for closer in reversed(closers):
+        await closer()
+
+
+async def _run_and_close(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return await coro
+    finally:
+        await aclose_loop_resources()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from synchronous code, with or without a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_run_and_close(coro))
+    context = contextvars.copy_context()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadcrew-sync") as pool:
+        future = pool.submit(context.run, asyncio.run, _run_and_close(coro))
+        return future.result()

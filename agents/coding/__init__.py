@@ -1,0 +1,14 @@
+"""Code execution for agents: code blocks from markdown, executors, results with files."""
+
+from .base import CodeBlock, CodeExecutor, CodeFile, CodeResult, extract_code_blocks, infer_language
+from .local import LocalCommandLineCodeExecutor
+
+__all__ = [
+    "CodeBlock",
+    "CodeExecutor",
+    "CodeFile",
+    "CodeResult",
+    "LocalCommandLineCodeExecutor",
+    "extract_code_blocks",
+    "infer_language",
+]
