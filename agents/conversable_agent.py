@@ -314,10 +314,10 @@ class ConversableAgent:
                 raise SenderRequiredError(f"{self.name}: a trigger given as a name ({trigger!r}) needs a sender")
             return trigger == sender.name
         if isinstance(trigger, type):
-            return isinstance(sender, trigger)
+            return _is_instance(sender, trigger)
         if isinstance(trigger, list):
             return any(self._match_trigger(t, sender) for t in trigger)
-        if isinstance(trigger, Agent):
+        if isinstance(trigger, ConversableAgent) or _is_instance(trigger, Agent):
             return trigger is sender
         result = trigger(sender)
         if not isinstance(result, bool):
@@ -880,6 +880,14 @@ _SYNC_TO_ASYNC: dict[Callable[..., Any], Callable[..., Any]] = {
     ConversableAgent.generate_code_execution_reply: _replies.a_generate_code_execution_reply,
     ConversableAgent.generate_oai_reply: _replies.a_generate_oai_reply,
 }
+
+
+def _is_instance(value: Any, cls: type) -> bool:
+    # isinstance() against a runtime-checkable Protocol inspects every attribute, every call;
+    # every agent here is a ConversableAgent, so answer that case first.
+    if cls is Agent and isinstance(value, ConversableAgent):
+        return True
+    return isinstance(value, cls)
 
 
 def _peer_key(agent: Agent | None) -> str:

@@ -6,24 +6,31 @@ exponential backoff on 408/409/429/5xx and connection errors, ``Retry-After`` ho
 
 The body is posted with ``client.post`` rather than ``chat.completions.create``: the
 messages are already in wire form, and ``create``'s recursive parameter transform costs
-tens of milliseconds per call on long transcripts while adding nothing here. Auth, retries
-and the error types are the same either way.
+tens of milliseconds per call on long transcripts while adding nothing here. The answer is
+taken as the raw HTTP response and read as JSON: building the typed ``ChatCompletion`` costs
+a quarter of the client's time per request and we keep four fields of it. Auth, retries and
+the error types are the client's either way.
 
-One ``AsyncOpenAI`` exists per event loop (connection pools belong to a loop); all of them
-share one HTTP connection pool per loop, closed by :func:`agents._sync.aclose_loop_resources`.
+One ``AsyncOpenAI`` exists per event loop and connection settings (connection pools belong to a
+loop, and a team of agents on one endpoint needs one client, not one each); all of them share
+one HTTP connection pool per loop, closed by :func:`agents._sync.aclose_loop_resources`.
+The pool is the client's aiohttp transport (``DefaultAioHttpClient``): under hundreds of
+concurrent chats, httpcore's pool spends its time rescanning its queue on every request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
+import httpx2
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageFunctionToolCall
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._sync import on_loop_close
 from ..errors import ModelError
@@ -35,16 +42,19 @@ __all__ = ["OpenAIChatClient"]
 
 _log = logging.getLogger(__name__)
 
-_http_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.DefaultAsyncHttpxClient] = (
+_http_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.DefaultAioHttpClient] = (
+    weakref.WeakKeyDictionary()
+)
+_api_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, openai.AsyncOpenAI]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _shared_http_client() -> openai.DefaultAsyncHttpxClient:
+def _shared_http_client() -> openai.DefaultAioHttpClient:
     loop = asyncio.get_running_loop()
     client = _http_clients.get(loop)
     if client is None or client.is_closed:
-        client = _http_clients[loop] = openai.DefaultAsyncHttpxClient()
+        client = _http_clients[loop] = openai.DefaultAioHttpClient()
         on_loop_close(client.aclose)
     return client
 
@@ -54,15 +64,15 @@ class OpenAIChatClient:
 
     def __init__(self, config: ModelConfig) -> None:
         self._config = config
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
+        self._key = json.dumps(
+            [config.api_type, config.max_retries, config.timeout, sorted(config.connection.items())], default=str
         )
 
     def _client(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
+        clients = _api_clients.setdefault(asyncio.get_running_loop(), {})
+        client = clients.get(self._key)
         if client is None or client.is_closed():
-            client = self._clients[loop] = self._new_client()
+            client = clients[self._key] = self._new_client()
         return client
 
     def _new_client(self) -> openai.AsyncOpenAI:
@@ -86,10 +96,7 @@ class OpenAIChatClient:
         return openai.AsyncOpenAI(**plain, **common)
 
     async def aclose(self) -> None:
-        clients = list(self._clients.values())
-        self._clients.clear()
-        for client in clients:
-            await client.close()
+        """Nothing to do: the clients are shared per loop and closed with the loop's resources."""
 
     async def create(self, request: ModelRequest) -> ModelResponse:
         """Post the request; stream it when it has a stream handler.
@@ -102,7 +109,7 @@ class OpenAIChatClient:
         try:
             if request.stream_handler is not None:
                 return await self._create_streaming(body, request)
-            completion = await self._client().post("/chat/completions", body=body, cast_to=ChatCompletion)
+            raw = await self._client().post("/chat/completions", body=body, cast_to=httpx2.Response)
         except openai.APIStatusError as exc:
             raise ModelError(
                 f"{self._config.label}: HTTP {exc.status_code}: {_error_text(exc)}",
@@ -116,7 +123,11 @@ class OpenAIChatClient:
             raise ModelError(
                 f"{self._config.label}: cannot reach the endpoint: {exc}", model=self._config.model
             ) from exc
-        return _response_from_completion(completion, request.model)
+        try:
+            completion = json.loads(raw.content)
+        except ValueError as exc:
+            raise ModelError(f"{self._config.label}: the endpoint answered with something that is not JSON") from exc
+        return _response_from_completion(completion, request.model, self._config.label)
 
     async def _create_streaming(self, body: dict[str, Any], request: ModelRequest) -> ModelResponse:
         handler = request.stream_handler
@@ -165,26 +176,28 @@ class OpenAIChatClient:
         )
 
 
-def _response_from_completion(completion: ChatCompletion, requested_model: str) -> ModelResponse:
-    if not completion.choices:
-        raise ModelError(f"the endpoint answered without choices (model {completion.model or requested_model})")
-    choice = completion.choices[0]
-    msg = choice.message
-    tool_calls = tuple(
-        ToolCall(call.id, call.function.name, call.function.arguments or "{}")
-        for call in (msg.tool_calls or ())
-        if isinstance(call, ChatCompletionMessageFunctionToolCall)
-    )
-    content = msg.content
+def _response_from_completion(completion: Any, requested_model: str, label: str) -> ModelResponse:
+    """A chat completion (the JSON of ``POST /chat/completions``) as a response."""
+    try:
+        choice = completion["choices"][0]
+        message = choice["message"]
+        tool_calls = tuple(
+            ToolCall(call["id"], call["function"]["name"], call["function"].get("arguments") or "{}")
+            for call in message.get("tool_calls") or ()
+            if call.get("type", "function") == "function"
+        )
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ModelError(f"{label}: the endpoint's answer is not a chat completion ({exc!r} is missing)") from exc
+    content = message.get("content")
     if content is None and not tool_calls:
-        content = msg.refusal or ""
-    usage = completion.usage
+        content = message.get("refusal") or ""
+    usage = completion.get("usage") or {}
     return ModelResponse(
         message=Message(role="assistant", content=content, tool_calls=tool_calls),
-        model=completion.model or requested_model,
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
-        finish_reason=choice.finish_reason,
+        model=completion.get("model") or requested_model,
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        finish_reason=choice.get("finish_reason"),
     )
 
 

@@ -252,28 +252,46 @@ def _pieces(value: str, size: int = 7) -> Iterable[str]:
 
 
 def main() -> None:
+    """Serve one fixed reply to every request, as cheaply as aiohttp allows (for benchmarks).
+
+    A real model endpoint spends none of the benchmark machine's CPU; this one shares it, so
+    it answers from prepared bytes and does not parse or record requests.
+    """
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reply", default="ok")
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
-    fixed = text(args.reply, delay=args.delay)
-    server = ScriptedOpenAI(responder=lambda body: fixed)
+    body = json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": args.reply}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
+        }
+    ).encode()
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        if args.delay:
+            await asyncio.sleep(args.delay)
+        return web.Response(body=body, content_type="application/json")
 
     async def serve() -> None:
-        server.requests = _Discard()
-        await server._start_app(args.port)
-        print(f"PORT {server.port}", flush=True)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", args.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)  # type: ignore[attr-defined]
         await asyncio.Event().wait()
 
     asyncio.run(serve())
-
-
-class _Discard(list[RecordedRequest]):
-    """A request log that keeps nothing, for long benchmark runs."""
-
-    def append(self, item: RecordedRequest) -> None:
-        return None
 
 
 if __name__ == "__main__":

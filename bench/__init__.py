@@ -1,0 +1,1 @@
+"""Benchmarks: they print numbers and ratios; nothing here asserts a time."""

@@ -1,0 +1,134 @@
+"""Run the benchmarks and print numbers and threadcrew/AG2 ratios.
+
+    python3 scripts/dev.py bench                 # everything, AG2 classic included
+    python3 scripts/dev.py bench --no-ag2        # threadcrew only
+    python3 scripts/dev.py bench --turns 50 --chats 50
+
+The scripted OpenAI-compatible server runs in its own process; each framework runs in its
+own interpreter (AG2 classic, ``ag2==0.14.0``, in ``bench/.venv-ag2``, created on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AG2_VENV = ROOT / "bench" / ".venv-ag2"
+AG2_REQUIREMENT = "ag2[openai]==0.14.0"
+
+
+@contextlib.contextmanager
+def scripted_server(delay: float) -> Iterator[int]:
+    """The scripted server in a subprocess, answering every request with "ok" after ``delay``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.openai_server", "--reply", "ok", "--delay", str(delay)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the scripted server did not start: {line!r}")
+        yield int(line.split()[1])
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run_json(command: list[str], stdin: str | None = None) -> dict[str, Any]:
+    done = subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def ensure_ag2() -> Path:
+    python = AG2_VENV / "bin" / "python"
+    stamp = AG2_VENV / ".installed"
+    if not stamp.exists() or stamp.read_text() != AG2_REQUIREMENT:
+        print(f"creating {AG2_VENV} with {AG2_REQUIREMENT} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(AG2_VENV)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", AG2_REQUIREMENT], check=True)
+        stamp.write_text(AG2_REQUIREMENT)
+    return python
+
+
+def ratio(ours: float, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}x" if theirs else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-ag2", action="store_true", help="skip AG2 classic")
+    parser.add_argument("--turns", type=int, default=100, help="turns of the long two-agent chat")
+    parser.add_argument("--chats", type=int, default=200, help="concurrent chats")
+    parser.add_argument("--chat-turns", type=int, default=10, help="turns of each concurrent chat")
+    parser.add_argument("--latency", type=float, default=0.2, help="model latency of the concurrent run, seconds")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    ag2 = None if args.no_ag2 else ensure_ag2()
+    ours_cmd = [sys.executable, "-m", "bench.chat_threadcrew"]
+    ag2_cmd = [str(ag2), str(ROOT / "bench" / "chat_ag2.py")] if ag2 else None
+
+    print(f"\n== {args.turns}-turn two-agent chat, scripted model with zero delay (median of {args.repeat})")
+    with scripted_server(0.0) as port:
+        common = ["turns", "--port", str(port), "--turns", str(args.turns), "--repeat", str(args.repeat)]
+        ours = run_json([*ours_cmd, *common])
+        transcript = json.dumps({k: ours[k] for k in ("system", "history", "turns")})
+        raw = run_json(
+            [sys.executable, "-m", "bench.raw_openai", "turns", "--port", str(port), "--repeat", str(args.repeat)],
+            transcript,
+        )
+        theirs = run_json([*ag2_cmd, *common]) if ag2_cmd else None
+    per_turn = ours["wall"] / args.turns
+    print(f"raw openai client, chat.completions.create : {raw['create_per_call'] * 1000:8.2f} ms per call")
+    print(f"raw openai client, post of the same body    : {raw['post_per_call'] * 1000:8.2f} ms per call")
+    print(f"threadcrew whole stack                      : {per_turn * 1000:8.2f} ms per turn")
+    print(f"threadcrew's share (minus raw post)         : {(per_turn - raw['post_per_call']) * 1000:8.2f} ms per turn")
+    if theirs:
+        their_turn = theirs["wall"] / args.turns
+        print(f"AG2 classic whole stack                     : {their_turn * 1000:8.2f} ms per turn")
+        print(
+            f"AG2's share (minus raw post)                : {(their_turn - raw['post_per_call']) * 1000:8.2f} ms per turn"
+        )
+        print(f"threadcrew / AG2, whole stack per turn      : {ratio(per_turn, their_turn):>8}   (goal <= 0.20x)")
+
+    ideal = args.chat_turns * args.latency
+    print(f"\n== {args.chats} concurrent chats x {args.chat_turns} turns, {args.latency * 1000:.0f} ms model latency")
+    with scripted_server(args.latency) as port:
+        common = ["concurrent", "--port", str(port), "--chats", str(args.chats), "--turns", str(args.chat_turns)]
+        ours = run_json([*ours_cmd, *common])
+        floor = run_json([sys.executable, "-m", "bench.raw_openai", *common])
+        theirs = run_json([*ag2_cmd, *common]) if ag2_cmd else None
+    print(f"ideal wall time                             : {ideal:8.2f} s")
+    print(f"bare openai client, same requests           : {floor['wall']:8.2f} s = {floor['wall'] / ideal:.2f}x ideal")
+    print(
+        f"threadcrew wall time                        : {ours['wall']:8.2f} s = {ours['wall'] / ideal:.2f}x ideal"
+        "   (goal <= 1.20x)"
+    )
+    print(f"threadcrew / bare client                    : {ratio(ours['wall'], floor['wall']):>8}")
+    print(f"threadcrew peak RSS per chat                : {ours['rss_per_chat_kb']:8.1f} KiB")
+    if theirs:
+        print(
+            f"AG2 classic wall time                       : {theirs['wall']:8.2f} s = {theirs['wall'] / ideal:.2f}x ideal"
+        )
+        print(f"AG2 classic peak RSS per chat               : {theirs['rss_per_chat_kb']:8.1f} KiB")
+        print(f"threadcrew / AG2, wall time                 : {ratio(ours['wall'], theirs['wall']):>8}")
+        print(
+            f"threadcrew / AG2, RSS per chat              : {ratio(ours['rss_per_chat_kb'], theirs['rss_per_chat_kb']):>8}"
+        )
+
+
+if __name__ == "__main__":
+    main()
