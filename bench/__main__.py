@@ -99,9 +99,8 @@ def main() -> None:
     if theirs:
         their_turn = theirs["wall"] / args.turns
         print(f"AG2 classic whole stack                     : {their_turn * 1000:8.2f} ms per turn")
-        print(
-            f"AG2's share (minus raw post)                : {(their_turn - raw['post_per_call']) * 1000:8.2f} ms per turn"
-        )
+        their_share = (their_turn - raw["post_per_call"]) * 1000
+        print(f"AG2's share (minus raw post)                : {their_share:8.2f} ms per turn")
         print(f"threadcrew / AG2, whole stack per turn      : {ratio(per_turn, their_turn):>8}   (goal <= 0.20x)")
 
     ideal = args.chat_turns * args.latency
@@ -120,14 +119,12 @@ def main() -> None:
     print(f"threadcrew / bare client                    : {ratio(ours['wall'], floor['wall']):>8}")
     print(f"threadcrew peak RSS per chat                : {ours['rss_per_chat_kb']:8.1f} KiB")
     if theirs:
-        print(
-            f"AG2 classic wall time                       : {theirs['wall']:8.2f} s = {theirs['wall'] / ideal:.2f}x ideal"
-        )
+        their_ideal = theirs["wall"] / ideal
+        print(f"AG2 classic wall time                       : {theirs['wall']:8.2f} s = {their_ideal:.2f}x ideal")
         print(f"AG2 classic peak RSS per chat               : {theirs['rss_per_chat_kb']:8.1f} KiB")
         print(f"threadcrew / AG2, wall time                 : {ratio(ours['wall'], theirs['wall']):>8}")
-        print(
-            f"threadcrew / AG2, RSS per chat              : {ratio(ours['rss_per_chat_kb'], theirs['rss_per_chat_kb']):>8}"
-        )
+        rss_ratio = ratio(ours["rss_per_chat_kb"], theirs["rss_per_chat_kb"])
+        print(f"threadcrew / AG2, RSS per chat              : {rss_ratio:>8}")
 
 
 if __name__ == "__main__":
