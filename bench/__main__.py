@@ -111,6 +111,8 @@ def main() -> None:
         floor = run_json([sys.executable, "-m", "bench.raw_openai", *common])
         theirs = run_json([*ag2_cmd, *common]) if ag2_cmd else None
     print(f"ideal wall time                             : {ideal:8.2f} s")
+    bare = floor["bare_wall"]
+    print(f"bare aiohttp, same requests                 : {bare:8.2f} s = {bare / ideal:.2f}x ideal")
     print(f"bare openai client, same requests           : {floor['wall']:8.2f} s = {floor['wall'] / ideal:.2f}x ideal")
     print(
         f"threadcrew wall time                        : {ours['wall']:8.2f} s = {ours['wall'] / ideal:.2f}x ideal"

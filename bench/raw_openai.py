@@ -6,8 +6,9 @@ messages. It prints the seconds per call two ways: ``chat.completions.create`` (
 typed API) and ``client.post`` with the prepared body (the same HTTP, auth, retries, parsing).
 
 ``concurrent`` runs N loops of T calls at once, each loop growing its own transcript, as N
-concurrent chats of T turns would; it prints the wall time. It uses the same transport as
-threadcrew (the client's aiohttp one), so it is the floor under threadcrew's concurrent run.
+concurrent chats of T turns would; it prints the wall time twice: through the ``openai`` client
+on the transport threadcrew uses (the client's aiohttp one), the floor under threadcrew's run;
+and as bare aiohttp requests, the floor of the machine and the scripted server.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import time
 from typing import Any
 
+import aiohttp
 import httpx2
 import openai
 from openai.types.chat import ChatCompletion
@@ -72,7 +74,28 @@ async def concurrent(port: int, loops: int, count: int) -> dict[str, float]:
     await asyncio.gather(*(one() for _ in range(loops)))
     wall = time.perf_counter() - start
     await api.close()
-    return {"wall": wall}
+    return {"wall": wall, "bare_wall": await bare_concurrent(port, loops, count)}
+
+
+async def bare_concurrent(port: int, loops: int, count: int) -> float:
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
+
+        async def one() -> None:
+            messages: list[dict[str, Any]] = [{"role": "system", "content": "s"}, {"role": "user", "content": "start"}]
+            for _ in range(count):
+                async with session.post(url, json={"model": "gpt-4o-mini", "messages": messages}) as response:
+                    answer = json.loads(await response.read())["choices"][0]["message"]["content"]
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": answer},
+                    {"role": "user", "content": "continue"},
+                ]
+
+        await one()
+        start = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(loops)))
+        return time.perf_counter() - start
 
 
 def main() -> None:

@@ -10,10 +10,12 @@ from agents import (
     AssistantAgent,
     ConfigurationError,
     ConversableAgent,
+    FunctionModelClient,
     InMemoryCache,
     LLMClient,
     Message,
     ModelError,
+    gather_usage_summary,
 )
 from agents.llm import cost_of
 from tests.fakes.openai_server import ScriptedOpenAI, error, slow, text, tool_calls
@@ -216,3 +218,60 @@ def test_missing_api_key_names_the_entry_and_the_environment_variable(monkeypatc
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ConfigurationError, match=r"config_list'\]\[0\] has no 'api_key' and OPENAI_API_KEY"):
         AssistantAgent("a", llm_config={"config_list": [{"model": "gpt-4o"}]})
+
+
+async def test_a_5xx_is_retried_by_the_client_before_falling_back(openai_server: ScriptedOpenAI) -> None:
+    openai_server.script(error(502, "bad gateway", retry_after=0.01), "second try")
+    client = LLMClient({"config_list": [openai_server.config()], "max_retries": 1})
+    response = await client.create([{"role": "user", "content": "hi"}])
+    assert response.message.content == "second try"
+    assert len(openai_server.requests) == 2
+
+
+async def test_gather_usage_summary_sums_the_agents_lifetime_usage(openai_server: ScriptedOpenAI) -> None:
+    openai_server.script(
+        text("a", prompt_tokens=10, completion_tokens=1), text("b", prompt_tokens=20, completion_tokens=2)
+    )
+    first = AssistantAgent("first", llm_config=openai_server.llm_config())
+    second = AssistantAgent("second", llm_config=openai_server.llm_config())
+    plain = ConversableAgent("plain", llm_config=False)
+    await first.a_generate_reply([Message(role="user", content="1")])
+    await second.a_generate_reply([Message(role="user", content="2")])
+    summary = gather_usage_summary([first, second, plain])
+    usage = summary["usage_including_cached_inference"]["gpt-4o-mini"]
+    assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (30, 3, 33)
+    assert summary["usage_excluding_cached_inference"]["total_cost"] == pytest.approx(
+        summary["usage_including_cached_inference"]["total_cost"]
+    )
+
+
+async def test_stream_true_prints_the_reply_as_it_arrives(
+    openai_server: ScriptedOpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.script("printed piece by piece")
+    assistant = AssistantAgent("assistant", llm_config=openai_server.llm_config(stream=True))
+    await assistant.a_generate_reply([Message(role="user", content="hi")])
+    assert "printed piece by piece" in capsys.readouterr().out
+    assert openai_server.requests[0].body["stream"] is True
+
+
+async def test_a_chat_cache_serves_repeated_chats_without_calling_the_model(openai_server: ScriptedOpenAI) -> None:
+    openai_server.script("cached answer")
+    cache = InMemoryCache()
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    assistant = AssistantAgent("assistant", llm_config=openai_server.llm_config())
+    first = await user.a_initiate_chat(assistant, message="q", max_turns=1, cache=cache, silent=True)
+    second = await user.a_initiate_chat(assistant, message="q", max_turns=1, cache=cache, silent=True)
+    assert first.summary == second.summary == "cached answer"
+    assert len(openai_server.requests) == 1
+    assert second.cost["usage_excluding_cached_inference"] == {"total_cost": 0}
+
+
+def test_an_unregistered_model_client_cls_is_an_error_that_says_how_to_register_it() -> None:
+    assistant = AssistantAgent(
+        "assistant", llm_config={"config_list": [{"model": "local", "model_client_cls": "MyClient"}]}
+    )
+    with pytest.raises(ConfigurationError, match=r"register_model_client\(MyClient"):
+        assistant.generate_reply([Message(role="user", content="hi")])
+    with pytest.raises(ConfigurationError, match="no config_list entry has 'model_client_cls': 'FunctionModelClient'"):
+        assistant.register_model_client(FunctionModelClient, fn=lambda request: "x")
