@@ -22,6 +22,7 @@ from .coding import (
     CodeExecutor,
     CodeFile,
     CodeResult,
+    DockerCommandLineCodeExecutor,
     LocalCommandLineCodeExecutor,
     extract_code_blocks,
 )
@@ -29,6 +30,7 @@ from .conversable_agent import ConversableAgent, register_function
 from .errors import (
     AgentError,
     ChatSuspended,
+    CodeExecutionError,
     ConfigurationError,
     HumanInputError,
     HumanInputRequired,
@@ -62,6 +64,7 @@ __all__ = [
     "ChatRun",
     "ChatSuspended",
     "CodeBlock",
+    "CodeExecutionError",
     "CodeExecutor",
     "CodeFile",
     "CodeResult",
@@ -70,6 +73,7 @@ __all__ = [
     "ConversableAgent",
     "DeferredInput",
     "DiskCache",
+    "DockerCommandLineCodeExecutor",
     "FunctionModelClient",
     "HumanInputError",
     "HumanInputRequired",

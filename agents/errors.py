@@ -9,6 +9,7 @@ Everything agents/ raises on purpose derives from :class:`AgentError`::
     ├── SenderRequiredError                 a name trigger was matched without a sender
     ├── ModelError                          the model endpoint failed after retries and fallbacks
     ├── HumanInputError                     a human-input source cannot answer (scripted answers ran out)
+    ├── CodeExecutionError                  code could not be run at all (no Docker engine, no image)
     └── ChatSuspended                       a chat stopped to wait for a human; ``.run`` resumes it
 
 :class:`HumanInputRequired` is control flow, not an error: a human-input source raises it
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentError",
     "ChatSuspended",
+    "CodeExecutionError",
     "ConfigurationError",
     "HumanInputError",
     "HumanInputRequired",
@@ -62,6 +64,11 @@ class SenderRequiredError(AgentError):
 
 class HumanInputError(AgentError):
     """A human-input source cannot produce an answer."""
+
+
+class CodeExecutionError(AgentError):
+    """Code could not be run at all: the sandbox is unavailable (code that ran and failed is
+    not an error; its exit code and output go back to the agents)."""
 
 
 class ModelError(AgentError):

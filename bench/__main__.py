@@ -2,6 +2,7 @@
 
     python3 scripts/dev.py bench                 # everything, AG2 classic included
     python3 scripts/dev.py bench --no-ag2        # threadcrew only
+    python3 scripts/dev.py bench --only code     # one part: chats or code
     python3 scripts/dev.py bench --turns 50 --chats 50
 
 The scripted OpenAI-compatible server runs in its own process; each framework runs in its
@@ -76,7 +77,15 @@ def main() -> None:
     parser.add_argument("--chat-turns", type=int, default=10, help="turns of each concurrent chat")
     parser.add_argument("--latency", type=float, default=0.2, help="model latency of the concurrent run, seconds")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["chats", "code"], help="run one part of the benchmarks")
     args = parser.parse_args()
+    if args.only != "code":
+        chats(args)
+    if args.only != "chats":
+        subprocess.run([sys.executable, "-m", "bench.code_execution"], cwd=ROOT, check=True)
+
+
+def chats(args: argparse.Namespace) -> None:
     ag2 = None if args.no_ag2 else ensure_ag2()
     ours_cmd = [sys.executable, "-m", "bench.chat_threadcrew"]
     ag2_cmd = [str(ag2), str(ROOT / "bench" / "chat_ag2.py")] if ag2 else None

@@ -1,6 +1,7 @@
 """Code execution for agents: code blocks from markdown, executors, results with files."""
 
 from .base import CodeBlock, CodeExecutor, CodeFile, CodeResult, extract_code_blocks, infer_language
+from .docker import DockerCommandLineCodeExecutor
 from .local import LocalCommandLineCodeExecutor
 
 __all__ = [
@@ -8,6 +9,7 @@ __all__ = [
     "CodeExecutor",
     "CodeFile",
     "CodeResult",
+    "DockerCommandLineCodeExecutor",
     "LocalCommandLineCodeExecutor",
     "extract_code_blocks",
     "infer_language",

@@ -1,7 +1,8 @@
 """AutoGen's legacy ``code_execution_config``: ``{"work_dir", "use_docker", "timeout"}``.
 
 As in AutoGen, ``use_docker`` defaults to the ``AUTOGEN_USE_DOCKER`` environment variable
-and otherwise to True: code runs in Docker unless told not to.
+and otherwise to True: code runs in Docker unless told not to, and an agent with such a config
+cannot be built without a Docker engine that answers (the error says how to run locally).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import CodeExecutionError, ConfigurationError
 from .base import CodeExecutor
 from .local import LocalCommandLineCodeExecutor
 
@@ -45,8 +46,15 @@ def executor_from_legacy_config(agent_name: str, config: Mapping[str, Any]) -> C
     use_docker = decide_use_docker(config.get("use_docker"))
     if use_docker is False:
         return LocalCommandLineCodeExecutor(timeout=timeout, work_dir=work_dir)
-    raise ConfigurationError(
-        f"agent {agent_name!r}: code execution is set to run in Docker (AutoGen's default), and the Docker "
-        "executor is not part of this build yet. Set 'use_docker': False in code_execution_config "
-        "(or AUTOGEN_USE_DOCKER=false) to run code on this machine"
-    )
+    from .docker import DockerCommandLineCodeExecutor, docker_client
+
+    try:
+        docker_client().close()
+    except CodeExecutionError as exc:
+        raise ConfigurationError(
+            f"agent {agent_name!r}: code execution is set to run in Docker (AutoGen's default), but {exc}. "
+            "To run code on this machine instead, set 'use_docker': False in code_execution_config "
+            "(or AUTOGEN_USE_DOCKER=false)"
+        ) from exc
+    image = use_docker if isinstance(use_docker, str) else None
+    return DockerCommandLineCodeExecutor(image=image, timeout=timeout, work_dir=work_dir)

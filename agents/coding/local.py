@@ -5,22 +5,33 @@ Each block is written to a file in the work dir (or to the file its first line n
 environment: no API keys or tokens reach the code. A timeout kills the block's whole process
 group, grandchildren included, and reports exit code 124. Output past the cap is cut in the
 middle with a marker that says how much. Files the run created or changed come back.
+
+The code's HOME and TMPDIR are ``.threadcrew/home`` and ``.threadcrew/tmp`` inside the work
+dir (caches such as matplotlib's land there, and are not reported as files the code made).
+
+When bubblewrap (``bwrap``) works on the machine, every block runs inside it: no network, the
+system read-only, the work dir the only writable place, an unprivileged uid, and its own PID
+namespace, so that a timeout takes down every process the code started. Without it, the
+executor says once in the log that code runs unsandboxed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import functools
 import logging
 import mimetypes
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from ..errors import ConfigurationError
+from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeFile, CodeResult
 
 __all__ = ["LocalCommandLineCodeExecutor"]
@@ -28,7 +39,7 @@ __all__ = ["LocalCommandLineCodeExecutor"]
 _log = logging.getLogger(__name__)
 
 _SAFE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM")
-_FILENAME_PREFIXES = ("# filename:", "# filename ", "// filename:")
+PRIVATE_DIR = ".threadcrew"
 _PIPE_GRACE = 2.0
 
 
@@ -42,6 +53,10 @@ class LocalCommandLineCodeExecutor:
         max_output: bytes of output kept per block; the middle of longer output is cut.
         max_file_bytes: files larger than this come back without their bytes.
         python: the interpreter for python blocks.
+        sandbox: run under bubblewrap: True requires it, False never, None when it works here.
+
+    Raises:
+        ConfigurationError: ``sandbox=True`` on a machine where bubblewrap does not work.
     """
 
     def __init__(
@@ -52,6 +67,7 @@ class LocalCommandLineCodeExecutor:
         max_output: int = 64 * 1024,
         max_file_bytes: int = 10 * 1024 * 1024,
         python: str = sys.executable,
+        sandbox: bool | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
@@ -59,9 +75,22 @@ class LocalCommandLineCodeExecutor:
         self._owns_dir = work_dir is None
         self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="threadcrew-code-"))
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._private = self.work_dir.resolve() / PRIVATE_DIR
+        for sub_dir in ("home", "tmp"):
+            (self._private / sub_dir).mkdir(parents=True, exist_ok=True)
         self.max_output = max_output
         self.max_file_bytes = max_file_bytes
         self.python = python
+        if sandbox is None:
+            sandbox = bubblewrap_works()
+            if not sandbox:
+                _warn_unsandboxed()
+        elif sandbox and not bubblewrap_works():
+            raise ConfigurationError(
+                "sandbox=True needs bubblewrap, which is missing or cannot create namespaces here: "
+                "install it (apt-get install bubblewrap) or pass sandbox=False"
+            )
+        self.sandboxed = sandbox
 
     async def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
         """Run the blocks in order, stopping at the first that fails."""
@@ -90,9 +119,7 @@ class LocalCommandLineCodeExecutor:
             interpreter, suffix = ["sh"], ".sh"
         else:
             return None, f"unknown language {block.language!r}: only python and sh code blocks run here"
-        name = _declared_filename(block.code)
-        if name is None:
-            name = f"tmp_code_{hashlib.sha256(block.code.encode()).hexdigest()[:16]}{suffix}"
+        name = declared_filename(block.code) or generated_filename(block.code, suffix)
         path = (self.work_dir / name).resolve()
         if not path.is_relative_to(self.work_dir.resolve()):
             return None, f"filename {name!r} is outside the work dir; use a path inside it"
@@ -102,7 +129,14 @@ class LocalCommandLineCodeExecutor:
 
     async def _run(self, command: list[str]) -> tuple[int, str]:
         env = {k: os.environ[k] for k in _SAFE_ENV if k in os.environ}
-        env.update(HOME=str(self.work_dir), MPLBACKEND="Agg", PYTHONIOENCODING="utf-8")
+        env.update(
+            HOME=str(self._private / "home"),
+            TMPDIR=str(self._private / "tmp"),
+            MPLBACKEND="Agg",
+            PYTHONIOENCODING="utf-8",
+        )
+        if self.sandboxed:
+            command = [*_bubblewrap_args(self.work_dir.resolve(), self.python), *command]
         proc = await asyncio.create_subprocess_exec(
             *command,
             cwd=self.work_dir,
@@ -134,7 +168,7 @@ class LocalCommandLineCodeExecutor:
     def _changed_files(self, before: dict[Path, tuple[int, int]], written: set[Path]) -> tuple[CodeFile, ...]:
         files = []
         for path, stamp in sorted(_snapshot(self.work_dir).items()):
-            if path in written or before.get(path) == stamp:
+            if path in written or before.get(path) == stamp or path.is_relative_to(self._private):
                 continue
             size = stamp[1]
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -151,12 +185,55 @@ class LocalCommandLineCodeExecutor:
             await asyncio.to_thread(shutil.rmtree, self.work_dir, True)
 
 
-def _declared_filename(code: str) -> str | None:
-    first = code.lstrip().split("\n", 1)[0].strip()
-    for prefix in _FILENAME_PREFIXES:
-        if first.startswith(prefix):
-            return first[len(prefix) :].strip() or None
-    return None
+@functools.cache
+def bubblewrap_works() -> bool:
+    """Whether ``bwrap`` is installed and can build its namespaces here (checked once)."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = subprocess.run(
+        [*_bubblewrap_args(Path(tempfile.gettempdir()), "/bin/true"), "/bin/true"],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    if probe.returncode != 0:
+        _log.info("bubblewrap is installed but does not work here: %s", probe.stderr.decode()[-300:])
+    return probe.returncode == 0
+
+
+@functools.cache
+def _warn_unsandboxed() -> None:
+    _log.warning(
+        "bubblewrap is not available: code blocks run unsandboxed, with this process's user and network. "
+        "Install bubblewrap (apt-get install bubblewrap) or use DockerCommandLineCodeExecutor."
+    )
+
+
+def _bubblewrap_args(work_dir: Path, python: str) -> list[str]:
+    args = [
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
+    for top in ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    # The interpreter may live outside /usr (pyenv, a venv): its trees are visible, read-only.
+    interpreter = os.path.realpath(shutil.which(python) or python)
+    extra = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(interpreter))}
+    for tree in sorted(p for p in extra if p and not p.startswith(("/usr/", "/bin", "/lib")) and p != "/usr"):
+        args += ["--ro-bind", tree, tree]
+    # Last, the root (where bwrap made the mount points) turns read-only: nothing but the work
+    # dir can be written.
+    bind = ["--bind", str(work_dir), str(work_dir), "--remount-ro", "/", "--chdir", str(work_dir)]
+    return [*args, *bind, "--uid", "65534", "--gid", "65534"]
 
 
 def _snapshot(root: Path) -> dict[Path, tuple[int, int]]:
@@ -175,21 +252,7 @@ def _kill_group(pid: int) -> None:
 
 
 async def _capped_read(stream: asyncio.StreamReader, cap: int) -> str:
-    head = bytearray()
-    tail = bytearray()
-    cut = 0
-    half = cap // 2
+    kept = CappedOutput(cap)
     while chunk := await stream.read(65536):
-        room = half - len(head)
-        if room > 0:
-            head += chunk[:room]
-            chunk = chunk[room:]
-        tail += chunk
-        if len(tail) > cap - half:
-            excess = len(tail) - (cap - half)
-            cut += excess
-            del tail[:excess]
-    text = head.decode(errors="replace")
-    if cut:
-        text += f"\n... {cut} bytes cut ...\n"
-    return text + tail.decode(errors="replace")
+        kept.feed(chunk)
+    return kept.text()

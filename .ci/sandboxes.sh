@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The code-execution sandboxes threadcrew's tests need: bubblewrap, a Docker engine, and an offline
+# Python base image.
+#
+#   .ci/sandboxes.sh up     install docker.io and bubblewrap when missing, start dockerd (only with
+#                           the flags this machine allows) unless an engine answers, build the image
+#   .ci/sandboxes.sh down   stop the dockerd that "up" started, by its PID
+#
+# No registry is reachable: the image is a debootstrap of Debian with python3 (and matplotlib,
+# so that plots work in the sandbox), imported with `docker import`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=${THREADCREW_TEST_IMAGE:-threadcrew-python:bookworm}
+STATE=${THREADCREW_CI_STATE:-/tmp/threadcrew-ci}
+mkdir -p "$STATE"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_missing() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v bwrap >/dev/null || missing+=(bubblewrap)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]} ..."
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+start_engine() {
+    if docker info >/dev/null 2>&1; then
+        echo "a Docker engine is already running; using it (and leaving it running)"
+        rm -f "$STATE/dockerd.pid"  # "down" stops only an engine that this "up" started
+        return
+    fi
+    echo "starting dockerd ..."
+    # These flags are required here: no bridge, no NAT rules, no forwarding.
+    as_root dockerd --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+        >"$STATE/dockerd.log" 2>&1 &
+    echo $! >"$STATE/dockerd.pid"
+    for _ in $(seq 1 100); do
+        docker info >/dev/null 2>&1 && return
+        sleep 0.2
+    done
+    echo "dockerd did not come up; its log:" >&2
+    tail -20 "$STATE/dockerd.log" >&2
+    exit 1
+}
+
+mirror() {
+    local uri
+    uri=$(grep -hoE '^(URIs:|deb) *https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+        /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -1 | awk '{print $NF}')
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+build_image() {
+    if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+        echo "image $IMAGE is there"
+        return
+    fi
+    echo "building $IMAGE offline with debootstrap (about a minute) ..."
+    local rootfs="$STATE/rootfs"
+    as_root rm -rf "$rootfs"
+    as_root debootstrap --variant=minbase --include=python3,python3-matplotlib bookworm "$rootfs" "$(mirror)" \
+        >"$STATE/debootstrap.log" 2>&1 || { tail -20 "$STATE/debootstrap.log" >&2; exit 1; }
+    as_root tar -C "$rootfs" -c . | docker import --change 'CMD ["python3"]' - "$IMAGE" >/dev/null
+    as_root rm -rf "$rootfs"
+}
+
+stop_engine() {
+    if [ -f "$STATE/dockerd.pid" ]; then
+        local pid
+        pid=$(cat "$STATE/dockerd.pid")
+        echo "stopping dockerd ($pid)"
+        as_root kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        rm -f "$STATE/dockerd.pid"
+    fi
+}
+
+case "${1:-}" in
+    up) install_missing; start_engine; build_image ;;
+    down) stop_engine ;;
+    *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

@@ -1,0 +1,422 @@
+"""Run code blocks in a Docker container of their own, one per conversation.
+
+The container is created on first use and reused for the conversation's later blocks (files
+persist between them), and removed by :meth:`~DockerCommandLineCodeExecutor.stop`, after
+``idle_timeout`` seconds without use, and at interpreter exit. It has no network, limits on
+memory, CPU and processes, a read-only root file system, a writable ``/workspace`` (a tmpfs
+owned by the unprivileged user the code runs as), no capabilities, ``no-new-privileges``,
+and an init process.
+
+Code and files move through the Docker API (``exec``), never through bind mounts, so the
+engine may be remote (``DOCKER_HOST``). When ``work_dir`` is given, its files are copied in
+when the container starts and the files the code writes are copied back to it.
+
+Every docker SDK call runs in a worker thread: the event loop never waits on the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import contextlib
+import json
+import logging
+import mimetypes
+import os
+import posixpath
+import socket
+import uuid
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.utils.socket import frames_iter
+
+from ..errors import CodeExecutionError
+from ._shared import CappedOutput, declared_filename, generated_filename
+from .base import CodeBlock, CodeFile, CodeResult
+
+__all__ = ["DockerCommandLineCodeExecutor", "docker_client"]
+
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WORKSPACE = "/workspace"
+_LABEL = "threadcrew.executor"
+_GRACE = 30.0  # seconds past the code's timeout before the engine itself is suspected
+
+_WRITE = "import sys,base64;open(sys.argv[1],sys.argv[2]).write(base64.b64decode(sys.argv[3]))"
+_READ = "import sys,base64;sys.stdout.write(base64.b64encode(open(sys.argv[1],'rb').read()).decode())"
+# The workspace's files (mtime, size) and the container's OOM-kill count (cgroup v2, then v1).
+_STATE = (
+    "import os,json;r={};n=0\n"
+    "for d,_,fs in os.walk('/workspace'):\n"
+    " for f in fs:\n"
+    "  p=os.path.join(d,f)\n"
+    "  if os.path.isfile(p) and not os.path.islink(p):\n"
+    "   s=os.stat(p);r[os.path.relpath(p,'/workspace')]=[s.st_mtime_ns,s.st_size]\n"
+    "for c in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
+    " try:n=max(n,*[int(l.split()[1]) for l in open(c) if l.startswith('oom_kill ')])\n"
+    " except (OSError,ValueError,TypeError):pass\n"
+    "print(json.dumps({'files':r,'oom':n}))"
+)
+# One exec per block: write the file ($1 path, $2 base64 code; skipped when $2 is empty), run
+# it under a timeout ($3) with its stderr merged into stdout, then print the workspace state
+# ($4) on stderr, which the exec's frames keep apart from the code's output.
+_RUN = (
+    '{ mkdir -p "$(dirname "$1")" && { [ -z "$2" ] || printf %s "$2" | base64 -d > "$1"; } '
+    '&& timeout -s TERM -k 2 "$3" INTERPRETER "$1"; } 2>&1; rc=$?; python3 -c "$4" >&2; exit $rc'
+)
+_STDERR = 2
+_CHUNK = 48 * 1024  # bytes of a file per exec argument (well under the kernel's 128 KiB limit)
+
+_live: weakref.WeakSet[DockerCommandLineCodeExecutor] = weakref.WeakSet()
+
+
+@atexit.register
+def _remove_leftover_containers() -> None:
+    for executor in list(_live):
+        executor._remove_now()
+
+
+def docker_client() -> docker.DockerClient:
+    """A client for the engine at ``DOCKER_HOST`` (or the default socket), checked with a ping.
+
+    Raises:
+        CodeExecutionError: no engine answers; the message names where it looked and how to start one.
+    """
+    where = os.environ.get("DOCKER_HOST") or "the default socket (unix:///var/run/docker.sock)"
+    try:
+        # docker-py leaks its socket when a connection is refused: knock first.
+        _knock(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+        client = docker.from_env()
+        client.ping()
+        return client
+    except (OSError, docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise CodeExecutionError(
+            f"no Docker engine answers at {where} ({exc}). Start one (dockerd, or Docker Desktop), "
+            "or set DOCKER_HOST to an engine that runs"
+        ) from exc
+
+
+def _knock(base_url: str) -> None:
+    """Raise OSError unless the engine's socket or port accepts a connection."""
+    scheme, _, rest = base_url.partition("://")
+    if scheme in ("unix", "http+unix"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(3)
+            probe.connect("/" + rest.lstrip("/"))
+    elif scheme in ("tcp", "http", "https"):
+        host, _, port = rest.split("/", 1)[0].rpartition(":")
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 2375)), timeout=3):
+            pass
+
+
+class DockerCommandLineCodeExecutor:
+    """A :class:`~agents.coding.base.CodeExecutor` in a sandboxed container.
+
+    Args:
+        image: the image to run; it needs ``python3`` and ``sh`` (default ``THREADCREW_CODE_IMAGE``,
+            else ``python:3-slim``).
+        timeout: seconds a block may run.
+        work_dir: a host dir whose files are copied in, and that receives the files the code writes.
+        container_name: the container's name (default: ``threadcrew-code-<random>``).
+        mem_limit: memory limit, swap included (``"512m"``).
+        cpus: CPU limit.
+        pids_limit: process limit.
+        user: ``"uid:gid"`` the code runs as (default nobody).
+        workspace_size: size of the ``/workspace`` tmpfs (it counts toward the memory limit).
+        idle_timeout: seconds without use before the container is removed (None: never).
+        max_output: bytes of output kept per block; the middle of longer output is cut.
+        max_file_bytes: files larger than this come back without their bytes.
+    """
+
+    def __init__(
+        self,
+        image: str | None = None,
+        timeout: float = 60,
+        work_dir: str | Path | None = None,
+        container_name: str | None = None,
+        *,
+        mem_limit: str = "512m",
+        cpus: float = 1.0,
+        pids_limit: int = 256,
+        user: str = "65534:65534",
+        workspace_size: str = "256m",
+        idle_timeout: float | None = 600,
+        max_output: int = 64 * 1024,
+        max_file_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        uid, _, gid = user.partition(":")
+        if not (uid.isdigit() and gid.isdigit()):
+            raise ValueError(f"user must be numeric 'uid:gid', like '65534:65534', not {user!r}")
+        self.image = image or os.environ.get("THREADCREW_CODE_IMAGE") or "python:3-slim"
+        self.timeout = timeout
+        self.work_dir = Path(work_dir) if work_dir is not None else None
+        self.container_name = container_name or f"threadcrew-code-{uuid.uuid4().hex[:12]}"
+        self.mem_limit = mem_limit
+        self.cpus = cpus
+        self.pids_limit = pids_limit
+        self.user = user
+        self.workspace_size = workspace_size
+        self.idle_timeout = idle_timeout
+        self.max_output = max_output
+        self.max_file_bytes = max_file_bytes
+        self._client: docker.DockerClient | None = None
+        self._container: Any = None
+        self._listing: dict[str, list[int]] = {}
+        self._oom_seen = 0
+        self._lock: asyncio.Lock | None = None
+        self._idle: asyncio.Task[None] | None = None
+        _live.add(self)
+
+    @property
+    def container_id(self) -> str | None:
+        """The id of the running container, or None before first use and after stop."""
+        return self._container.id if self._container is not None else None
+
+    # -- the CodeExecutor protocol ----------------------------------------------------------------
+
+    async def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
+        """Run the blocks in order in the conversation's container, stopping at the first that fails.
+
+        Raises:
+            CodeExecutionError: the engine is unreachable or the image cannot be found.
+        """
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._idle is not None:
+                self._idle.cancel()
+            try:
+                return await self._execute(code_blocks)
+            finally:
+                if self.idle_timeout is not None and self._container is not None:
+                    self._idle = asyncio.create_task(self._remove_when_idle(self.idle_timeout))
+
+    async def restart(self) -> None:
+        """Start over with a fresh container (and an empty workspace) at the next block."""
+        await self._thread(self._remove_now)
+
+    async def stop(self) -> None:
+        """Remove the container and close the connection to the engine."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        await self._thread(self._remove_now)
+        client, self._client = self._client, None
+        if client is not None:
+            await self._thread(client.close)
+
+    # -- running ---------------------------------------------------------------------------------
+
+    async def _execute(self, code_blocks: list[CodeBlock]) -> CodeResult:
+        if self._container is None:
+            await self._thread(self._start)
+        before, oom_before = self._listing, self._oom_seen
+        outputs: list[str] = []
+        exit_code = 0
+        written: set[str] = set()
+        for block in code_blocks:
+            prepared = self._prepare(block)
+            if isinstance(prepared, str):
+                outputs.append(prepared)
+                exit_code = 1
+                break
+            path, interpreter = prepared
+            written.add(posixpath.relpath(path, WORKSPACE))
+            exit_code, output = await self._run_block(path, block.code.encode(), interpreter)
+            outputs.append(output)
+            if exit_code != 0:
+                break
+        if self._container is None:  # the engine gave up on a run and the container went with it
+            return CodeResult(exit_code=exit_code, output="\n".join(outputs))
+        files = await self._thread(self._collect, before, written)
+        if exit_code == 137 and self._oom_seen > oom_before:
+            outputs.append(f"Out of memory: the code used more than {self.mem_limit} and was killed.")
+        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files)
+
+    def _prepare(self, block: CodeBlock) -> tuple[str, list[str]] | str:
+        """The block's path in the workspace and its interpreter, or why it cannot run."""
+        if block.language == "python":
+            interpreter, suffix = ["python3", "-u"], ".py"
+        elif block.language == "sh":
+            interpreter, suffix = ["sh"], ".sh"
+        else:
+            return f"unknown language {block.language!r}: only python and sh code blocks run here"
+        name = declared_filename(block.code) or generated_filename(block.code, suffix)
+        path = posixpath.normpath(posixpath.join(WORKSPACE, name))
+        if not path.startswith(WORKSPACE + "/"):
+            return f"filename {name!r} is outside the work dir; use a path inside it"
+        return path, interpreter
+
+    async def _run_block(self, path: str, code: bytes, interpreter: list[str]) -> tuple[int, str]:
+        encoded = base64.b64encode(code).decode()
+        if len(encoded) > _CHUNK:
+            await self._thread(self._write, path, code)
+            encoded = ""
+        script = _RUN.replace("INTERPRETER", " ".join(interpreter))
+        command = ["sh", "-c", script, "sh", path, encoded, f"{self.timeout:g}", _STATE]
+        try:
+            exit_code, output, state = await asyncio.wait_for(
+                self._thread(self._exec, command, True), self.timeout + _GRACE
+            )
+        except (TimeoutError, requests.exceptions.RequestException):
+            # The engine stopped answering for this exec: take the container down with it.
+            await self._thread(self._remove_now)
+            return 124, f"Timeout: the code ran longer than {self.timeout:g} s and was stopped."
+        self._take_state(state)
+        if exit_code == 124:
+            return 124, f"{output}\nTimeout: the code ran longer than {self.timeout:g} s and was stopped."
+        return exit_code, output
+
+    # -- the engine (sync; run in threads) ----------------------------------------------------------
+
+    async def _thread(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(func, *args)
+
+    def _start(self) -> None:
+        if self._client is None:
+            self._client = docker_client()
+        try:
+            self._client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            try:
+                self._client.images.pull(self.image)
+            except docker.errors.DockerException as exc:
+                raise CodeExecutionError(
+                    f"the image {self.image!r} is not on the Docker engine and cannot be pulled ({exc}); "
+                    "build or pull it there, or set THREADCREW_CODE_IMAGE to one that is"
+                ) from exc
+        try:
+            self._container = self._run_container(self._client)
+        except docker.errors.DockerException as exc:
+            raise CodeExecutionError(f"cannot start a code container from {self.image!r}: {exc}") from exc
+        self._upload_work_dir()
+        self._read_state()
+
+    def _run_container(self, client: docker.DockerClient) -> Any:
+        uid, _, gid = self.user.partition(":")
+        return client.containers.run(
+            self.image,
+            ["sleep", "infinity"],
+            name=self.container_name,
+            detach=True,
+            init=True,
+            network_mode="none",
+            mem_limit=self.mem_limit,
+            memswap_limit=self.mem_limit,
+            nano_cpus=int(self.cpus * 1_000_000_000),
+            pids_limit=self.pids_limit,
+            read_only=True,
+            tmpfs={
+                WORKSPACE: f"rw,exec,nosuid,size={self.workspace_size},uid={uid},gid={gid},mode=0755",
+                "/tmp": f"rw,nosuid,size=64m,uid={uid},gid={gid}",
+            },
+            user=self.user,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            working_dir=WORKSPACE,
+            environment={"HOME": "/tmp", "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"},
+            labels={_LABEL: "1"},
+        )
+
+    def _upload_work_dir(self) -> None:
+        if self.work_dir is None or not self.work_dir.is_dir():
+            return
+        for path in sorted(self.work_dir.rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= self.max_file_bytes:
+                relative = path.relative_to(self.work_dir).as_posix()
+                self._write(posixpath.join(WORKSPACE, relative), path.read_bytes())
+
+    def _exec(self, command: list[str], capped: bool = False) -> tuple[int, str, str]:
+        """Run a command in the container: its exit code, stdout (capped if asked) and stderr."""
+        assert self._client is not None
+        assert self._container is not None
+        api = self._client.api
+        exec_id = api.exec_create(self._container.id, command, workdir=WORKSPACE)["Id"]
+        # The raw socket, closed here: docker-py leaks the socket of a streamed exec_start.
+        sock = api.exec_start(exec_id, socket=True)
+        out = CappedOutput(self.max_output) if capped else None
+        raw, err = bytearray(), bytearray()
+        try:
+            for stream, chunk in frames_iter(sock, tty=False):  # type: ignore[no-untyped-call]
+                if stream == _STDERR:
+                    err += chunk
+                elif out is not None:
+                    out.feed(chunk)
+                else:
+                    raw += chunk
+        finally:
+            inner = getattr(sock, "_sock", None)
+            sock.close()
+            if inner is not None:
+                inner.close()
+        exit_code = api.exec_inspect(exec_id)["ExitCode"]
+        output = out.text() if out is not None else raw.decode(errors="replace")
+        return int(exit_code if exit_code is not None else 1), output, err.decode(errors="replace")
+
+    def _write(self, path: str, data: bytes) -> None:
+        directory = posixpath.dirname(path)
+        if directory != WORKSPACE:
+            self._exec(["mkdir", "-p", directory])
+        chunks = [data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)] or [b""]
+        for i, chunk in enumerate(chunks):
+            code, _, err = self._exec(
+                ["python3", "-c", _WRITE, path, "wb" if i == 0 else "ab", base64.b64encode(chunk).decode()]
+            )
+            if code != 0:
+                raise CodeExecutionError(f"cannot write {path} in the code container: {err[-300:]}")
+
+    def _read_state(self) -> None:
+        code, out, err = self._exec(["python3", "-c", _STATE])
+        if code != 0 or not self._take_state(out):
+            raise CodeExecutionError(f"cannot read the code container's workspace: {err[-300:]}")
+
+    def _take_state(self, text: str) -> bool:
+        """Remember the workspace state a run printed; False when there was none to read."""
+        try:
+            state = json.loads(text.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return False
+        self._listing, self._oom_seen = state["files"], state["oom"]
+        return True
+
+    def _collect(self, before: dict[str, list[int]], written: set[str]) -> tuple[CodeFile, ...]:
+        files = []
+        for name, stamp in sorted(self._listing.items()):
+            if name in written or before.get(name) == stamp:
+                continue
+            size = stamp[1]
+            data = None
+            if size <= self.max_file_bytes:
+                code, out, _ = self._exec(["python3", "-c", _READ, posixpath.join(WORKSPACE, name)])
+                data = base64.b64decode(out) if code == 0 else None
+            files.append(CodeFile(name, mimetypes.guess_type(name)[0] or "application/octet-stream", size, data))
+            if data is not None and self.work_dir is not None:
+                target = self.work_dir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        return tuple(files)
+
+    def _remove_now(self) -> None:
+        container = self._container
+        if container is not None:
+            with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
+                container.remove(force=True)
+            self._container = None
+
+    async def _remove_when_idle(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        assert self._lock is not None
+        async with self._lock:
+            _log.info("removing idle code container %s", self.container_name)
+            await self._thread(self._remove_now)
