@@ -12,11 +12,12 @@ code: a whole conversation runs in a notebook with nothing but a model endpoint.
     result = user.initiate_chat(assistant, message="Plot y = x**2 and save it as plot.png")
 """
 
+from ._run import HumanInputWait
 from ._sync import aclose_loop_resources
 from .agent import Agent, LLMAgent
 from .assistant_agent import AssistantAgent
 from .chat import ChatResult, a_initiate_chats, initiate_chats
-from .chat_run import ChatRun, HumanInputWait
+from .chat_run import ChatRun
 from .coding import (
     CodeBlock,
     CodeExecutor,
@@ -39,6 +40,10 @@ from .errors import (
     ModelError,
     SenderRequiredError,
 )
+from .groupchat import GroupChat, NoEligibleSpeaker
+from .groupchat_manager import GroupChatManager
+from .groupchat_run import GroupChatRun
+from .history import HistoryLimiter
 from .human_input import ConsoleInput, DeferredInput, HumanInputSource, ScriptedInput
 from .llm import (
     DiskCache,
@@ -50,9 +55,19 @@ from .llm import (
     ModelResponse,
     OpenAIWrapper,
     ResponseCache,
+    Usage,
     gather_usage_summary,
 )
 from .messages import ImagePart, Message, TextPart, ToolCall, ToolResponse, content_str
+from .termination import (
+    ChatProgress,
+    External,
+    MaxMessages,
+    TerminationCondition,
+    TextMention,
+    Timeout,
+    TokenUsage,
+)
 from .tools import Tool
 from .user_proxy_agent import UserProxyAgent
 
@@ -60,6 +75,7 @@ __all__ = [
     "Agent",
     "AgentError",
     "AssistantAgent",
+    "ChatProgress",
     "ChatResult",
     "ChatRun",
     "ChatSuspended",
@@ -74,7 +90,12 @@ __all__ = [
     "DeferredInput",
     "DiskCache",
     "DockerCommandLineCodeExecutor",
+    "External",
     "FunctionModelClient",
+    "GroupChat",
+    "GroupChatManager",
+    "GroupChatRun",
+    "HistoryLimiter",
     "HumanInputError",
     "HumanInputRequired",
     "HumanInputSource",
@@ -86,19 +107,26 @@ __all__ = [
     "LLMAgent",
     "LLMClient",
     "LocalCommandLineCodeExecutor",
+    "MaxMessages",
     "Message",
     "ModelClient",
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "NoEligibleSpeaker",
     "OpenAIWrapper",
     "ResponseCache",
     "ScriptedInput",
     "SenderRequiredError",
+    "TerminationCondition",
+    "TextMention",
     "TextPart",
+    "Timeout",
+    "TokenUsage",
     "Tool",
     "ToolCall",
     "ToolResponse",
+    "Usage",
     "UserProxyAgent",
     "a_initiate_chats",
     "aclose_loop_resources",

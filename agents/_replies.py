@@ -93,6 +93,7 @@ async def a_check_termination_and_human_reply(
 
     if reply == "exit":
         agent._consecutive_auto_reply_counter[sender] = 0
+        agent._stop_reason = _why_stop(agent, names["sender"], message, mode, limit)
         return True, None
     if reply or limit == 0:
         response: dict[str, Any] = {"role": "user", "content": reply}
@@ -104,6 +105,14 @@ async def a_check_termination_and_human_reply(
         return True, response
     agent._consecutive_auto_reply_counter[sender] += 1
     return False, None
+
+
+def _why_stop(agent: ConversableAgent, sender: str, message: Message, mode: str, limit: int) -> str:
+    if mode != "NEVER" and agent._human_input and agent._human_input[-1] == "exit":
+        return f"exit typed for {agent.name}"
+    if agent._is_termination_msg(message):
+        return f"termination message from {sender}"
+    return f"{agent.name} reached max_consecutive_auto_reply ({limit})"
 
 
 async def a_generate_tool_calls_reply(

@@ -49,6 +49,8 @@ class ChatResult:
         cost: tokens and cost of every model call made during this chat (summary, nested
             chats and speaker selection included), in AutoGen's two-part format.
         human_input: what humans typed during the chat, in order.
+        stop_reason: why the chat ended (a termination condition, a termination message,
+            the turn or round limit, a human's "exit", ...), when known.
     """
 
     chat_id: Any = None
@@ -56,6 +58,7 @@ class ChatResult:
     summary: str = ""
     cost: UsageSummary = field(default_factory=dict)
     human_input: list[str] = field(default_factory=list)
+    stop_reason: str | None = None
 
 
 # -- carryover ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import inspect
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
@@ -150,6 +150,7 @@ class ConversableAgent:
         self.client: LLMClient | None = LLMClient(self.llm_config) if self.llm_config else None
         self._code_execution_config: dict[str, Any] | Literal[False] = self._init_code_execution(code_execution_config)
         self._last_code_result: CodeResult | None = None
+        self._stop_reason: str | None = None
         self._reply_func_list: list[_ReplyEntry] = []
         self.hook_lists: dict[str, list[Callable[..., Any]]] = {hook: [] for hook in _HOOKS}
         for builtin in (
@@ -568,8 +569,18 @@ class ConversableAgent:
             return await asyncio.to_thread(self.get_human_input, prompt)
         return await self.human_input_source.get_input(prompt, agent_name=self.name)
 
-    async def _a_ask_human(self, prompt: str) -> str:
-        reply = await self.a_get_human_input(prompt)
+    def _overrides_human_input(self) -> bool:
+        cls = type(self)
+        return (
+            cls.get_human_input is not ConversableAgent.get_human_input
+            or cls.a_get_human_input is not ConversableAgent.a_get_human_input
+        )
+
+    async def _a_ask_human(self, prompt: str, choices: Sequence[str] | None = None) -> str:
+        if choices and not self._overrides_human_input():
+            reply = await self.human_input_source.get_input(prompt, agent_name=self.name, choices=choices)
+        else:
+            reply = await self.a_get_human_input(prompt)
         self._human_input.append(reply)
         record_human_input(reply)
         return reply
@@ -822,6 +833,16 @@ class ConversableAgent:
         self.register_reply(trigger, reply, position, kwargs.get("config"), kwargs.get("reset_config"))
 
     # -- durable state ---------------------------------------------------------------------------
+
+    def team_members(self) -> list[ConversableAgent]:
+        """Agents whose state travels with this one's (a group chat manager's members)."""
+        return []
+
+    def take_stop_reason(self) -> str:
+        """Why this agent's latest reply was None (and forget it)."""
+        reason = self._stop_reason or f"{self.name} had no reply"
+        self._stop_reason = None
+        return reason
 
     def get_state(self) -> dict[str, Any]:
         """What this agent remembers, as JSON-ready data keyed by peer name."""

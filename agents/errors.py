@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .chat_run import ChatRun
+    from ._run import DurableRun
 
 __all__ = [
     "AgentError",
@@ -97,11 +97,11 @@ class ModelError(AgentError):
 class ChatSuspended(AgentError):
     """A chat is waiting for a human and cannot go on in this call.
 
-    ``run`` is the suspended :class:`~agents.ChatRun`: persist ``run.to_json()``, and
+    ``run`` is the suspended run (a :class:`~agents.ChatRun`): persist ``run.to_json()``, and
     later deliver the answer with ``run.deliver(...)`` and continue with ``run.a_run()``.
     """
 
-    def __init__(self, run: ChatRun) -> None:
+    def __init__(self, run: DurableRun) -> None:
         wait = run.waiting
         who = wait.agent if wait else "a human"
         super().__init__(f"the chat waits for human input for {who!r}; deliver it to the run to continue")
@@ -115,10 +115,11 @@ class HumanInputRequired(BaseException):
     and records a wait. Reply functions must not catch it.
     """
 
-    def __init__(self, agent: str, prompt: str) -> None:
+    def __init__(self, agent: str, prompt: str, choices: tuple[str, ...] = ()) -> None:
         super().__init__(f"waiting for human input for {agent!r}")
         self.agent = agent
         self.prompt = prompt
+        self.choices = choices
 
 
 _SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|xox[abposr]-[A-Za-z0-9\-]{6,}|Bearer\s+[A-Za-z0-9._\-]{8,})")

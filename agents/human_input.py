@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
@@ -37,9 +37,13 @@ __all__ = [
 
 @runtime_checkable
 class HumanInputSource(Protocol):
-    """Answers an agent's prompt with what a person typed."""
+    """Answers an agent's prompt with what a person typed.
 
-    async def get_input(self, prompt: str, *, agent_name: str) -> str: ...
+    ``choices``, when given, are the answers the prompt offers (a numbered list in the prompt
+    text too): a chat platform shows them as buttons.
+    """
+
+    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str: ...
 
 
 @runtime_checkable
@@ -52,7 +56,7 @@ class AcceptsAnswers(Protocol):
 class ConsoleInput:
     """Reads the terminal; end of input (Ctrl-D, a closed pipe) answers ``exit``."""
 
-    async def get_input(self, prompt: str, *, agent_name: str) -> str:
+    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str:
         try:
             return await asyncio.to_thread(input, prompt)
         except EOFError:
@@ -77,7 +81,7 @@ class ScriptedInput:
     def remaining(self) -> int:
         return len(self._answers)
 
-    async def get_input(self, prompt: str, *, agent_name: str) -> str:
+    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str:
         self.prompts.append((agent_name, prompt))
         if not self._answers:
             raise HumanInputError(f"ScriptedInput has no answer left for {agent_name!r}, asked: {prompt!r}")
@@ -97,13 +101,13 @@ class DeferredInput:
     def pending(self) -> int:
         return len(self._answers)
 
-    async def get_input(self, prompt: str, *, agent_name: str) -> str:
+    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str:
         if self._answers:
             return self._answers.popleft()
         box = _answer_box.get()
         if box and box.get(agent_name):
             return box[agent_name].pop(0)
-        raise HumanInputRequired(agent_name, prompt)
+        raise HumanInputRequired(agent_name, prompt, tuple(choices or ()))
 
 
 _answer_box: ContextVar[dict[str, list[str]] | None] = ContextVar("threadcrew_answer_box", default=None)

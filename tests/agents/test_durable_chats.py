@@ -130,9 +130,9 @@ def test_deliver_without_a_wait_and_a_state_missing_an_agent_are_errors(echo_mod
     with pytest.raises(RuntimeError, match="no question to answer"):
         run.deliver("x")
     state = round_trip(run.to_json())
-    with pytest.raises(ConfigurationError, match="'assistant' is not among the agents given"):
+    with pytest.raises(ConfigurationError, match=r"names agents that are not among the agents given: \['assistant'\]"):
         ChatRun.from_json(state, [user])
-    with pytest.raises(ConfigurationError, match="not a two-agent chat of version 1"):
+    with pytest.raises(ConfigurationError, match="not a two agent chat of version 2"):
         ChatRun.from_json({**state, "version": 99}, [user, assistant])
 
 

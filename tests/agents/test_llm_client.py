@@ -275,3 +275,31 @@ def test_an_unregistered_model_client_cls_is_an_error_that_says_how_to_register_
         assistant.generate_reply([Message(role="user", content="hi")])
     with pytest.raises(ConfigurationError, match="no config_list entry has 'model_client_cls': 'FunctionModelClient'"):
         assistant.register_model_client(FunctionModelClient, fn=lambda request: "x")
+
+
+@pytest.mark.parametrize(
+    ("messages", "fragment"),
+    [
+        ([{"role": "tool", "tool_call_id": "c1", "content": "3"}], "must be a response to a preceding message"),
+        (
+            [
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "user", "content": "next"},
+            ],
+            "did not have response messages: ['c1']",
+        ),
+        ([{"role": "user", "content": "hi", "name": "Story writer"}], "does not match"),
+    ],
+)
+async def test_the_scripted_server_refuses_what_openai_refuses(
+    openai_server: ScriptedOpenAI, messages: list[dict[str, object]], fragment: str
+) -> None:
+    client = LLMClient(openai_server.llm_config())
+    with pytest.raises(ModelError, match="HTTP 400") as caught:
+        await client.create(messages)  # type: ignore[arg-type]
+    assert fragment in str(caught.value)
+    assert caught.value.status == 400

@@ -2,9 +2,10 @@
 
 It answers ``POST /v1/chat/completions`` (and Azure's deployment path) from a script of
 replies: text, parallel tool calls, errors (429 with Retry-After, 500, ...), slow answers;
-``stream: true`` requests get SSE chunks. Every request is recorded with its body, headers
-and arrival time. The server runs on its own event loop in a thread, so sync and async tests
-can both use it.
+``stream: true`` requests get SSE chunks. Like OpenAI, it refuses (400) a conversation
+whose tool calls and tool results do not pair up, and names the model API does not accept.
+Every request is recorded with its body, headers and arrival time. The server runs on its own
+event loop in a thread, so sync and async tests can both use it.
 
 Run it as a process (for benchmarks)::
 
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -159,6 +161,10 @@ class ScriptedOpenAI:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(RecordedRequest(request.path, body, dict(request.headers), time.monotonic()))
+        problem = invalid_messages(body.get("messages", []))
+        if problem is not None:
+            payload = {"error": {"message": problem, "type": "invalid_request_error", "code": None}}
+            return web.json_response(payload, status=400)
         if self.responder is not None:
             reply = self.responder(body)
         elif self._script:
@@ -245,6 +251,39 @@ class ScriptedOpenAI:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+_NAME = re.compile(r"^[^\s<|\\/>]+$")
+
+
+def invalid_messages(messages: list[dict[str, Any]]) -> str | None:
+    """What OpenAI would refuse in a conversation, in its words, or None."""
+    open_calls: list[str] = []
+    for index, message in enumerate(messages):
+        name = message.get("name")
+        if name is not None and not _NAME.match(name):
+            return f"{name!r} does not match '^[^\\s<|\\\\/>]+$' - 'messages.{index}.name'"
+        if message.get("role") == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in open_calls:
+                return (
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceding message "
+                    f"with 'tool_calls' (messages.{index}, tool_call_id {call_id!r})"
+                )
+            open_calls.remove(call_id)
+            continue
+        if open_calls:
+            return (
+                "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                f"'tool_call_id'. The following tool_call_ids did not have response messages: {open_calls}"
+            )
+        open_calls = [call["id"] for call in message.get("tool_calls") or ()]
+    if open_calls:
+        return (
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: {open_calls}"
+        )
+    return None
 
 
 def _pieces(value: str, size: int = 7) -> Iterable[str]:

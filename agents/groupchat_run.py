@@ -1,0 +1,310 @@
+"""A group chat as a resumable state machine.
+
+Each round has three steps, and the state between any two of them is JSON:
+
+- *deliver*: record the latest message and pass it to every other participant; stop on a
+  termination message, a termination condition, or the last round (``max_round`` counts
+  messages, the first one included, as in AutoGen);
+- *select*: choose the next speaker (a person who names or @mentions an agent chooses first);
+- *speak*: the chosen agent replies (asking its human may make the run wait here).
+
+:class:`GroupChatRun` is used directly (a thread runtime steps it and posts each message) or
+through AutoGen's API: ``user.initiate_chat(manager, message=...)``, where the manager's
+``run_chat`` drives one and keeps its progress, so that a wait for a human inside the group
+chat resumes at the same speaker, in this process or another.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._run import DurableRun
+from .chat_run import restore_team, team_states
+from .errors import ConfigurationError, ModelError
+from .groupchat import NoEligibleSpeaker
+from .human_input import collect_human_input
+from .llm.cache import ResponseCache
+from .messages import Message, MessageLike
+from .termination import TerminationCondition
+
+if TYPE_CHECKING:
+    from .conversable_agent import ConversableAgent
+    from .groupchat_manager import GroupChatManager
+
+__all__ = ["GroupChatRun"]
+
+STATE_VERSION = 1
+
+_Phase = Literal["open", "introduce", "deliver", "select", "speak", "summary", "done"]
+
+
+class GroupChatRun(DurableRun):
+    """One group chat: ``sender`` says ``message`` to ``manager``'s group, which takes it from there.
+
+    Args:
+        manager: the group's manager.
+        message: the first message.
+        sender: who says it (a participant or not); by default the manager's first agent.
+        silent: do not print the messages.
+        summary_method: "last_msg", "reflection_with_llm" (the manager's model) or
+            ``f(sender, manager, summary_args)``.
+        termination_condition: stops the chat (default: the manager's).
+        from_human: whether a person wrote ``message``, so that naming an agent in it picks
+            the first speaker (default: the sender asks a human, its mode is not "NEVER").
+        cache: a response cache for the chat's model calls.
+    """
+
+    def __init__(
+        self,
+        manager: GroupChatManager,
+        message: MessageLike | None = None,
+        sender: ConversableAgent | None = None,
+        *,
+        silent: bool | None = False,
+        summary_method: str | Callable[..., Any] | None = "last_msg",
+        summary_args: Mapping[str, Any] | None = None,
+        termination_condition: TerminationCondition | None = None,
+        from_human: bool | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        super().__init__(cache=cache, termination_condition=termination_condition or manager.termination_condition)
+        self.manager = manager
+        self.sender = sender or manager.groupchat.agents[0]
+        self.message = message
+        self.silent = silent
+        self.summary_method = summary_method
+        self.summary_args = dict(summary_args or {})
+        self.key = ""
+        self._phase: _Phase = "open"
+        self._round = 0
+        self._speaker = self.sender.name
+        self._next: str | None = None
+        self._pending: Message | None = None
+        self._steer = from_human if from_human is not None else self.sender.human_input_mode != "NEVER"
+
+    @classmethod
+    def continuing(cls, manager: GroupChatManager, sender: ConversableAgent, key: str) -> GroupChatRun:
+        """The run behind ``manager.run_chat``: ``sender``'s message is already in the manager's history."""
+        run = cls(manager, None, sender, silent=manager.run_chat_silent)
+        run.key = key
+        run._pending = manager.chat_messages[sender][-1]
+        run._phase = "introduce"
+        return run
+
+    @property
+    def groupchat(self) -> Any:
+        return self.manager.groupchat
+
+    @property
+    def finished(self) -> bool:
+        return self._phase == "done"
+
+    @property
+    def rounds(self) -> int:
+        """Messages delivered so far."""
+        return self._round
+
+    def _history(self) -> list[Message]:
+        return list(self.groupchat.messages)
+
+    def _end(self, reason: str) -> None:
+        self._stop_reason = reason
+        self._phase = "summary"
+
+    def _agent(self, name: str) -> ConversableAgent:
+        for agent in (*self.groupchat.agents, self.sender, self.manager):
+            if agent.name == name:
+                return agent  # type: ignore[no-any-return]
+        raise ConfigurationError(f"the group chat has no agent called {name!r}")
+
+    # -- the steps ----------------------------------------------------------------------------------
+
+    async def _step(self) -> None:
+        if self._phase == "open":
+            if self.message is None:
+                raise ConfigurationError("a group chat run needs a first message")
+            await self.sender.a_send(self.message, self.manager, request_reply=False, silent=self.silent)
+            self._pending = self.manager.chat_messages[self.sender][-1]
+            self._phase = "introduce"
+        elif self._phase == "introduce":
+            if self.groupchat.send_introductions:
+                intro = self.groupchat.introductions_msg()
+                for agent in self.groupchat.agents:
+                    await self.manager.a_send(intro, agent, request_reply=False, silent=True)
+            self._phase = "deliver"
+        elif self._phase == "deliver":
+            await self._deliver()
+        elif self._phase == "select":
+            await self._select()
+        elif self._phase == "speak":
+            await self._speak()
+        elif self._phase == "summary":
+            self._summary = await self._summarize()
+            self._phase = "done"
+
+    async def _deliver(self) -> None:
+        assert self._pending is not None
+        speaker = self._agent(self._speaker)
+        self.groupchat.append(self._pending, speaker)
+        for agent in self.groupchat.agents:
+            if agent is not speaker:
+                await self.manager.a_send(self._pending, agent, request_reply=False, silent=True)
+        if self.manager._is_termination_msg(self._pending):
+            self._end(f"termination message from {speaker.name}")
+        elif (reason := self._termination(self.groupchat.messages)) is not None:
+            self._end(reason)
+        elif self._round >= self.groupchat.max_round - 1:
+            self._end(f"max_round ({self.groupchat.max_round}) reached")
+        else:
+            self._phase = "select"
+
+    async def _select(self) -> None:
+        speaker = self._agent(self._speaker)
+        chosen = self._steered_by_human() if self._steer else None
+        if chosen is None:
+            try:
+                chosen = await self.groupchat.a_select_speaker(speaker, self.manager)
+            except NoEligibleSpeaker as exc:
+                self._end(str(exc))
+                return
+        if not self.silent:
+            print(f"\nNext speaker: {chosen.name}\n", flush=True)
+        self._next = chosen.name
+        self._phase = "speak"
+
+    def _steered_by_human(self) -> Any:
+        """The agent a person's message names: the first @mention, else the first name; or None."""
+        assert self._pending is not None
+        text = self._pending.text
+        best: tuple[tuple[int, int], Any] | None = None
+        for agent in self.groupchat.agents:
+            if agent.name == self._speaker:
+                continue
+            at = re.search(rf"@{re.escape(agent.name)}\b", text)
+            position = at.start() if at else self.groupchat.first_mention(text, agent)
+            if position < 0:
+                continue
+            rank = (0 if at else 1, position)
+            if best is None or rank < best[0]:
+                best = (rank, agent)
+        return best[1] if best else None
+
+    async def _speak(self) -> None:
+        assert self._next is not None
+        agent = self._agent(self._next)
+        typed: list[str] = []
+        with collect_human_input(typed):
+            reply = await agent.a_generate_reply(sender=self.manager)
+        if reply is None:
+            self._end(agent.take_stop_reason())
+            return
+        await agent.a_send(reply, self.manager, request_reply=False, silent=self.silent)
+        self._pending = self.manager.chat_messages[agent][-1]
+        self._speaker = agent.name
+        self._steer = any(typed)  # a person wrote this message (the agent's human answered)
+        self._round += 1
+        self._phase = "deliver"
+
+    async def _summarize(self) -> str:
+        method = self.summary_method
+        messages = self.groupchat.messages
+        if method is None:
+            return ""
+        if callable(method):
+            result = method(self.sender, self.manager, dict(self.summary_args))
+            return str(await result if inspect.isawaitable(result) else result)
+        if method == "reflection_with_llm" and self.manager.client is not None:
+            prompt = self.summary_args.get("summary_prompt") or self.manager.DEFAULT_SUMMARY_PROMPT
+            wire = [part for m in messages for part in m.wire()] + [
+                {"role": self.summary_args.get("summary_role") or "system", "content": prompt}
+            ]
+            try:
+                return (await self.manager.client.create(wire)).message.text
+            except ModelError as exc:
+                if exc.status != 400:
+                    raise
+        return messages[-1].text.replace("TERMINATE", "").strip() if messages else ""
+
+    # -- durable state ------------------------------------------------------------------------------------
+
+    def progress_json(self) -> dict[str, Any]:
+        """The run's own state, without the agents' (the manager keeps this in its state)."""
+        return {
+            "key": self.key,
+            "sender": self.sender.name,
+            "silent": self.silent,
+            "summary_method": self.summary_method if isinstance(self.summary_method, str) else None,
+            "summary_args": self.summary_args,
+            "message": _message_json(self.message) if self._phase == "open" else None,
+            "phase": self._phase,
+            "round": self._round,
+            "speaker": self._speaker,
+            "next": self._next,
+            "pending": self._pending.to_dict() if self._pending is not None else None,
+            "steer": self._steer,
+            **self._common_json(),
+        }
+
+    def load_progress(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`progress_json` saved."""
+        self.key = state["key"]
+        self._phase = state["phase"]
+        self._round = state["round"]
+        self._speaker = state["speaker"]
+        self._next = state["next"]
+        self._pending = Message.from_dict(state["pending"]) if state["pending"] else None
+        self._steer = state["steer"]
+        self._load_common(dict(state))
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole state: the run's and every agent's (definitions not included)."""
+        return {
+            "version": STATE_VERSION,
+            "kind": "group_chat",
+            "manager": self.manager.name,
+            **self.progress_json(),
+            "agents": team_states(self.manager, self.sender),
+        }
+
+    @classmethod
+    def from_json(
+        cls,
+        state: Mapping[str, Any],
+        agents: Iterable[ConversableAgent],
+        *,
+        summary_method: str | Callable[..., Any] | None = None,
+        termination_condition: TerminationCondition | None = None,
+        cache: ResponseCache | None = None,
+    ) -> GroupChatRun:
+        """Rebuild a run from :meth:`to_json` onto freshly built agents (the manager brings its members).
+
+        Raises:
+            ConfigurationError: the state is of another kind or version, or names an agent that
+                is not among the agents given.
+        """
+        cls._check_state(state, "group_chat", STATE_VERSION)
+        team = restore_team(state["agents"], agents)
+        manager = team[state["manager"]]
+        from .groupchat_manager import GroupChatManager
+
+        if not isinstance(manager, GroupChatManager):
+            raise ConfigurationError(f"{state['manager']!r} is not a GroupChatManager")
+        run = cls(
+            manager,
+            state["message"],
+            team[state["sender"]],
+            silent=state["silent"],
+            summary_method=summary_method if summary_method is not None else state["summary_method"],
+            summary_args=state["summary_args"],
+            termination_condition=termination_condition,
+            cache=cache,
+        )
+        run.load_progress(state)
+        return run
+
+
+def _message_json(message: MessageLike | None) -> Any:
+    return message.to_dict() if isinstance(message, Message) else message
