@@ -29,7 +29,7 @@ from .errors import ConfigurationError, InvalidMessageError, SenderRequiredError
 from .human_input import ConsoleInput, HumanInputSource, record_human_input
 from .llm.base import StreamHandler
 from .llm.client import LLMClient
-from .messages import Message, MessageLike, content_str
+from .messages import Message, MessageLike, WireCache, content_str
 from .tools import Tool
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ class ConversableAgent:
         self._code_execution_config: dict[str, Any] | Literal[False] = self._init_code_execution(code_execution_config)
         self._last_code_result: CodeResult | None = None
         self._stop_reason: str | None = None
+        self._wire = WireCache()
         self._reply_func_list: list[_ReplyEntry] = []
         self.hook_lists: dict[str, list[Callable[..., Any]]] = {hook: [] for hook in _HOOKS}
         for builtin in (
@@ -326,6 +327,7 @@ class ConversableAgent:
         return result
 
     async def _run_hooks_before_reply(self, messages: list[Message]) -> list[Message]:
+        """The messages as the reply functions see them; the stored history is never changed."""
         hooks = self.hook_lists["process_last_received_message"]
         if hooks and messages and isinstance(messages[-1].content, str) and messages[-1].content != "exit":
             last = messages[-1]
@@ -485,7 +487,9 @@ class ConversableAgent:
         if messages is None:
             assert sender is not None
             messages = self.chat_messages[sender]
-        messages = await self._run_hooks_before_reply([self._as_message(m) for m in messages])
+        if not all(type(m) is Message for m in messages):
+            messages = [self._as_message(m) for m in messages]
+        messages = await self._run_hooks_before_reply(messages)
         unbound = (getattr(f, "__func__", f) for f in exclude)
         skip = {_SYNC_TO_ASYNC.get(f, f) for f in unbound}
         for entry in list(self._reply_func_list):
@@ -534,7 +538,7 @@ class ConversableAgent:
         return run_sync(self.a_generate_oai_reply(messages, sender, config))
 
     async def _a_ask_model(self, client: LLMClient, messages: list[Message]) -> str | Message | None:
-        wire = [part for message in messages for part in message.wire()]
+        wire = self._wire.flatten(messages)
         handler = self.stream_handler
         if handler is None and client.config.stream and not self.silent:
             handler = _console.print_stream

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .agent import Agent
 from .errors import AgentError, ConfigurationError
 from .llm.client import LLMClient
-from .messages import Message, MessageLike
+from .messages import Message, MessageLike, WireCache
 
 if TYPE_CHECKING:
     from .conversable_agent import ConversableAgent
@@ -107,6 +107,8 @@ class GroupChat:
         if duplicates:
             raise ConfigurationError(f"GroupChat agent names must be unique; repeated: {', '.join(duplicates)}")
         self.messages: list[Message] = [_as_message(m) for m in messages or ()]
+        self._views: list[tuple[Message, Message]] = []  # (message, its selection-prompt view)
+        self._views_wire = WireCache()
         if max_round < 1:
             raise ConfigurationError("max_round must be at least 1")
         self.max_round = max_round
@@ -333,6 +335,18 @@ class GroupChat:
             return await self._a_manual(last_speaker, eligible, selector)
         return await self._a_auto(last_speaker, eligible, selector)
 
+    def _selection_views(self) -> list[Message]:
+        """The transcript as the selection prompt shows it, rendering only messages not seen before."""
+        cache = self._views
+        for i, message in enumerate(self.messages):
+            if i < len(cache) and cache[i][0] is message:
+                continue
+            del cache[i:]
+            cache.extend((m, _selection_view(m)) for m in self.messages[i:])
+            break
+        del cache[len(self.messages) :]
+        return [view for _, view in cache]
+
     def select_speaker(self, last_speaker: Agent, selector: ConversableAgent) -> ConversableAgent:
         from ._sync import run_sync
 
@@ -366,11 +380,11 @@ class GroupChat:
                 "or set select_speaker_auto_llm_config"
             )
         role = self.role_for_select_speaker_messages
-        history = [_selection_view(m) for m in self.messages]
+        history = self._selection_views()
         if self.select_speaker_transform_messages is not None:
             history = self.select_speaker_transform_messages.apply(history)
-        prompt = [Message(role="system", content=self.select_speaker_msg(eligible)), *history]
-        wire: list[dict[str, Any]] = [part for m in prompt for part in m.wire()]
+        wire: list[dict[str, Any]] = [{"role": "system", "content": self.select_speaker_msg(eligible)}]
+        wire += self._views_wire.flatten(history)
         wire.append({"role": role, "content": self.select_speaker_prompt(eligible)})
         names = f"{[a.name for a in eligible]}"
         for attempt in range(self.max_retries_for_selecting_speaker + 1):

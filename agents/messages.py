@@ -27,6 +27,7 @@ __all__ = [
     "TextPart",
     "ToolCall",
     "ToolResponse",
+    "WireCache",
     "content_str",
 ]
 
@@ -246,6 +247,38 @@ class Message:
 
 
 MessageLike: TypeAlias = str | Mapping[str, Any] | Message
+
+
+class WireCache:
+    """Flattens messages to their wire dicts, redoing only what changed since the last call.
+
+    A conversation's prompt is the previous prompt plus a message or two: the unchanged prefix
+    (the same message objects, checked by identity) is reused, so a long thread costs pointer
+    comparisons per call instead of a conversion per message.
+    """
+
+    __slots__ = ("_ends", "_messages", "_parts")
+
+    def __init__(self) -> None:
+        self._messages: list[Message] = []
+        self._ends: list[int] = []
+        self._parts: list[JSONDict] = []
+
+    def flatten(self, messages: Sequence[Message]) -> list[JSONDict]:
+        """The wire dicts of ``messages``, in order (a new list; the dicts are shared)."""
+        old = self._messages
+        same = 0
+        limit = min(len(old), len(messages))
+        while same < limit and old[same] is messages[same]:
+            same += 1
+        del self._parts[self._ends[same - 1] if same else 0 :]
+        del self._ends[same:]
+        del old[same:]
+        for message in messages[same:]:
+            self._parts.extend(message.wire())
+            self._ends.append(len(self._parts))
+            old.append(message)
+        return list(self._parts)
 
 
 def content_str(content: Content | Sequence[Mapping[str, Any]]) -> str:

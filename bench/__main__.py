@@ -27,10 +27,12 @@ AG2_REQUIREMENT = "ag2[openai]==0.14.0"
 
 
 @contextlib.contextmanager
-def scripted_server(delay: float) -> Iterator[int]:
-    """The scripted server in a subprocess, answering every request with "ok" after ``delay``."""
+def scripted_server(delay: float, rotate: str = "") -> Iterator[int]:
+    """The scripted server in a subprocess, answering every request with "ok" (or the next of
+    ``rotate``'s comma-separated replies) after ``delay``."""
+    rotation = ["--rotate", rotate] if rotate else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_server", "--reply", "ok", "--delay", str(delay)],
+        [sys.executable, "-m", "tests.fakes.openai_server", "--reply", "ok", "--delay", str(delay), *rotation],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -77,12 +79,43 @@ def main() -> None:
     parser.add_argument("--chat-turns", type=int, default=10, help="turns of each concurrent chat")
     parser.add_argument("--latency", type=float, default=0.2, help="model latency of the concurrent run, seconds")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["chats", "code"], help="run one part of the benchmarks")
+    parser.add_argument("--only", choices=["chats", "groupchat", "code"], help="run one part of the benchmarks")
     args = parser.parse_args()
-    if args.only != "code":
+    if args.only in (None, "chats"):
         chats(args)
-    if args.only != "chats":
+    if args.only in (None, "groupchat"):
+        groupchat(args)
+    if args.only in (None, "code"):
         subprocess.run([sys.executable, "-m", "bench.code_execution"], cwd=ROOT, check=True)
+
+
+def groupchat(args: argparse.Namespace) -> None:
+    ag2 = None if args.no_ag2 else ensure_ag2()
+    print("\n== 4-agent group chat, scripted model with zero delay (speaker selection answered with a name)")
+    print("method       rounds  threadcrew ms/round  its share  bare client  AG2 ms/round  threadcrew/AG2")
+    with scripted_server(0.0, rotate="planner,coder,reviewer,tester") as port:
+        for method in ("round_robin", "auto"):
+            for rounds in (50, 500):
+                repeat = 7 if rounds <= 50 else 3
+                common = ["--port", str(port), "--rounds", str(rounds), "--method", method, "--repeat", str(repeat)]
+                ours = run_json([sys.executable, "-m", "bench.groupchat_threadcrew", *common])
+                raw = run_json(
+                    [sys.executable, "-m", "bench.raw_openai", "replay", "--port", str(port), "--repeat", str(repeat)],
+                    json.dumps(ours["requests"]),
+                )
+                theirs = None
+                if ag2 and rounds <= 50:
+                    theirs = run_json([str(ag2), str(ROOT / "bench" / "groupchat_ag2.py"), *common])
+                per_round = ours["wall"] / rounds * 1000
+                share = (ours["wall"] - raw["total"]) / rounds * 1000
+                floor = raw["total"] / rounds * 1000
+                their = theirs["wall"] / rounds * 1000 if theirs else None
+                their_text = f"{their:12.2f}" if their else f"{'-':>12}"
+                print(
+                    f"{method:<12} {rounds:>6}  {per_round:19.2f}  {share:9.2f}  {floor:11.2f}  {their_text}  "
+                    f"{ratio(per_round, their):>14}"
+                )
+    print("(goal: threadcrew/AG2 <= 0.20x in both modes; threadcrew's share flat from 50 to 500 rounds)")
 
 
 def chats(args: argparse.Namespace) -> None:

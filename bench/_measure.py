@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import logging
 import resource
 import statistics
 import sys
+import warnings
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -29,3 +34,36 @@ def emit(result: dict[str, Any]) -> None:
     """Print the scenario's result as one JSON line on stdout (the harness reads the last line)."""
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+def chat_main(
+    turns: Callable[[int, int, int], Awaitable[dict[str, Any]]],
+    concurrent: Callable[[int, int, int], Awaitable[dict[str, Any]]],
+) -> None:
+    """The command line of a framework's chat scenarios: ``turns`` or ``concurrent``."""
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=["turns", "concurrent"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--turns", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--chats", type=int, default=200)
+    args = parser.parse_args()
+    if args.scenario == "turns":
+        emit(asyncio.run(turns(args.port, args.turns, args.repeat)))
+    else:
+        emit(asyncio.run(concurrent(args.port, args.chats, args.turns)))
+
+
+def groupchat_main(run: Callable[[int, int, str, int], Awaitable[dict[str, Any]]]) -> None:
+    """The command line of a framework's group-chat scenario."""
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--method", default="round_robin")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    emit(asyncio.run(run(args.port, args.rounds, args.method, args.repeat)))

@@ -7,18 +7,15 @@ Standalone on purpose: it imports nothing from threadcrew.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
 import os
 import sys
 import time
-import warnings
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import autogen
-from _measure import emit, median, rss_now_kb, rss_peak_kb
+from _measure import chat_main, median, rss_now_kb, rss_peak_kb
 
 
 def pair(port: int, n: int = 0) -> tuple[Any, Any]:
@@ -64,21 +61,5 @@ async def concurrent(port: int, chats: int, count: int) -> dict[str, Any]:
     return {"wall": wall, "chats": chats, "turns": count, "rss_per_chat_kb": (peak - base) / chats}
 
 
-def main() -> None:
-    logging.disable(logging.WARNING)
-    warnings.simplefilter("ignore")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["turns", "concurrent"])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--turns", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--chats", type=int, default=200)
-    args = parser.parse_args()
-    if args.scenario == "turns":
-        emit(asyncio.run(turns(args.port, args.turns, args.repeat)))
-    else:
-        emit(asyncio.run(concurrent(args.port, args.chats, args.turns)))
-
-
 if __name__ == "__main__":
-    main()
+    chat_main(turns, concurrent)

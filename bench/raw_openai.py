@@ -5,6 +5,9 @@ of that length makes, in order: call i sends the system message and the first 2i
 messages. It prints the seconds per call two ways: ``chat.completions.create`` (the client's
 typed API) and ``client.post`` with the prepared body (the same HTTP, auth, retries, parsing).
 
+``replay`` reads a list of recorded request message lists on stdin and posts each, in order,
+as a framework made them; it prints the total seconds (median of the repeats).
+
 ``concurrent`` runs N loops of T calls at once, each loop growing its own transcript, as N
 concurrent chats of T turns would; it prints the wall time twice: through the ``openai`` client
 on the transport threadcrew uses (the client's aiohttp one), the floor under threadcrew's run;
@@ -57,6 +60,23 @@ async def turns(port: int, system: list[Any], history: list[Any], count: int, re
     return {"create_per_call": median(create), "post_per_call": median(post)}
 
 
+async def replay(port: int, requests: list[list[Any]], repeat: int) -> dict[str, float]:
+    api = client(port)
+    body = {"model": "gpt-4o-mini", "messages": requests[0]}
+    await api.post("/chat/completions", body=body, cast_to=httpx2.Response)  # warm up
+    totals = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for messages in requests:
+            raw = await api.post(
+                "/chat/completions", body={"model": "gpt-4o-mini", "messages": messages}, cast_to=httpx2.Response
+            )
+            json.loads(raw.content)
+        totals.append(time.perf_counter() - start)
+    await api.close()
+    return {"total": median(totals)}
+
+
 async def concurrent(port: int, loops: int, count: int) -> dict[str, float]:
     api = client(port)
 
@@ -100,7 +120,7 @@ async def bare_concurrent(port: int, loops: int, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["turns", "concurrent"])
+    parser.add_argument("scenario", choices=["turns", "replay", "concurrent"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chats", type=int, default=200)
@@ -111,6 +131,8 @@ def main() -> None:
         emit(
             asyncio.run(turns(args.port, transcript["system"], transcript["history"], transcript["turns"], args.repeat))
         )
+    elif args.scenario == "replay":
+        emit(asyncio.run(replay(args.port, json.load(sys.stdin), args.repeat)))
     else:
         emit(asyncio.run(concurrent(args.port, args.chats, args.turns)))
 

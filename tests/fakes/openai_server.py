@@ -300,23 +300,29 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reply", default="ok")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--rotate", default="", help="comma-separated replies to give in turn instead of --reply")
     args = parser.parse_args()
-    body = json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": args.reply}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
-        }
-    ).encode()
+    replies = args.rotate.split(",") if args.rotate else [args.reply]
+    bodies = [
+        json.dumps(
+            {
+                "id": "chatcmpl-bench",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": r}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
+            }
+        ).encode()
+        for r in replies
+    ]
+    turn = itertools.cycle(bodies)
 
     async def handle(request: web.Request) -> web.Response:
         await request.read()
         if args.delay:
             await asyncio.sleep(args.delay)
-        return web.Response(body=body, content_type="application/json")
+        return web.Response(body=next(turn), content_type="application/json")
 
     async def serve() -> None:
         app = web.Application()
