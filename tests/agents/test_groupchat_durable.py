@@ -138,3 +138,27 @@ async def test_a_group_chat_under_initiate_chat_resumes_at_the_waiting_speaker(m
     assert await run.a_run() == "finished"
     assert transcript(manager) == reference
     assert model.bodies() == reference_bodies
+
+
+async def test_a_new_process_picks_up_the_group_chat_where_the_last_one_stopped(
+    model: ScriptedOpenAI, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    reference, _, reference_bodies = await uninterrupted(model)
+    state = tmp_path / "state.json"
+    script = [sys.executable, "-m", "tests.agents.team_definition"]
+
+    def run(*args: str) -> list[str]:
+        done = subprocess.run([*script, *args], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()
+
+    assert run("start", model.base_url, str(state)) == ["waiting"]
+    for answer in ANSWERS[:-1]:
+        assert run("answer", model.base_url, str(state), answer) == ["waiting"]
+    *transcript_line, status = run("answer", model.base_url, str(state), ANSWERS[-1])
+    assert status == "finished"
+    assert json.loads(transcript_line[0]) == reference
+    assert model.bodies() == reference_bodies
