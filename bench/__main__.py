@@ -2,7 +2,7 @@
 
     python3 scripts/dev.py bench                 # everything, AG2 classic included
     python3 scripts/dev.py bench --no-ag2        # threadcrew only
-    python3 scripts/dev.py bench --only code     # one part: chats or code
+    python3 scripts/dev.py bench --only code     # one part: chats, groupchat, code or storage
     python3 scripts/dev.py bench --turns 50 --chats 50
 
 The scripted OpenAI-compatible server runs in its own process; each framework runs in its
@@ -79,7 +79,9 @@ def main() -> None:
     parser.add_argument("--chat-turns", type=int, default=10, help="turns of each concurrent chat")
     parser.add_argument("--latency", type=float, default=0.2, help="model latency of the concurrent run, seconds")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["chats", "groupchat", "code"], help="run one part of the benchmarks")
+    parser.add_argument(
+        "--only", choices=["chats", "groupchat", "code", "storage"], help="run one part of the benchmarks"
+    )
     args = parser.parse_args()
     if args.only in (None, "chats"):
         chats(args)
@@ -87,6 +89,8 @@ def main() -> None:
         groupchat(args)
     if args.only in (None, "code"):
         subprocess.run([sys.executable, "-m", "bench.code_execution"], cwd=ROOT, check=True)
+    if args.only in (None, "storage"):
+        subprocess.run([sys.executable, "-m", "bench.storage"], cwd=ROOT, check=True)
 
 
 def groupchat(args: argparse.Namespace) -> None:

@@ -1,6 +1,52 @@
 """Durable conversations on SQLAlchemy 2: SQLite by default, PostgreSQL in production.
 
-Imports none of agents/, adapters/ or bot/. Stores hand out plain records, never ORM rows.
+Owns: the tables and their migrations, and the stores that read and write them
+(conversations, messages with an outbox, waits, processed events, leases, schedules, the
+model-response cache, usage, Slack installations). Imports none of agents/, adapters/ or
+bot/. Stores hand out plain records, never ORM rows; what other layers own (the engine's
+state, transcripts, tool calls) is kept as opaque JSON.
+
+    async with Database("sqlite:///threadcrew.db") as db:
+        await upgrade(db)                  # or check_schema(db) at start-up
+        conversation = await db.stores.conversations.get_or_create("slack", "T1", "C1", "123.4", team="dev")
+        await db.stores.messages.append(conversation.id, NewMessage(role="user", content="hi"))
 """
 
-__all__: list[str] = []
+from .database import SUPPORTED_SCHEMES, Clock, Database, database_url
+from .errors import ConflictError, DatabaseBehindError, NotFoundError, StorageError, UnsupportedDatabaseError
+from .migrate import check_schema, current_revision, head_revision, upgrade
+from .records import (
+    ConversationRecord,
+    MessageRecord,
+    ModelUsage,
+    NewMessage,
+    ScheduleRecord,
+    WaitRecord,
+)
+from .slack import slack_installation_store
+from .stores import ACTIVE_STATUSES, Stores
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "SUPPORTED_SCHEMES",
+    "Clock",
+    "ConflictError",
+    "ConversationRecord",
+    "Database",
+    "DatabaseBehindError",
+    "MessageRecord",
+    "ModelUsage",
+    "NewMessage",
+    "NotFoundError",
+    "ScheduleRecord",
+    "StorageError",
+    "Stores",
+    "UnsupportedDatabaseError",
+    "WaitRecord",
+    "check_schema",
+    "current_revision",
+    "database_url",
+    "head_revision",
+    "slack_installation_store",
+    "upgrade",
+]

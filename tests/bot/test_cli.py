@@ -65,3 +65,25 @@ def test_an_unknown_platform_is_refused_with_a_clear_message(tmp_path: Path) -> 
     done = run_cli("run", "--platform", "teams", stdin="", cwd=Path.cwd())
     assert done.returncode == 2
     assert "platform 'teams' is not available yet; use --platform console" in done.stderr
+
+
+def test_db_upgrade_migrates_the_default_sqlite_database_in_the_data_dir(tmp_path: Path) -> None:
+    env = {"THREADCREW_DATA_DIR": str(tmp_path / "data")}
+    before = run_cli("db", "current", stdin="", env=env, cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert "at no migration (empty)" in before.stdout
+    assert "behind: run `threadcrew db upgrade`" in before.stdout
+    done = run_cli("db", "upgrade", stdin="", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "migrated from an empty database to" in done.stdout
+    assert (tmp_path / "data" / "threadcrew.db").exists()
+    again = run_cli("db", "upgrade", stdin="", env=env, cwd=tmp_path)
+    assert "nothing to do" in again.stdout
+    assert "(up to date)" in run_cli("db", "current", stdin="", env=env, cwd=tmp_path).stdout
+
+
+def test_db_upgrade_with_an_unsupported_url_says_which_are_supported(tmp_path: Path) -> None:
+    done = run_cli("db", "upgrade", stdin="", env={"THREADCREW_DATABASE_URL": "mysql://x@y/z"}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "scheme 'mysql' is not supported: use sqlite:///" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,127 @@
+"""Storage throughput: messages appended per second, and the outbox scan over 1M messages.
+
+    python -m bench.storage [--messages 1000000] [--skip-postgres]
+
+SQLite runs on a file in a temporary dir; PostgreSQL on a scratch database next to
+``THREADCREW_TEST_POSTGRES_URL`` (default postgres@127.0.0.1:5432), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+
+import psycopg
+from sqlalchemy import make_url, text
+
+from storage import Database, NewMessage, upgrade
+
+ADMIN = os.environ.get("THREADCREW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def append_rate_one(db: Database, count: int) -> float:
+    cid = (await db.stores.conversations.get_or_create("bench", "W", "C", "one", team="t")).id
+    start = time.perf_counter()
+    for i in range(count):
+        await db.stores.messages.append(cid, NewMessage(role="user", content=f"message {i}"))
+    return count / (time.perf_counter() - start)
+
+
+async def append_rate_many(db: Database, conversations: int, each: int) -> float:
+    ids = [
+        (await db.stores.conversations.get_or_create("bench", "W", "C", f"t{i}", team="t")).id
+        for i in range(conversations)
+    ]
+
+    async def writer(cid: int) -> None:
+        for i in range(each):
+            await db.stores.messages.append(cid, NewMessage(role="user", content=f"message {i}"))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(cid) for cid in ids))
+    return conversations * each / (time.perf_counter() - start)
+
+
+async def outbox_scan(db: Database, total: int, unposted: int = 100, runs: int = 20) -> float:
+    """Fill the messages table to ``total`` rows, all posted but ``unposted``; median outbox(100) in ms."""
+    cid = (await db.stores.conversations.get_or_create("bench", "W", "C", "big", team="t")).id
+    posted_at = "'2026-01-01 00:00:00'"
+    if db.dialect == "postgresql":
+        fill = (
+            "INSERT INTO messages (conversation_id, seq, role, author_kind, content, created_at, posted_at, "
+            f"platform_message_id) SELECT {cid}, g, 'assistant', 'agent', 'stored reply ' || g, now(), "
+            f"{posted_at}, g::text FROM generate_series(1, {total}) AS g"
+        )
+    else:
+        fill = (
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :total) "
+            "INSERT INTO messages (conversation_id, seq, role, author_kind, content, created_at, posted_at, "
+            f"platform_message_id) SELECT {cid}, n, 'assistant', 'agent', 'stored reply ' || n, {posted_at}, "
+            f"{posted_at}, n FROM g"
+        )
+    async with db.begin() as conn:
+        await conn.execute(text(fill), {"total": total})
+        # Every 10,000th message is still waiting to be posted.
+        await conn.execute(
+            text(
+                f"UPDATE messages SET posted_at = NULL WHERE conversation_id = {cid} AND seq % {total // unposted} = 0"
+            )
+        )
+        await conn.execute(text(f"UPDATE conversations SET last_seq = {total} WHERE id = {cid}"))
+    if db.dialect == "postgresql":
+        async with db.connect() as conn:
+            await conn.execute(text("ANALYZE messages"))
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        found = await db.stores.messages.outbox(limit=100)
+        timings.append((time.perf_counter() - start) * 1000)
+        assert len(found) == unposted
+    return statistics.median(timings)
+
+
+async def measure(url: str, messages: int) -> None:
+    async with Database(url) as db:
+        await upgrade(db)
+        one = await append_rate_one(db, 1000)
+        many = await append_rate_many(db, 100, 20)
+        scan = await outbox_scan(db, messages)
+    print(f"  append, one conversation, one writer   : {one:9.0f} messages/s")
+    print(f"  append, 100 conversations at once       : {many:9.0f} messages/s")
+    print(f"  outbox (100 unposted) among {messages:,} messages: {scan:7.2f} ms (median of 20)")
+
+
+async def main(messages: int, skip_postgres: bool) -> None:
+    print("\n== storage")
+    with tempfile.TemporaryDirectory() as tmp:
+        print("SQLite (WAL, a file)")
+        await measure(f"sqlite:///{tmp}/bench.db", messages)
+    if skip_postgres:
+        return
+    admin = make_url(ADMIN).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"threadcrew_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        print(f"PostgreSQL: skipped ({exc})")
+        return
+    try:
+        print("PostgreSQL (asyncpg)")
+        await measure(make_url(ADMIN).set(database=name).render_as_string(hide_password=False), messages)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.messages, args.skip_postgres))

@@ -1,0 +1,41 @@
+"""Deployment settings, from the environment (``THREADCREW_*``), read once at start-up.
+
+Secrets and deployment choices live here; teams (agents, models, tools) live in team files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/threadcrew``, else ``~/.local/share/threadcrew``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "threadcrew"
+
+
+class Settings(BaseSettings):
+    """threadcrew's settings.
+
+    Attributes:
+        data_dir: where the embedded database and other state live (``THREADCREW_DATA_DIR``).
+        database_url: ``THREADCREW_DATABASE_URL``; SQLite in ``data_dir`` when unset.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: ``database_url``, or ``threadcrew.db`` in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'threadcrew.db').expanduser()}"

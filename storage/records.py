@@ -1,0 +1,135 @@
+"""What the stores hand out: plain frozen values, never ORM rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+__all__ = [
+    "ConversationRecord",
+    "MessageRecord",
+    "ModelUsage",
+    "NewMessage",
+    "ScheduleRecord",
+    "WaitRecord",
+    "record_from_row",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """One platform thread's conversation."""
+
+    id: int
+    platform: str
+    workspace_id: str
+    channel_id: str
+    thread_id: str
+    team: str
+    status: str
+    state: Any
+    version: int
+    last_seq: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to append; the store gives it its sequence number and time.
+
+    ``author_kind`` is "agent", "human" or "system"; ``author_id`` is the platform user or the
+    agent name. ``tool_calls``, ``tool_responses`` and ``attachments`` are JSON as their owners
+    write them.
+    """
+
+    role: str
+    content: str | None = None
+    name: str | None = None
+    author_kind: str = "agent"
+    author_id: str | None = None
+    tool_calls: Any = None
+    tool_responses: Any = None
+    attachments: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A stored message; ``platform_message_id`` and ``posted_at`` are set once it is posted."""
+
+    id: int
+    conversation_id: int
+    seq: int
+    role: str
+    name: str | None
+    author_kind: str
+    author_id: str | None
+    content: str | None
+    tool_calls: Any
+    tool_responses: Any
+    attachments: Any
+    created_at: dt.datetime
+    platform_message_id: str | None
+    posted_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitRecord:
+    """A question the conversation waits on: human input or an approval."""
+
+    id: int
+    conversation_id: int
+    kind: str
+    agent: str
+    prompt: str
+    choices: list[str] | None
+    allowed_answerers: list[str] | None
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: dt.datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    """A scheduled team run: ``cron`` says when, ``message`` is what starts it."""
+
+    id: int
+    name: str
+    team: str
+    platform: str
+    workspace_id: str
+    channel_id: str
+    cron: str
+    message: str
+    enabled: bool
+    created_at: dt.datetime
+    last_run_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """Tokens and cost of one model's calls."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    calls: int = 0
+    cached_calls: int = field(default=0)
+
+
+def record_from_row(cls: type[T], row: Any) -> T:
+    """Build a record from a result row with the same column names."""
+    mapping = row._mapping
+    return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""The tables. Migrations (``storage/migrations``) create them; this module describes them.
+
+Times are timezone-aware UTC. JSON columns hold what the other layers own: the engine's state,
+tool calls, attachments, cached responses. Slack's installation tables come from slack-sdk's
+own definitions, so that its installation store works on this database unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "conversations",
+    "leases",
+    "llm_cache",
+    "messages",
+    "metadata",
+    "processed_events",
+    "schedules",
+    "usage",
+    "waits",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC, the same on every database
+    (SQLite would otherwise drop the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: storage takes timezone-aware datetimes")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value is not None else None
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Time = UTCDateTime()
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("workspace_id", String(128), nullable=False),
+    Column("channel_id", String(128), nullable=False),
+    Column("thread_id", String(128), nullable=False),
+    Column("team", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("state", JSON, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("last_seq", Integer, nullable=False, server_default="0"),
+    Column("prompt_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("completion_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost", Float, nullable=False, server_default="0"),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    UniqueConstraint("platform", "workspace_id", "channel_id", "thread_id"),
+    Index(None, "status"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", String(128), nullable=True),
+    Column("author_kind", String(16), nullable=False),
+    Column("author_id", String(128), nullable=True),
+    Column("content", Text, nullable=True),
+    Column("tool_calls", JSON, nullable=True),
+    Column("tool_responses", JSON, nullable=True),
+    Column("attachments", JSON, nullable=True),
+    Column("created_at", Time, nullable=False),
+    Column("platform_message_id", String(128), nullable=True),
+    Column("posted_at", Time, nullable=True),
+    UniqueConstraint("conversation_id", "seq"),
+    # The outbox: only messages not yet posted are indexed, so the scan stays small forever.
+    Index(
+        "ix_messages_unposted",
+        "id",
+        postgresql_where=text("posted_at IS NULL"),
+        sqlite_where=text("posted_at IS NULL"),
+    ),
+)
+
+waits = Table(
+    "waits",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("choices", JSON, nullable=True),
+    Column("allowed_answerers", JSON, nullable=True),
+    Column("expires_at", Time, nullable=True),
+    Column("created_at", Time, nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_by", String(128), nullable=True),
+    Column("answered_at", Time, nullable=True),
+    Index(None, "conversation_id"),
+    Index(
+        "ix_waits_open",
+        "expires_at",
+        postgresql_where=text("answered_at IS NULL"),
+        sqlite_where=text("answered_at IS NULL"),
+    ),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("event_key", String(255), primary_key=True),
+    Column("created_at", Time, nullable=False),
+    Index(None, "created_at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", Time, nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("team", String(128), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("workspace_id", String(128), nullable=False),
+    Column("channel_id", String(128), nullable=False),
+    Column("cron", String(128), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("created_at", Time, nullable=False),
+    Column("last_run_at", Time, nullable=True),
+)
+
+llm_cache = Table(
+    "llm_cache",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True),
+    Column("model", String(128), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("cached", Boolean, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Index(None, "conversation_id"),
+    Index(None, "created_at"),
+)
+
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")

@@ -1,0 +1,94 @@
+"""Messages: appended with the next sequence number of their conversation, posted through an outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlalchemy import insert, select, update
+
+from ..errors import NotFoundError
+from ..records import MessageRecord, NewMessage, record_from_row
+from ..schema import conversations, messages
+from ._base import Store
+
+__all__ = ["MessageStore"]
+
+
+class MessageStore(Store):
+    async def append(self, conversation_id: int, message: NewMessage) -> MessageRecord:
+        """Store one message with the conversation's next sequence number."""
+        [record] = await self.append_many(conversation_id, [message])
+        return record
+
+    async def append_many(self, conversation_id: int, new: Sequence[NewMessage]) -> list[MessageRecord]:
+        """Store messages with consecutive sequence numbers, in one transaction.
+
+        The conversation row's counter is bumped first: concurrent appenders (tasks or processes)
+        queue on that row, so no number is given twice or skipped.
+
+        Raises:
+            NotFoundError: no such conversation.
+        """
+        if not new:
+            return []
+        now = self.now()
+        async with self.db.begin() as conn:
+            last = (
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == conversation_id)
+                    .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
+                    .returning(conversations.c.last_seq)
+                )
+            ).scalar_one_or_none()
+            if last is None:
+                raise NotFoundError(f"there is no conversation {conversation_id}")
+            first = last - len(new) + 1
+            rows = (
+                await conn.execute(
+                    insert(messages).returning(*messages.c, sort_by_parameter_order=True),
+                    [
+                        {**asdict(m), "conversation_id": conversation_id, "seq": first + i, "created_at": now}
+                        for i, m in enumerate(new)
+                    ],
+                )
+            ).all()
+        return [record_from_row(MessageRecord, row) for row in rows]
+
+    async def list_since(
+        self, conversation_id: int, after_seq: int = 0, limit: int | None = None
+    ) -> list[MessageRecord]:
+        """The conversation's messages after ``after_seq``, in order."""
+        query = (
+            select(messages)
+            .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
+            .order_by(messages.c.seq)
+            .limit(limit)
+        )
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [record_from_row(MessageRecord, row) for row in rows]
+
+    async def outbox(self, limit: int = 100, conversation_id: int | None = None) -> list[MessageRecord]:
+        """Messages stored but not yet posted, oldest first."""
+        query = select(messages).where(messages.c.posted_at.is_(None)).order_by(messages.c.id).limit(limit)
+        if conversation_id is not None:
+            query = query.where(messages.c.conversation_id == conversation_id)
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [record_from_row(MessageRecord, row) for row in rows]
+
+    async def mark_posted(
+        self, message_id: int, platform_message_id: str, posted_at: dt.datetime | None = None
+    ) -> bool:
+        """Record that the message is in the thread; False when it already was (posting is idempotent)."""
+        statement = (
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.posted_at.is_(None))
+            .values(platform_message_id=platform_message_id, posted_at=posted_at or self.now())
+            .returning(messages.c.id)
+        )
+        async with self.db.begin() as conn:
+            return (await conn.execute(statement)).first() is not None

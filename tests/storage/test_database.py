@@ -1,0 +1,96 @@
+"""Database URLs, migrations, and the start-up check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import (
+    Database,
+    DatabaseBehindError,
+    UnsupportedDatabaseError,
+    check_schema,
+    current_revision,
+    database_url,
+    head_revision,
+    upgrade,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("sqlite:///x.db", "sqlite+aiosqlite"),
+        ("postgresql://u@h/db", "postgresql+asyncpg"),
+        ("postgres://u@h/db", "postgresql+asyncpg"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg"),
+    ],
+)
+def test_urls_get_the_async_driver(url: str, driver: str) -> None:
+    assert database_url(url).drivername == driver
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "mongodb://h/db", "not a url"])
+def test_an_unsupported_url_lists_the_supported_ones(url: str) -> None:
+    with pytest.raises(UnsupportedDatabaseError, match=r"use sqlite:///path/to/file\.db, postgresql://"):
+        database_url(url)
+
+
+async def test_upgrade_from_empty_reaches_the_newest_migration(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'new.db'}") as db:
+        assert await current_revision(db) is None
+        with pytest.raises(DatabaseBehindError, match=r"is empty.*run `threadcrew db upgrade`"):
+            await check_schema(db)
+        await upgrade(db)
+        assert await current_revision(db) == head_revision()
+        await check_schema(db)
+        await upgrade(db)  # a second run changes nothing
+        assert await current_revision(db) == head_revision()
+
+
+async def test_upgrade_from_empty_on_postgresql(fresh_postgres: str) -> None:
+    async with Database(fresh_postgres) as db:
+        await upgrade(db)
+        await check_schema(db)
+        async with db.connect() as conn:
+            tables = set(
+                (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
+            )
+    assert {
+        "conversations",
+        "messages",
+        "waits",
+        "processed_events",
+        "leases",
+        "schedules",
+        "llm_cache",
+        "usage",
+        "slack_installations",
+        "slack_bots",
+        "alembic_version",
+    } <= tables
+
+
+async def test_a_database_behind_the_code_is_named_with_the_command_to_run(database_url: str) -> None:
+    async with Database(database_url) as db:
+        async with db.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        with pytest.raises(DatabaseBehindError) as caught:
+            await check_schema(db)
+    message = str(caught.value)
+    assert "is at migration 0000" in message
+    assert f"needs migration {head_revision()}" in message
+    assert "run `threadcrew db upgrade`" in message
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'wal.db'}") as db, db.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+def test_the_password_stays_out_of_messages() -> None:
+    db = Database("postgresql://threadcrew:s3cret@db.example/threadcrew")
+    assert "s3cret" not in db.safe_url

@@ -1,0 +1,275 @@
+"""The stores, on SQLite and on PostgreSQL (the ``db`` fixture runs each test on both)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+
+from storage import (
+    ConflictError,
+    Database,
+    NewMessage,
+    NotFoundError,
+    slack_installation_store,
+)
+from tests.storage.conftest import FakeClock
+
+THREAD = ("slack", "T1", "C1", "1700000000.000100")
+
+
+async def conversation_id(db: Database, thread: str = THREAD[3]) -> int:
+    record = await db.stores.conversations.get_or_create("slack", "T1", "C1", thread, team="dev")
+    return record.id
+
+
+class TestConversations:
+    async def test_get_or_create_returns_the_same_conversation(self, db: Database) -> None:
+        first = await db.stores.conversations.get_or_create(*THREAD, team="dev")
+        again = await db.stores.conversations.get_or_create(*THREAD, team="other")
+        assert first.id == again.id
+        assert again.team == "dev"
+        assert (first.status, first.version, first.last_seq, first.state) == ("new", 0, 0, None)
+        assert first.created_at.tzinfo == dt.UTC
+        assert await db.stores.conversations.find(*THREAD) == first
+        assert await db.stores.conversations.find("slack", "T1", "C1", "other") is None
+
+    async def test_concurrent_get_or_create_makes_one_conversation(self, db: Database) -> None:
+        records = await asyncio.gather(*(db.stores.conversations.get_or_create(*THREAD, team="dev") for _ in range(10)))
+        assert len({r.id for r in records}) == 1
+
+    async def test_saving_state_bumps_the_version_and_a_stale_save_is_a_conflict(self, db: Database) -> None:
+        record = await db.stores.conversations.get_or_create(*THREAD, team="dev")
+        saved = await db.stores.conversations.save_state(
+            record.id, {"phase": "speak", "round": 3}, expected_version=0, status="running"
+        )
+        assert (saved.version, saved.status, saved.state) == (1, "running", {"phase": "speak", "round": 3})
+        with pytest.raises(ConflictError, match="saved by someone else: it is at version 1, not 0"):
+            await db.stores.conversations.save_state(record.id, {"stale": True}, expected_version=0)
+        assert (await db.stores.conversations.get(record.id)).state == {"phase": "speak", "round": 3}
+        with pytest.raises(NotFoundError):
+            await db.stores.conversations.save_state(999_999, {}, expected_version=0)
+
+    async def test_of_two_concurrent_saves_exactly_one_wins(self, db: Database) -> None:
+        record = await db.stores.conversations.get_or_create(*THREAD, team="dev")
+        results = await asyncio.gather(
+            *(db.stores.conversations.save_state(record.id, {"by": i}, expected_version=0) for i in range(5)),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, Exception) for r in results) == 1
+        assert all(isinstance(r, ConflictError) for r in results if isinstance(r, Exception))
+
+    async def test_active_conversations_are_the_running_and_waiting_ones(self, db: Database) -> None:
+        ids = [await conversation_id(db, f"t{i}") for i in range(4)]
+        for cid, status in zip(ids, ("running", "waiting", "finished", "stopped"), strict=True):
+            await db.stores.conversations.set_status(cid, status)
+        assert [c.id for c in await db.stores.conversations.list_active()] == ids[:2]
+
+
+class TestMessages:
+    async def test_append_numbers_messages_and_keeps_their_json(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        first = await db.stores.messages.append(
+            cid, NewMessage(role="user", content="hi", author_kind="human", author_id="U1", name="alice")
+        )
+        calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+        second = await db.stores.messages.append(
+            cid, NewMessage(role="assistant", tool_calls=calls, attachments=[{"name": "plot.png", "size": 10}])
+        )
+        assert (first.seq, second.seq) == (1, 2)
+        assert (first.author_kind, first.author_id, first.name) == ("human", "U1", "alice")
+        assert second.tool_calls == calls
+        assert second.content is None
+        assert (await db.stores.conversations.get(cid)).last_seq == 2
+
+    async def test_many_concurrent_appenders_never_repeat_or_skip_a_number(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        await asyncio.gather(
+            *(db.stores.messages.append(cid, NewMessage(role="user", content=str(i))) for i in range(60))
+        )
+        stored = await db.stores.messages.list_since(cid)
+        assert [m.seq for m in stored] == list(range(1, 61))
+        assert sorted(int(m.content or "") for m in stored) == list(range(60))
+
+    async def test_append_many_is_one_consecutive_block(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        await db.stores.messages.append(cid, NewMessage(role="user", content="first"))
+        block = await db.stores.messages.append_many(cid, [NewMessage(role="assistant", content=c) for c in "abc"])
+        assert [(m.seq, m.content) for m in block] == [(2, "a"), (3, "b"), (4, "c")]
+        assert [m.content for m in await db.stores.messages.list_since(cid, after_seq=2)] == ["b", "c"]
+        assert await db.stores.messages.append_many(cid, []) == []
+        with pytest.raises(NotFoundError):
+            await db.stores.messages.append(424242, NewMessage(role="user", content="x"))
+
+    async def test_the_outbox_is_what_is_not_posted_yet_oldest_first(self, db: Database) -> None:
+        one, two = await conversation_id(db, "one"), await conversation_id(db, "two")
+        a = await db.stores.messages.append(one, NewMessage(role="user", content="a"))
+        b = await db.stores.messages.append(two, NewMessage(role="user", content="b"))
+        c = await db.stores.messages.append(one, NewMessage(role="user", content="c"))
+        assert [m.id for m in await db.stores.messages.outbox()] == [a.id, b.id, c.id]
+        assert await db.stores.messages.mark_posted(b.id, "1700000001.000200") is True
+        assert await db.stores.messages.mark_posted(b.id, "again") is False  # posting twice is refused
+        assert [m.id for m in await db.stores.messages.outbox()] == [a.id, c.id]
+        assert [m.id for m in await db.stores.messages.outbox(conversation_id=one, limit=1)] == [a.id]
+        [posted] = [m for m in await db.stores.messages.list_since(two)]
+        assert posted.platform_message_id == "1700000001.000200"
+        assert posted.posted_at is not None
+
+
+class TestEvents:
+    async def test_an_event_is_claimed_once(self, db: Database) -> None:
+        assert await db.stores.events.claim("slack", "Ev1") is True
+        assert await db.stores.events.claim("slack", "Ev1") is False
+        assert await db.stores.events.claim("discord", "Ev1") is True
+
+    async def test_concurrent_claims_of_one_key_have_one_winner(self, db: Database) -> None:
+        results = await asyncio.gather(*(db.stores.events.claim("slack", "same") for _ in range(20)))
+        assert results.count(True) == 1
+
+    async def test_old_keys_are_purged(self, db: Database, clock: FakeClock) -> None:
+        await db.stores.events.claim("slack", "old")
+        clock.advance(hours=2)
+        await db.stores.events.claim("slack", "new")
+        assert await db.stores.events.purge(dt.timedelta(hours=1)) == 1
+        assert await db.stores.events.claim("slack", "old") is True
+        assert await db.stores.events.claim("slack", "new") is False
+
+
+class TestLeases:
+    async def test_one_holder_at_a_time_until_the_lease_runs_out(self, db: Database, clock: FakeClock) -> None:
+        cid = await conversation_id(db)
+        ttl = dt.timedelta(seconds=30)
+        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
+        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False
+        assert await db.stores.leases.holder(cid) == "proc-a"
+        clock.advance(seconds=20)
+        assert await db.stores.leases.renew(cid, "proc-a", ttl) is True
+        clock.advance(seconds=20)
+        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False  # renewed: 10 s left
+        clock.advance(seconds=11)
+        assert await db.stores.leases.holder(cid) is None
+        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is True  # the crashed holder's lease ran out
+        assert await db.stores.leases.renew(cid, "proc-a", ttl) is False
+        await db.stores.leases.release(cid, "proc-a")  # not the holder: nothing happens
+        assert await db.stores.leases.holder(cid) == "proc-b"
+        await db.stores.leases.release(cid, "proc-b")
+        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
+
+    async def test_concurrent_acquirers_have_one_winner(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        results = await asyncio.gather(
+            *(db.stores.leases.acquire(cid, f"proc-{i}", dt.timedelta(seconds=30)) for i in range(10))
+        )
+        assert results.count(True) == 1
+
+
+class TestWaits:
+    async def test_the_first_answer_wins_and_the_second_is_told_who_answered(
+        self, db: Database, clock: FakeClock
+    ) -> None:
+        cid = await conversation_id(db)
+        wait = await db.stores.waits.open(
+            cid,
+            kind="approval",
+            agent="executor",
+            prompt="Run this code?",
+            choices=["Approve", "Reject"],
+            allowed_answerers=["U1", "U2"],
+            expires_at=clock.now + dt.timedelta(minutes=10),
+        )
+        assert wait.is_open
+        assert [w.id for w in await db.stores.waits.open_waits(cid)] == [wait.id]
+        answered = await db.stores.waits.answer(wait.id, "Approve", "U1")
+        assert (answered.answer, answered.answered_by, answered.is_open) == ("Approve", "U1", False)
+        with pytest.raises(ConflictError, match="already answered by U1"):
+            await db.stores.waits.answer(wait.id, "Reject", "U2")
+        assert await db.stores.waits.open_waits() == []
+        with pytest.raises(NotFoundError):
+            await db.stores.waits.answer(98765, "x", "U1")
+
+    async def test_expired_waits(self, db: Database, clock: FakeClock) -> None:
+        cid = await conversation_id(db)
+        soon = await db.stores.waits.open(
+            cid, kind="human_input", agent="user", prompt="?", expires_at=clock.now + dt.timedelta(minutes=1)
+        )
+        await db.stores.waits.open(cid, kind="human_input", agent="user", prompt="no expiry")
+        assert await db.stores.waits.expired() == []
+        clock.advance(minutes=2)
+        assert [w.id for w in await db.stores.waits.expired()] == [soon.id]
+
+
+class TestSchedules:
+    async def test_add_list_run_and_remove(self, db: Database, clock: FakeClock) -> None:
+        fields = {
+            "team": "dev",
+            "platform": "slack",
+            "workspace_id": "T1",
+            "channel_id": "C1",
+            "cron": "0 9 * * 1-5",
+            "message": "Standup summary",
+        }
+        added = await db.stores.schedules.add("standup", **fields)
+        assert (added.enabled, added.last_run_at) == (True, None)
+        with pytest.raises(ConflictError, match="'standup' exists already"):
+            await db.stores.schedules.add("standup", **fields)
+        await db.stores.schedules.add("weekly", **{**fields, "cron": "0 9 * * 1"})
+        await db.stores.schedules.set_enabled("weekly", False)
+        assert [s.name for s in await db.stores.schedules.list(enabled_only=True)] == ["standup"]
+        await db.stores.schedules.mark_run("standup")
+        assert (await db.stores.schedules.get("standup")).last_run_at == clock.now
+        await db.stores.schedules.remove("weekly")
+        with pytest.raises(NotFoundError, match="no schedule named 'weekly'"):
+            await db.stores.schedules.get("weekly")
+
+
+class TestCacheAndUsage:
+    async def test_the_response_cache_stores_and_replaces(self, db: Database) -> None:
+        assert await db.stores.llm_cache.get("k") is None
+        await db.stores.llm_cache.set("k", {"message": {"role": "assistant", "content": "one"}})
+        await db.stores.llm_cache.set("k", {"message": {"role": "assistant", "content": "two"}})
+        assert await db.stores.llm_cache.get("k") == {"message": {"role": "assistant", "content": "two"}}
+
+    async def test_usage_totals_per_model_and_on_the_conversation(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        usage = db.stores.usage
+        await usage.record(
+            "gpt-4o", prompt_tokens=100, completion_tokens=10, cost=0.5, cached=False, conversation_id=cid
+        )
+        await usage.record(
+            "gpt-4o", prompt_tokens=100, completion_tokens=10, cost=0.5, cached=True, conversation_id=cid
+        )
+        await usage.record("gpt-4o-mini", prompt_tokens=7, completion_tokens=3, cost=0.01, cached=False)
+        totals = await usage.totals()
+        assert (totals["gpt-4o"].prompt_tokens, totals["gpt-4o"].calls, totals["gpt-4o"].cached_calls) == (100, 2, 1)
+        assert totals["gpt-4o-mini"].cost == pytest.approx(0.01)
+        assert set(await usage.totals(conversation_id=cid)) == {"gpt-4o"}
+        conversation = await db.stores.conversations.get(cid)
+        assert (conversation.prompt_tokens, conversation.completion_tokens) == (100, 10)
+        assert conversation.cost == pytest.approx(0.5)
+
+
+async def test_slack_installations_live_in_the_same_database(db: Database) -> None:
+    store = slack_installation_store(db, client_id="111.222")
+    await store.async_save(
+        Installation(
+            app_id="A1",
+            team_id="T1",
+            bot_token="xoxb-test-not-real",
+            bot_id="B1",
+            bot_user_id="UB1",
+            user_id="U1",
+            installed_at=1_700_000_000.0,
+        )
+    )
+    bot = await store.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None
+    assert (bot.bot_token, bot.bot_user_id) == ("xoxb-test-not-real", "UB1")
+    assert await store.async_find_bot(enterprise_id=None, team_id="T2") is None
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    cid = await conversation_id(db)
+    with pytest.raises(Exception, match="naive datetime"):
+        await db.stores.messages.mark_posted(cid, "x", posted_at=dt.datetime(2026, 1, 1))
