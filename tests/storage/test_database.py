@@ -94,3 +94,22 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_the_password_stays_out_of_messages() -> None:
     db = Database("postgresql://threadcrew:s3cret@db.example/threadcrew")
     assert "s3cret" not in db.safe_url
+
+
+async def test_the_psycopg_driver_runs_the_stores_too(fresh_postgres: str) -> None:
+    from sqlalchemy import make_url
+
+    from storage import NewMessage
+
+    url = make_url(fresh_postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    async with Database(url) as db:
+        assert db.url.drivername == "postgresql+psycopg"
+        await upgrade(db)
+        await check_schema(db)
+        thread = await db.stores.conversations.get_or_create("slack", "T1", "C1", "t", team="dev")
+        stored = await db.stores.messages.append_many(
+            thread.id, [NewMessage(role="user", content="a"), NewMessage(role="assistant", content="b")]
+        )
+        assert [m.seq for m in stored] == [1, 2]
+        assert await db.stores.events.claim("slack", "Ev1") is True
+        assert await db.stores.events.claim("slack", "Ev1") is False
