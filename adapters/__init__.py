@@ -1,7 +1,38 @@
-"""Chat platforms (Slack, Discord, the console) translated to and from the neutral thread model.
+"""Chat platforms (Slack, Discord, the console, in memory) translated to and from the neutral
+thread model.
 
 Imports none of agents/, storage/ or bot/. Platform words (ts, thread_ts, guild_id) stay
-inside adapters/slack and adapters/discord.
+inside each platform's module.
 """
 
-__all__: list[str] = []
+from .console import ConsolePlatform
+from .memory import InMemoryPlatform, Posted
+from .render import defuse_mass_mentions, split_markdown
+from .thread import (
+    Attachment,
+    Author,
+    Button,
+    ChatPlatform,
+    EventHandler,
+    OutboundMessage,
+    Persona,
+    ThreadEvent,
+    ThreadRef,
+)
+
+__all__ = [
+    "Attachment",
+    "Author",
+    "Button",
+    "ChatPlatform",
+    "ConsolePlatform",
+    "EventHandler",
+    "InMemoryPlatform",
+    "OutboundMessage",
+    "Persona",
+    "Posted",
+    "ThreadEvent",
+    "ThreadRef",
+    "defuse_mass_mentions",
+    "split_markdown",
+]

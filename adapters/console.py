@@ -1,0 +1,116 @@
+"""The console: the terminal is one thread, the embedded default platform.
+
+You type as a person (``/as bob`` switches who you are); the first line mentions the bot,
+later lines are replies in the thread; ``/stop``, ``/pause``, ``/resume`` and ``/status``
+control the run. Agents print under their persona's name, buttons are numbered (type the
+number), and files the agents produce are saved under ``files_dir`` with their path shown.
+What was posted is remembered in ``posted_log``, so that a restarted bot does not print a
+message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from .render import defuse_mass_mentions
+from .thread import Author, EventHandler, OutboundMessage, ThreadEvent, ThreadRef
+
+__all__ = ["ConsolePlatform"]
+
+COMMANDS = ("stop", "pause", "resume", "status")
+
+
+class ConsolePlatform:
+    """One thread on the terminal."""
+
+    name = "console"
+
+    def __init__(
+        self,
+        files_dir: Path,
+        *,
+        posted_log: Path | None = None,
+        person: str = "you",
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.files_dir = files_dir
+        self.posted_log = posted_log
+        self.person = person
+        self.thread = ThreadRef("console", "local", "terminal", "main")
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._buttons: list[tuple[str, str, str]] = []  # (action_id, value, message id)
+        self._closed = False
+        self._started = False
+        self._ids = 0
+
+    async def run(self, on_event: EventHandler) -> None:
+        while not self._closed:
+            line = await asyncio.to_thread(self._stdin.readline)
+            if not line:  # end of input
+                return
+            event = self._event(line.rstrip("\n"))
+            if event is not None:
+                await on_event(event)
+
+    def _event(self, line: str) -> ThreadEvent | None:
+        text = line.strip()
+        author = Author(self.person, self.person)
+        key = uuid.uuid4().hex
+        if text.startswith("/as "):
+            self.person = text[4:].strip() or self.person
+            self._write(f"(you are now {self.person})")
+            return None
+        if text.startswith("/") and text[1:].split(" ")[0] in COMMANDS:
+            return ThreadEvent("command", self.thread, author, key, command=text[1:].split(" ")[0])
+        if text.isdigit() and self._buttons and 1 <= int(text) <= len(self._buttons):
+            action, value, ref = self._buttons[int(text) - 1]
+            return ThreadEvent("button", self.thread, author, key, action_id=action, value=value, ref_message_id=ref)
+        if not text:
+            return None
+        first = not self._started
+        self._started = True
+        return ThreadEvent("mention" if first else "message", self.thread, author, key, text=text, message_id=key)
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        self._ids += 1
+        message_id = f"console-{uuid.uuid4().hex[:8]}"
+        lines = [f"\n{message.persona.label}:", defuse_mass_mentions(message.text)]
+        for attachment in message.attachments:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / attachment.name
+            path.write_bytes(attachment.data)
+            lines.append(f"[file: {path}]")
+        if message.buttons:
+            self._buttons = [(b.action_id, b.value, message_id) for b in message.buttons]
+            lines.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(message.buttons, 1)))
+        self._write("\n".join(lines))
+        if self.posted_log is not None and message.key:
+            self.posted_log.parent.mkdir(parents=True, exist_ok=True)
+            with self.posted_log.open("a") as log:
+                log.write(f"{message.key}\t{message_id}\n")
+        return message_id
+
+    async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
+        self._write(f"({message.persona.label}, updated: {defuse_mass_mentions(message.text)})")
+
+    async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
+        if self.posted_log is None or not key or not self.posted_log.exists():
+            return None
+        for line in self.posted_log.read_text().splitlines():
+            posted_key, _, message_id = line.partition("\t")
+            if posted_key == key:
+                return message_id
+        return None
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def _write(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()

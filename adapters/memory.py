@@ -1,0 +1,130 @@
+"""An in-memory chat platform: for tests, benchmarks and programs that embed threadcrew.
+
+Events are put in with :meth:`InMemoryPlatform.deliver` (or the ``mention`` / ``say`` /
+``press`` / ``command`` helpers); what the bot posts is kept in :attr:`InMemoryPlatform.posts`,
+and :meth:`InMemoryPlatform.wait_for` waits until a condition on the posts holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .thread import Author, EventHandler, OutboundMessage, ThreadEvent, ThreadRef
+
+__all__ = ["InMemoryPlatform", "Posted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A message the bot posted (updates replace ``message``)."""
+
+    id: str
+    thread: ThreadRef
+    message: OutboundMessage
+    at: float
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def author(self) -> str:
+        return self.message.persona.name
+
+
+class InMemoryPlatform:
+    """A platform whose threads live in this object."""
+
+    name = "memory"
+
+    def __init__(self, workspace_id: str = "W1", channel_id: str = "C1") -> None:
+        self.workspace_id = workspace_id
+        self.channel_id = channel_id
+        self.posts: list[Posted] = []
+        self._queue: asyncio.Queue[ThreadEvent | None] = asyncio.Queue()
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._events = itertools.count(1)
+
+    # -- the ChatPlatform protocol ----------------------------------------------------------------
+
+    async def run(self, on_event: EventHandler) -> None:
+        while (event := await self._queue.get()) is not None:
+            await on_event(event)
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        posted = Posted(f"m{next(self._ids)}", thread, message, time.monotonic())
+        async with self._changed:
+            self.posts.append(posted)
+            self._changed.notify_all()
+        return posted.id
+
+    async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
+        async with self._changed:
+            for i, posted in enumerate(self.posts):
+                if posted.id == message_id:
+                    self.posts[i] = Posted(posted.id, thread, message, posted.at)
+            self._changed.notify_all()
+
+    async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
+        for posted in self.posts:
+            if key and posted.thread == thread and posted.message.key == key:
+                return posted.id
+        return None
+
+    async def close(self) -> None:
+        await self._queue.put(None)
+
+    # -- driving it ------------------------------------------------------------------------------------
+
+    def thread(self, thread_id: str) -> ThreadRef:
+        return ThreadRef(self.name, self.workspace_id, self.channel_id, thread_id)
+
+    async def deliver(self, event: ThreadEvent) -> None:
+        await self._queue.put(event)
+
+    def _event(self, kind: str, thread: str, who: str, **fields: object) -> ThreadEvent:
+        return ThreadEvent(
+            kind=kind,  # type: ignore[arg-type]
+            thread=self.thread(thread),
+            author=Author(who, who),
+            event_key=str(fields.pop("event_key", f"ev{next(self._events)}")),
+            **fields,  # type: ignore[arg-type]
+        )
+
+    async def mention(self, thread: str, text: str, who: str = "alice", **fields: object) -> ThreadEvent:
+        event = self._event("mention", thread, who, text=text, message_id=f"h{next(self._ids)}", **fields)
+        await self.deliver(event)
+        return event
+
+    async def say(self, thread: str, text: str, who: str = "alice", **fields: object) -> ThreadEvent:
+        event = self._event("message", thread, who, text=text, message_id=f"h{next(self._ids)}", **fields)
+        await self.deliver(event)
+        return event
+
+    async def press(self, thread: str, action_id: str, value: str, who: str = "alice", ref: str = "") -> ThreadEvent:
+        event = self._event("button", thread, who, action_id=action_id, value=value, ref_message_id=ref)
+        await self.deliver(event)
+        return event
+
+    async def command(self, thread: str, command: str, who: str = "alice") -> ThreadEvent:
+        event = self._event("command", thread, who, command=command)
+        await self.deliver(event)
+        return event
+
+    def in_thread(self, thread: str) -> list[Posted]:
+        return [p for p in self.posts if p.thread.thread_id == thread]
+
+    async def wait_for(self, condition: Callable[[list[Posted]], bool], within: float = 30) -> list[Posted]:
+        """Wait until ``condition(posts)`` holds; returns the posts then.
+
+        Raises:
+            TimeoutError: it did not hold within ``within`` seconds.
+        """
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(lambda: condition(self.posts))
+            return list(self.posts)
