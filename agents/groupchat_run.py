@@ -84,6 +84,8 @@ class GroupChatRun(DurableRun):
         self._next: str | None = None
         self._pending: Message | None = None
         self._steer = from_human if from_human is not None else self.sender.human_input_mode != "NEVER"
+        self._human_indices: list[int] = []
+        self._injected: list[str] = []
 
     @classmethod
     def continuing(cls, manager: GroupChatManager, sender: ConversableAgent, key: str) -> GroupChatRun:
@@ -106,6 +108,19 @@ class GroupChatRun(DurableRun):
     def rounds(self) -> int:
         """Messages delivered so far."""
         return self._round
+
+    @property
+    def human_indices(self) -> list[int]:
+        """Positions in the group chat's messages of what people typed (not agents' replies)."""
+        return list(self._human_indices)
+
+    def inject(self, text: str) -> None:
+        """A person (through the sender, the people's agent) says ``text`` while the agents work.
+
+        It is delivered at the next turn, before the next speaker is chosen, and may steer the
+        choice (naming an agent picks it). Injected text waits in the run's state.
+        """
+        self._injected.append(text)
 
     def _history(self) -> list[Message]:
         return list(self.groupchat.messages)
@@ -149,6 +164,8 @@ class GroupChatRun(DurableRun):
         assert self._pending is not None
         speaker = self._agent(self._speaker)
         self.groupchat.append(self._pending, speaker)
+        if self._steer:
+            self._human_indices.append(len(self.groupchat.messages) - 1)
         for agent in self.groupchat.agents:
             if agent is not speaker:
                 await self.manager.a_send(self._pending, agent, request_reply=False, silent=True)
@@ -162,6 +179,15 @@ class GroupChatRun(DurableRun):
             self._phase = "select"
 
     async def _select(self) -> None:
+        if self._injected:
+            await self.sender.a_send(self._injected[0], self.manager, request_reply=False, silent=self.silent)
+            self._injected.pop(0)
+            self._pending = self.manager.chat_messages[self.sender][-1]
+            self._speaker = self.sender.name
+            self._steer = True
+            self._round += 1
+            self._phase = "deliver"
+            return
         speaker = self._agent(self._speaker)
         chosen = self._steered_by_human() if self._steer else None
         if chosen is None:
@@ -245,6 +271,8 @@ class GroupChatRun(DurableRun):
             "next": self._next,
             "pending": self._pending.to_dict() if self._pending is not None else None,
             "steer": self._steer,
+            "human_indices": self._human_indices,
+            "injected": self._injected,
             **self._common_json(),
         }
 
@@ -257,6 +285,8 @@ class GroupChatRun(DurableRun):
         self._next = state["next"]
         self._pending = Message.from_dict(state["pending"]) if state["pending"] else None
         self._steer = state["steer"]
+        self._human_indices = list(state.get("human_indices", ()))
+        self._injected = list(state.get("injected", ()))
         self._load_common(dict(state))
 
     def to_json(self) -> dict[str, Any]:

@@ -46,7 +46,8 @@ class NewMessage:
 
     ``author_kind`` is "agent", "human" or "system"; ``author_id`` is the platform user or the
     agent name. ``tool_calls``, ``tool_responses`` and ``attachments`` are JSON as their owners
-    write them.
+    write them. A message that is in the thread already (a person wrote it) comes with its
+    ``platform_message_id`` and ``posted_at``, and so stays out of the outbox.
     """
 
     role: str
@@ -57,6 +58,8 @@ class NewMessage:
     tool_calls: Any = None
     tool_responses: Any = None
     attachments: Any = None
+    platform_message_id: str | None = None
+    posted_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

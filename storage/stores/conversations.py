@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError
-from ..records import ConversationRecord, record_from_row
+from ..records import ConversationRecord, MessageRecord, NewMessage, record_from_row
 from ..schema import conversations
 from ._base import Store
+from .messages import append_in
 
 __all__ = ["ACTIVE_STATUSES", "ConversationStore"]
 
@@ -64,11 +67,13 @@ class ConversationStore(Store):
             ConflictError: someone else saved first; re-read and decide again.
             NotFoundError: no such conversation.
         """
-        values: dict[str, Any] = {
-            "state": state,
-            "version": conversations.c.version + 1,
-            "updated_at": self.now(),
-        }
+        async with self.db.begin() as conn:
+            return await self._save_in(conn, conversation_id, state, expected_version, status)
+
+    async def _save_in(
+        self, conn: AsyncConnection, conversation_id: int, state: Any, expected_version: int, status: str | None
+    ) -> ConversationRecord:
+        values: dict[str, Any] = {"state": state, "version": conversations.c.version + 1, "updated_at": self.now()}
         if status is not None:
             values["status"] = status
         statement = (
@@ -77,20 +82,41 @@ class ConversationStore(Store):
             .values(**values)
             .returning(*conversations.c)
         )
+        row = (await conn.execute(statement)).first()
+        if row is not None:
+            return record_from_row(ConversationRecord, row)
+        current = (
+            await conn.execute(select(conversations.c.version).where(conversations.c.id == conversation_id))
+        ).scalar_one_or_none()
+        if current is None:
+            raise NotFoundError(f"there is no conversation {conversation_id}")
+        raise ConflictError(
+            f"conversation {conversation_id} was saved by someone else: it is at version {current}, "
+            f"not {expected_version}"
+        )
+
+    async def save_step(
+        self,
+        conversation_id: int,
+        state: Any,
+        *,
+        expected_version: int,
+        status: str | None = None,
+        messages: Sequence[NewMessage] = (),
+    ) -> tuple[ConversationRecord, list[MessageRecord]]:
+        """Store a step's new messages and the engine's state after it, in one transaction.
+
+        Either both are stored or neither: a crash after this leaves the messages in the outbox
+        and the state past them, so nothing is produced twice.
+
+        Raises:
+            ConflictError: someone else saved first (nothing is stored).
+            NotFoundError: no such conversation.
+        """
         async with self.db.begin() as conn:
-            row = (await conn.execute(statement)).first()
-            if row is None:
-                current = (
-                    await conn.execute(select(conversations.c.version).where(conversations.c.id == conversation_id))
-                ).scalar_one_or_none()
-        if row is None:
-            if current is None:
-                raise NotFoundError(f"there is no conversation {conversation_id}")
-            raise ConflictError(
-                f"conversation {conversation_id} was saved by someone else: it is at version {current}, "
-                f"not {expected_version}"
-            )
-        return record_from_row(ConversationRecord, row)
+            record = await self._save_in(conn, conversation_id, state, expected_version, status)
+            stored = await append_in(conn, conversation_id, messages, self.now())
+        return record, stored
 
     async def set_status(self, conversation_id: int, status: str) -> None:
         """Change only the status (no version check: status is advisory; the state is not touched)."""

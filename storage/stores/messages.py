@@ -7,13 +7,47 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage, record_from_row
 from ..schema import conversations, messages
 from ._base import Store
 
-__all__ = ["MessageStore"]
+__all__ = ["MessageStore", "append_in"]
+
+
+async def append_in(
+    conn: AsyncConnection, conversation_id: int, new: Sequence[NewMessage], now: dt.datetime
+) -> list[MessageRecord]:
+    """Append inside the caller's transaction.
+
+    The conversation row's counter is bumped first: concurrent appenders (tasks or processes)
+    queue on that row, so no number is given twice or skipped.
+    """
+    if not new:
+        return []
+    last = (
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
+            .returning(conversations.c.last_seq)
+        )
+    ).scalar_one_or_none()
+    if last is None:
+        raise NotFoundError(f"there is no conversation {conversation_id}")
+    first = last - len(new) + 1
+    rows = (
+        await conn.execute(
+            insert(messages).returning(*messages.c, sort_by_parameter_order=True),
+            [
+                {**asdict(m), "conversation_id": conversation_id, "seq": first + i, "created_at": now}
+                for i, m in enumerate(new)
+            ],
+        )
+    ).all()
+    return [record_from_row(MessageRecord, row) for row in rows]
 
 
 class MessageStore(Store):
@@ -25,37 +59,13 @@ class MessageStore(Store):
     async def append_many(self, conversation_id: int, new: Sequence[NewMessage]) -> list[MessageRecord]:
         """Store messages with consecutive sequence numbers, in one transaction.
 
-        The conversation row's counter is bumped first: concurrent appenders (tasks or processes)
-        queue on that row, so no number is given twice or skipped.
-
         Raises:
             NotFoundError: no such conversation.
         """
         if not new:
             return []
-        now = self.now()
         async with self.db.begin() as conn:
-            last = (
-                await conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
-                    .returning(conversations.c.last_seq)
-                )
-            ).scalar_one_or_none()
-            if last is None:
-                raise NotFoundError(f"there is no conversation {conversation_id}")
-            first = last - len(new) + 1
-            rows = (
-                await conn.execute(
-                    insert(messages).returning(*messages.c, sort_by_parameter_order=True),
-                    [
-                        {**asdict(m), "conversation_id": conversation_id, "seq": first + i, "created_at": now}
-                        for i, m in enumerate(new)
-                    ],
-                )
-            ).all()
-        return [record_from_row(MessageRecord, row) for row in rows]
+            return await append_in(conn, conversation_id, new, self.now())
 
     async def list_since(
         self, conversation_id: int, after_seq: int = 0, limit: int | None = None

@@ -275,3 +275,18 @@ class TestTermination:
         assert await run.a_run() == "finished"
         assert run.result.stop_reason == "stopped: a stop was requested"
         assert [m.name for m in chat.messages] == ["bot", "a"]
+
+
+async def test_injected_text_is_delivered_at_the_next_turn_and_steers_it(openai_server: ScriptedOpenAI) -> None:
+    _, chat, manager = auto_team(openai_server, max_round=3)
+    person = ConversableAgent("person", llm_config=False, human_input_mode="ALWAYS")
+    run = GroupChatRun(manager, "Plan the release.", person, silent=True, from_human=True)
+    await run.a_step()  # the first message goes in
+    while spoken(chat) != ["person"]:
+        await run.a_step()
+    run.inject("@reviewer have a look first")
+    await run.a_run()
+    assert spoken(chat) == ["person", "person", "reviewer"]
+    assert chat.messages[1].content == "@reviewer have a look first"
+    assert run.human_indices == [0, 1]
+    assert openai_server.requests == []  # the person's @reviewer chose, not the model

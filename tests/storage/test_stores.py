@@ -273,3 +273,33 @@ async def test_naive_datetimes_are_refused(db: Database) -> None:
     cid = await conversation_id(db)
     with pytest.raises(Exception, match="naive datetime"):
         await db.stores.messages.mark_posted(cid, "x", posted_at=dt.datetime(2026, 1, 1))
+
+
+class TestSteps:
+    async def test_a_step_stores_its_messages_and_the_state_together(self, db: Database, clock: FakeClock) -> None:
+        cid = await conversation_id(db)
+        record, stored = await db.stores.conversations.save_step(
+            cid,
+            {"round": 1},
+            expected_version=0,
+            status="running",
+            messages=[
+                NewMessage(role="user", content="from a person", author_kind="human", author_id="U1",
+                           platform_message_id="1700.1", posted_at=clock.now),
+                NewMessage(role="assistant", content="from an agent", name="coder"),
+            ],
+        )
+        assert (record.version, record.status, record.state, record.last_seq) == (1, "running", {"round": 1}, 2)
+        assert [m.seq for m in stored] == [1, 2]
+        # The person's message is in the thread already: only the agent's waits to be posted.
+        assert [m.content for m in await db.stores.messages.outbox()] == ["from an agent"]
+
+    async def test_a_stale_step_stores_nothing(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        await db.stores.conversations.save_state(cid, {"by": "someone else"}, expected_version=0)
+        with pytest.raises(ConflictError):
+            await db.stores.conversations.save_step(
+                cid, {"round": 1}, expected_version=0, messages=[NewMessage(role="assistant", content="lost")]
+            )
+        assert await db.stores.messages.list_since(cid) == []
+        assert (await db.stores.conversations.get(cid)).last_seq == 0
