@@ -114,8 +114,10 @@ class ConversationStore(Store):
             NotFoundError: no such conversation.
         """
         async with self.db.begin() as conn:
-            record = await self._save_in(conn, conversation_id, state, expected_version, status)
+            # Messages first, so that the record comes back with their numbers; a stale version
+            # raises and rolls the whole transaction back.
             stored = await append_in(conn, conversation_id, messages, self.now())
+            record = await self._save_in(conn, conversation_id, state, expected_version, status)
         return record, stored
 
     async def set_status(self, conversation_id: int, status: str) -> None:
