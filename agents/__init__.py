@@ -27,7 +27,7 @@ from .coding import (
     LocalCommandLineCodeExecutor,
     extract_code_blocks,
 )
-from .conversable_agent import ConversableAgent, register_function
+from .conversable_agent import ConversableAgent, check_agent_name, register_function
 from .errors import (
     AgentError,
     ChatSuspended,
@@ -130,6 +130,7 @@ __all__ = [
     "UserProxyAgent",
     "a_initiate_chats",
     "aclose_loop_resources",
+    "check_agent_name",
     "content_str",
     "extract_code_blocks",
     "gather_usage_summary",

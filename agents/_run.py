@@ -105,6 +105,11 @@ class DurableRun(ABC):
     def stop_reason(self) -> str | None:
         return self._stop_reason
 
+    @property
+    def usage(self) -> Usage:
+        """Tokens and cost of the run's model calls so far."""
+        return self._usage
+
     def deliver(self, answer: str) -> None:
         """Answer what the run waits for; the next :meth:`a_step` / :meth:`a_run` goes on.
 

@@ -35,7 +35,7 @@ from .tools import Tool
 if TYPE_CHECKING:
     from .chat import ChatResult
 
-__all__ = ["ConversableAgent", "HumanInputMode", "ReplyFunction", "Trigger", "register_function"]
+__all__ = ["ConversableAgent", "HumanInputMode", "ReplyFunction", "Trigger", "check_agent_name", "register_function"]
 
 _log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class ConversableAgent:
         human_input_source: HumanInputSource | None = None,
         stream_handler: StreamHandler | None = None,
     ) -> None:
-        _check_name(name)
+        check_agent_name(name)
         if human_input_mode not in ("ALWAYS", "TERMINATE", "NEVER"):
             raise ConfigurationError(
                 f"agent {name!r}: human_input_mode must be 'ALWAYS', 'TERMINATE' or 'NEVER', not {human_input_mode!r}"
@@ -919,7 +919,8 @@ def _peer_key(agent: Agent | None) -> str:
     return "" if agent is None else agent.name
 
 
-def _check_name(name: Any) -> None:
+def check_agent_name(name: Any) -> None:
+    """Raise ConfigurationError unless the model API accepts ``name`` as a message name."""
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"an agent name must be a non-empty string, not {name!r}")
     problems = []

@@ -89,7 +89,7 @@ class GroupChat:
         speaker_selection_method: str | SpeakerSelection = "auto",
         max_retries_for_selecting_speaker: int = 2,
         allow_repeat_speaker: bool | Sequence[Agent] | None = None,
-        allowed_or_disallowed_speaker_transitions: Mapping[Agent, Sequence[Agent]] | None = None,
+        allowed_or_disallowed_speaker_transitions: Mapping[Any, Sequence[Agent]] | None = None,
         speaker_transitions_type: str | None = None,
         send_introductions: bool = False,
         select_speaker_message_template: str = SELECT_SPEAKER_MESSAGE_TEMPLATE,

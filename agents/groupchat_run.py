@@ -138,6 +138,18 @@ class GroupChatRun(DurableRun):
     # -- the steps ----------------------------------------------------------------------------------
 
     async def _step(self) -> None:
+        """One message: chosen, spoken and delivered to everyone (or the summary, at the end).
+
+        The phases inside a step are kept in the state, so a wait for a human in the middle
+        of one (a person's turn, an approval) resumes in that phase, not from its start.
+        """
+        while True:
+            phase = self._phase
+            await self._phase_step()
+            if phase in ("deliver", "summary") or self._phase in ("summary", "done"):
+                return
+
+    async def _phase_step(self) -> None:
         if self._phase == "open":
             if self.message is None:
                 raise ConfigurationError("a group chat run needs a first message")
