@@ -129,6 +129,13 @@ class ConversationStore(Store):
                 .values(status=status, updated_at=self.now())
             )
 
+    async def recent(self, limit: int = 20) -> list[ConversationRecord]:
+        """The conversations changed last, newest first."""
+        query = select(conversations).order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query.limit(limit))).all()
+        return [record_from_row(ConversationRecord, row) for row in rows]
+
     async def list_active(self) -> list[ConversationRecord]:
         """Conversations that are running or waiting: what to resume after a restart."""
         query = select(conversations).where(conversations.c.status.in_(ACTIVE_STATUSES)).order_by(conversations.c.id)

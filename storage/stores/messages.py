@@ -67,6 +67,14 @@ class MessageStore(Store):
         async with self.db.begin() as conn:
             return await append_in(conn, conversation_id, new, self.now())
 
+    async def get(self, message_id: int) -> MessageRecord:
+        """Raises NotFoundError."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(messages).where(messages.c.id == message_id))).first()
+        if row is None:
+            raise NotFoundError(f"there is no message {message_id}")
+        return record_from_row(MessageRecord, row)
+
     async def list_since(
         self, conversation_id: int, after_seq: int = 0, limit: int | None = None
     ) -> list[MessageRecord]:

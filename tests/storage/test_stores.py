@@ -67,6 +67,13 @@ class TestConversations:
             await db.stores.conversations.set_status(cid, status)
         assert [c.id for c in await db.stores.conversations.list_active()] == ids[:2]
 
+    async def test_recent_lists_the_conversations_changed_last_first(self, db: Database, clock: FakeClock) -> None:
+        ids = [await conversation_id(db, f"t{i}") for i in range(3)]
+        clock.advance(seconds=60)
+        await db.stores.conversations.save_state(ids[1], {"touched": True}, expected_version=0)
+        assert [c.id for c in await db.stores.conversations.recent(2)] == [ids[1], ids[2]]
+        assert [c.id for c in await db.stores.conversations.recent()] == [ids[1], ids[2], ids[0]]
+
 
 class TestMessages:
     async def test_append_numbers_messages_and_keeps_their_json(self, db: Database) -> None:
@@ -284,8 +291,14 @@ class TestSteps:
             expected_version=0,
             status="running",
             messages=[
-                NewMessage(role="user", content="from a person", author_kind="human", author_id="U1",
-                           platform_message_id="1700.1", posted_at=clock.now),
+                NewMessage(
+                    role="user",
+                    content="from a person",
+                    author_kind="human",
+                    author_id="U1",
+                    platform_message_id="1700.1",
+                    posted_at=clock.now,
+                ),
                 NewMessage(role="assistant", content="from an agent", name="coder"),
             ],
         )
