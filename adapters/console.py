@@ -1,9 +1,10 @@
 """The console: the terminal is one thread, the embedded default platform.
 
-You type as a person (``/as bob`` switches who you are); the first line mentions the bot,
-later lines are replies in the thread; ``/stop``, ``/pause``, ``/resume`` and ``/status``
-control the run. Agents print under their persona's name, buttons are numbered (type the
-number), and files the agents produce are saved under ``files_dir`` with their path shown.
+You type as a person (``/as bob`` switches who you are); every line is said to the bot (a
+mention): it starts a run, answers the team's question, or joins the running conversation.
+``/stop``, ``/pause``, ``/resume`` and ``/status`` control the run. Agents print under their
+persona's name, buttons are numbered (type the number), and files the agents produce are
+saved under ``files_dir`` with their path shown.
 What was posted is remembered in ``posted_log``, so that a restarted bot does not print a
 message twice.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import TextIO
@@ -35,28 +37,43 @@ class ConsolePlatform:
         *,
         posted_log: Path | None = None,
         person: str = "you",
+        opening: str | None = None,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
     ) -> None:
+        """``opening``: a first message, as if the person had typed it (the demo's task)."""
         self.files_dir = files_dir
         self.posted_log = posted_log
         self.person = person
+        self.opening = opening
         self.thread = ThreadRef("console", "local", "terminal", "main")
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._buttons: list[tuple[str, str, str]] = []  # (action_id, value, message id)
+        self._lines: asyncio.Queue[str | None] | None = None
         self._closed = False
-        self._started = False
-        self._ids = 0
 
     async def run(self, on_event: EventHandler) -> None:
-        while not self._closed:
-            line = await asyncio.to_thread(self._stdin.readline)
-            if not line:  # end of input
-                return
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._lines = lines
+        if self.opening:
+            self._write(f"{self.person}: {self.opening}")
+            lines.put_nowait(self.opening)
+        # A daemon thread reads the terminal: a blocked read must not keep the process alive.
+        threading.Thread(target=self._read, args=(loop, lines), name="console-input", daemon=True).start()
+        while not self._closed and (line := await lines.get()) is not None:
             event = self._event(line.rstrip("\n"))
             if event is not None:
                 await on_event(event)
+
+    def _read(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
+        try:
+            for line in iter(self._stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)  # end of input
+        except RuntimeError:  # the loop closed while we waited for a line
+            return
 
     def _event(self, line: str) -> ThreadEvent | None:
         text = line.strip()
@@ -73,12 +90,10 @@ class ConsolePlatform:
             return ThreadEvent("button", self.thread, author, key, action_id=action, value=value, ref_message_id=ref)
         if not text:
             return None
-        first = not self._started
-        self._started = True
-        return ThreadEvent("mention" if first else "message", self.thread, author, key, text=text, message_id=key)
+        # Everything typed here is said to the bot: a mention.
+        return ThreadEvent("mention", self.thread, author, key, text=text, message_id=key)
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
-        self._ids += 1
         message_id = f"console-{uuid.uuid4().hex[:8]}"
         lines = [f"\n{message.persona.label}:", defuse_mass_mentions(message.text)]
         for attachment in message.attachments:
@@ -97,7 +112,9 @@ class ConsolePlatform:
         return message_id
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
-        self._write(f"({message.persona.label}, updated: {defuse_mass_mentions(message.text)})")
+        # The terminal cannot change what it printed: show what changed (a decision is appended).
+        last = defuse_mass_mentions(message.text).rstrip().rpartition("\n\n")[2]
+        self._write(f"({message.persona.label}: {last})")
 
     async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
         if self.posted_log is None or not key or not self.posted_log.exists():
@@ -110,6 +127,8 @@ class ConsolePlatform:
 
     async def close(self) -> None:
         self._closed = True
+        if self._lines is not None:
+            self._lines.put_nowait(None)
 
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,16 +46,29 @@ class InMemoryPlatform:
         self.workspace_id = workspace_id
         self.channel_id = channel_id
         self.posts: list[Posted] = []
-        self._queue: asyncio.Queue[ThreadEvent | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[ThreadEvent, asyncio.Future[None]] | None] = asyncio.Queue()
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
+        self._token = uuid.uuid4().hex[:6]  # event keys and message ids stay unique across instances
+        self._running = False
 
     # -- the ChatPlatform protocol ----------------------------------------------------------------
 
     async def run(self, on_event: EventHandler) -> None:
-        while (event := await self._queue.get()) is not None:
-            await on_event(event)
+        """Deliver events until :meth:`close`; a closed platform can run again (a restarted bot)."""
+        self._running = True
+        try:
+            while (item := await self._queue.get()) is not None:
+                event, handled = item
+                try:
+                    await on_event(event)
+                except Exception as exc:
+                    handled.set_exception(exc)
+                else:
+                    handled.set_result(None)
+        finally:
+            self._running = False
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
         posted = Posted(f"m{next(self._ids)}", thread, message, time.monotonic())
@@ -77,7 +91,8 @@ class InMemoryPlatform:
         return None
 
     async def close(self) -> None:
-        await self._queue.put(None)
+        if self._running:
+            await self._queue.put(None)
 
     # -- driving it ------------------------------------------------------------------------------------
 
@@ -85,24 +100,29 @@ class InMemoryPlatform:
         return ThreadRef(self.name, self.workspace_id, self.channel_id, thread_id)
 
     async def deliver(self, event: ThreadEvent) -> None:
-        await self._queue.put(event)
+        """Hand ``event`` to the bot; returns once its callback has taken it (as a webhook's ack)."""
+        handled = asyncio.get_running_loop().create_future()
+        await self._queue.put((event, handled))
+        await handled
 
     def _event(self, kind: str, thread: str, who: str, **fields: object) -> ThreadEvent:
         return ThreadEvent(
             kind=kind,  # type: ignore[arg-type]
             thread=self.thread(thread),
             author=Author(who, who),
-            event_key=str(fields.pop("event_key", f"ev{next(self._events)}")),
+            event_key=str(fields.pop("event_key", f"{self._token}.ev{next(self._events)}")),
             **fields,  # type: ignore[arg-type]
         )
 
     async def mention(self, thread: str, text: str, who: str = "alice", **fields: object) -> ThreadEvent:
-        event = self._event("mention", thread, who, text=text, message_id=f"h{next(self._ids)}", **fields)
+        fields.setdefault("message_id", f"{self._token}.h{next(self._ids)}")
+        event = self._event("mention", thread, who, text=text, **fields)
         await self.deliver(event)
         return event
 
     async def say(self, thread: str, text: str, who: str = "alice", **fields: object) -> ThreadEvent:
-        event = self._event("message", thread, who, text=text, message_id=f"h{next(self._ids)}", **fields)
+        fields.setdefault("message_id", f"{self._token}.h{next(self._ids)}")
+        event = self._event("message", thread, who, text=text, **fields)
         await self.deliver(event)
         return event
 
@@ -125,6 +145,10 @@ class InMemoryPlatform:
         Raises:
             TimeoutError: it did not hold within ``within`` seconds.
         """
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(lambda: condition(self.posts))
-            return list(self.posts)
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(lambda: condition(self.posts))
+                return list(self.posts)
+        except TimeoutError:
+            shown = "\n".join(f"  {p.thread.thread_id} {p.author}: {p.text[:120]!r}" for p in self.posts[-12:])
+            raise TimeoutError(f"the condition did not hold within {within} s; the last posts:\n{shown}") from None
