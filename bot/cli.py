@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
-from agents import AgentError, aclose_loop_resources
-from storage import Database, StorageError, current_revision, head_revision, upgrade
+from adapters import ConsolePlatform
+from storage import ConversationRecord, Database, NotFoundError, StorageError, current_revision, head_revision, upgrade
 
-from .demo import run_demo
+from .app import serve
+from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
+from .errors import BotError
+from .rendering import message_text
 from .settings import Settings
+from .teams import TeamCatalog
 
 app = typer.Typer(help="Multi-agent conversations in chat threads.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database: migrations and their state.", no_args_is_help=True)
+teams_app = typer.Typer(help="Team files.", no_args_is_help=True)
+transcript_app = typer.Typer(help="What was said in a thread's conversation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(teams_app, name="teams")
+app.add_typer(transcript_app, name="transcript")
+
+PLATFORMS = ("console", "slack", "discord")
+T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -25,20 +40,123 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"THREADCREW_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise _fail(f"the environment is not a valid configuration: {problems}", 2) from None
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _run(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main``, turning threadcrew's own errors into a clear message and exit code 1."""
+    try:
+        return asyncio.run(main())  # type: ignore[arg-type]
+    except (BotError, StorageError) as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+# -- running ------------------------------------------------------------------------------------------
+
+
+def _catalog(team: Path | None) -> tuple[TeamCatalog, bool]:
+    """The teams to serve, and whether the scripted demo model stands in for a real one."""
+    catalog = TeamCatalog()
+    if team is not None:
+        catalog.add_file(team, default=True)
+        return catalog, False
+    config, scripted = demo_team_config()
+    catalog.add_config(config, default=True)
+    return catalog, scripted
+
+
+def _console(settings: Settings, *, opening: str | None = None) -> ConsolePlatform:
+    return ConsolePlatform(
+        settings.data_dir / "files", posted_log=settings.data_dir / "console-posted.log", opening=opening
+    )
+
+
+def _serve_console(settings: Settings, team: Path | None, opening: str | None) -> None:
+    try:
+        catalog, scripted = _catalog(team)
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    if scripted:
+        typer.echo(SCRIPTED_MODEL_NOTICE)
+    typer.echo(
+        "Type to talk to the team (/as NAME to be someone else; /status, /pause, /resume, /stop); "
+        "a number presses that button. End with Ctrl-D.\n"
+    )
+    _run(lambda: serve(settings, _console(settings, opening=opening), catalog, until_idle=True))
+
+
+@app.command()
+def run(
+    platform: Annotated[str, typer.Option(help="Where the threads are: console, slack or discord.")] = "console",
+    team: Annotated[
+        Path | None, typer.Option(help="The team file (default: THREADCREW_TEAM, else the demo team).")
+    ] = None,
+) -> None:
+    """Run the bot. On the console (the default) the terminal is one thread, kept across runs."""
+    if platform not in PLATFORMS:
+        raise _fail(f"there is no platform {platform!r}; use one of {', '.join(PLATFORMS)}", 2)
+    if platform != "console":
+        raise _fail(f"the {platform} adapter is not part of this version yet; use --platform console", 2)
+    settings = _settings()
+    _serve_console(settings, team or settings.team, None)
+
+
+@app.command()
+def demo(
+    message: Annotated[str | None, typer.Option("--message", "-m", help="The task to start with.")] = None,
+) -> None:
+    """The demo team on the console: planner, coder and reviewer, with code you approve.
+
+    Each demo starts afresh, in THREADCREW_DATA_DIR/demo (its chart file stays there).
+    """
+    base = _settings()
+    demo_dir = base.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    settings = base.model_copy(update={"data_dir": demo_dir, "database_url": None})
+    _serve_console(settings, None, message or DEFAULT_TASK)
+
+
+# -- team files ---------------------------------------------------------------------------------------
+
+
+@teams_app.command("validate")
+def teams_validate(file: Path) -> None:
+    """Check a team file as the bot does at start-up: its settings, models, tools and agents."""
+    try:
+        config = TeamCatalog().add_file(file)
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    agents = ", ".join(a.name for a in config.agents)
+    typer.echo(
+        f"{file}: team {config.name!r} is valid: agents {agents}; people as {config.human.name!r}; "
+        f"models {', '.join(config.models)}; speaker selection {config.group_chat.speaker_selection}"
+    )
+
+
+# -- the database -------------------------------------------------------------------------------------
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database (THREADCREW_DATABASE_URL, or SQLite in THREADCREW_DATA_DIR) to the newest schema."""
+    settings = _settings()
 
     async def main() -> tuple[str, str | None, str | None]:
-        async with Database(Settings().effective_database_url) as db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        async with Database(settings.effective_database_url) as db:
             before = await current_revision(db)
             await upgrade(db)
             return db.safe_url, before, await current_revision(db)
 
-    try:
-        where, before, after = asyncio.run(main())
-    except StorageError as exc:
-        raise _fail(str(exc)) from exc
+    where, before, after = _run(main)
     if before == after:
         typer.echo(f"{where} is at migration {after}: nothing to do")
     else:
@@ -48,56 +166,138 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Say which migration the database is at, and which this threadcrew needs."""
+    settings = _settings()
 
     async def main() -> tuple[str, str | None]:
-        async with Database(Settings().effective_database_url) as db:
+        async with Database(settings.effective_database_url) as db:
             return db.safe_url, await current_revision(db)
 
-    try:
-        where, revision = asyncio.run(main())
-    except StorageError as exc:
-        raise _fail(str(exc)) from exc
+    where, revision = _run(main)
     head = head_revision()
     state = "up to date" if revision == head else "behind: run `threadcrew db upgrade`"
     typer.echo(f"{where}: at {revision or 'no migration (empty)'}, this threadcrew needs {head} ({state})")
 
 
-def _demo(task: str | None, work_dir: Path | None) -> None:
-    async def main() -> None:
-        try:
-            await run_demo(task, work_dir)
-        finally:
-            await aclose_loop_resources()
+# -- transcripts --------------------------------------------------------------------------------------
 
-    try:
-        asyncio.run(main())
-    except AgentError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+THREAD_HELP = (
+    "A conversation number (see `transcript list`), a thread key platform:workspace:channel:thread, or 'console'."
+)
 
 
-@app.command()
-def run(
-    platform: Annotated[str, typer.Option(help="Where the thread lives; only 'console' exists so far.")] = "console",
-    message: Annotated[str | None, typer.Option("--message", "-m", help="The task to start with.")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Where code runs (default: a temporary dir).")] = None,
+async def _find_conversation(db: Database, thread: str) -> ConversationRecord:
+    stores = db.stores
+    if thread.isdigit():
+        return await stores.conversations.get(int(thread))
+    if thread == "console":
+        thread = "console:local:terminal:main"
+    parts = thread.split(":")
+    if len(parts) != 4:
+        raise NotFoundError(f"{thread!r} is not a conversation: give {THREAD_HELP[2:]}")
+    found = await stores.conversations.find(*parts)
+    if found is None:
+        raise NotFoundError(f"no conversation in the thread {thread}; `threadcrew transcript list` shows them")
+    return found
+
+
+def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    settings = _settings()
+
+    async def main() -> T:
+        async with Database(settings.effective_database_url) as db:
+            return await work(db)
+
+    return _run(main)
+
+
+@transcript_app.command("list")
+def transcript_list(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
+    """The conversations changed last."""
+    records = _with_database(lambda db: db.stores.conversations.recent(limit))
+    if not records:
+        typer.echo("no conversations yet")
+    for r in records:
+        key = f"{r.platform}:{r.workspace_id}:{r.channel_id}:{r.thread_id}"
+        when = f"{r.updated_at:%Y-%m-%d %H:%M}"
+        typer.echo(f"{r.id:>5}  {when}  {r.status:<9} {r.team:<12} {r.last_seq:>4} messages  {key}")
+
+
+@transcript_app.command("show")
+def transcript_show(thread: Annotated[str, typer.Argument(help=THREAD_HELP)]) -> None:
+    """A conversation's messages, as they were posted."""
+
+    async def work(db: Database) -> tuple[ConversationRecord, list[Any]]:
+        record = await _find_conversation(db, thread)
+        return record, await db.stores.messages.list_since(record.id)
+
+    record, messages = _with_database(work)
+    typer.echo(f"conversation {record.id}: team {record.team}, {record.status}, {len(messages)} messages")
+    for m in messages:
+        who = m.name or m.author_id or m.role
+        if m.author_kind == "human":
+            who = f"{m.author_id} (as {m.name})" if m.name else str(m.author_id)
+        typer.echo(f"\n[{m.seq}] {who}  {m.created_at:%H:%M:%S}{'' if m.posted_at else '  (not posted yet)'}")
+        typer.echo(message_text(m))
+
+
+@transcript_app.command("export")
+def transcript_export(
+    thread: Annotated[str, typer.Argument(help=THREAD_HELP)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
-    """Run threadcrew. On the console (the default), this is the two-agent demo for now."""
-    if platform != "console":
-        typer.echo(f"error: platform {platform!r} is not available yet; use --platform console", err=True)
-        raise typer.Exit(2)
-    _demo(message, work_dir)
+    """A conversation and its messages as JSON (files by name, type and size)."""
+
+    async def work(db: Database) -> dict[str, Any]:
+        record = await _find_conversation(db, thread)
+        messages = await db.stores.messages.list_since(record.id)
+        return {
+            "conversation": {
+                "id": record.id,
+                "thread": {
+                    "platform": record.platform,
+                    "workspace_id": record.workspace_id,
+                    "channel_id": record.channel_id,
+                    "thread_id": record.thread_id,
+                },
+                "team": record.team,
+                "status": record.status,
+                "usage": {
+                    "prompt_tokens": record.prompt_tokens,
+                    "completion_tokens": record.completion_tokens,
+                    "cost_usd": record.cost,
+                },
+                "created_at": record.created_at.isoformat(),
+                "updated_at": record.updated_at.isoformat(),
+            },
+            "messages": [_exported(m) for m in messages],
+        }
+
+    document = json.dumps(_with_database(work), indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document + "\n")
+        typer.echo(f"wrote {output}")
 
 
-@app.command()
-def demo(
-    message: Annotated[str | None, typer.Option("--message", "-m", help="The task to start with.")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Where code runs (default: a temporary dir).")] = None,
-) -> None:
-    """A user proxy and an assistant solve a task on the console, running code on the way."""
-    _demo(message, work_dir)
+def _exported(m: Any) -> dict[str, Any]:
+    attachments = dict(m.attachments or {})
+    files = [{k: v for k, v in f.items() if k != "data"} for f in attachments.pop("files", ())]
+    return {
+        "seq": m.seq,
+        "role": m.role,
+        "name": m.name,
+        "author_kind": m.author_kind,
+        "author_id": m.author_id,
+        "content": m.content,
+        "tool_calls": m.tool_calls,
+        "tool_responses": m.tool_responses,
+        "files": files,
+        **({"buttons": attachments["buttons"]} if "buttons" in attachments else {}),
+        "created_at": m.created_at.isoformat(),
+        "posted_at": m.posted_at.isoformat() if m.posted_at else None,
+        "platform_message_id": m.platform_message_id,
+    }
 
 
 def main() -> None:

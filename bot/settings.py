@@ -24,14 +24,21 @@ class Settings(BaseSettings):
     """threadcrew's settings.
 
     Attributes:
-        data_dir: where the embedded database and other state live (``THREADCREW_DATA_DIR``).
+        data_dir: where the embedded database, code work dirs and files live (``THREADCREW_DATA_DIR``).
         database_url: ``THREADCREW_DATABASE_URL``; SQLite in ``data_dir`` when unset.
+        team: the team file (``THREADCREW_TEAM``); the built-in demo team when unset.
+        step_timeout: seconds one step of a run may take (a model call, a code run) before the
+            run stops with a note (``THREADCREW_STEP_TIMEOUT``).
+        drain_seconds: on shutdown, how long running steps may take to finish.
     """
 
     model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
+    team: Path | None = None
+    step_timeout: float = Field(default=600.0, gt=0)
+    drain_seconds: float = Field(default=30.0, ge=0)
 
     @property
     def effective_database_url(self) -> str:

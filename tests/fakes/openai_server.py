@@ -45,6 +45,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model: str | None = None
+    hold: threading.Event | None = None  # answered only once this is set (a test's gate)
 
 
 def text(content: str, **kwargs: Any) -> Reply:
@@ -173,8 +174,12 @@ class ScriptedOpenAI:
             reply = error(500, "the scripted server has no reply left for this request")
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.hold is not None and not await asyncio.to_thread(reply.hold.wait, 60):
+            return web.json_response({"error": {"message": "held too long", "type": "scripted"}}, status=500)
         if reply.status != 200:
-            payload = {"error": {"message": reply.error_message, "type": "scripted", "code": reply.status}}
+            payload: dict[str, Any] = {
+                "error": {"message": reply.error_message, "type": "scripted", "code": reply.status}
+            }
             return web.json_response(payload, status=reply.status, headers=reply.headers)
         if body.get("stream"):
             return await self._stream(request, body, reply)

@@ -1,0 +1,163 @@
+"""The dispatcher: platform events in, one worker task per thread, each doing one thing at a time.
+
+It drops what was delivered before (a retried event; one message delivered as a mention and as a
+message), and hands each thread's events to that thread's worker in order. A worker runs its
+conversation's steps between events, so a stop or a reply is seen at the next step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import logging
+
+from adapters import ThreadEvent, ThreadRef
+
+from .runtime import Runtime
+from .session import ThreadSession
+
+__all__ = ["Dispatcher"]
+
+_log = logging.getLogger(__name__)
+
+_RESUME = object()  # pick a conversation up after a restart
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self._workers: dict[str, _ThreadWorker] = {}
+        self._closing = False
+
+    async def handle(self, event: ThreadEvent) -> None:
+        """The platform's event callback: dedupe, then queue for the thread's worker."""
+        if self._closing or event.author.is_bot:
+            return
+        claim = self.rt.db.stores.events.claim
+        platform = event.thread.platform
+        if not await claim(platform, f"event:{event.event_key}"):
+            return
+        # The same message may arrive twice, as a mention and as a message, with different keys;
+        # adapters report a message that mentions the bot as a mention, so either copy will do.
+        once = f"message:{event.thread.channel_id}:{event.message_id}"
+        if event.message_id and event.kind in ("mention", "message") and not await claim(platform, once):
+            return
+        if event.kind == "message" and self._triggered(event):
+            event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
+        self._worker(event.thread).put(event)
+
+    def _triggered(self, event: ThreadEvent) -> bool:
+        keywords = self.rt.catalog.triggers(self.rt.catalog.team_for(event.thread)).keywords
+        text = event.text.lower()
+        return any(k.lower() in text for k in keywords)
+
+    def starts_conversation(self, event: ThreadEvent) -> bool:
+        """Whether ``event`` may start a conversation in a thread that has none."""
+        return event.kind == "mention" and self.rt.catalog.triggers(self.rt.catalog.team_for(event.thread)).mention
+
+    def _worker(self, thread: ThreadRef) -> _ThreadWorker:
+        worker = self._workers.get(thread.key)
+        if worker is None or worker.closed:
+            worker = self._workers[thread.key] = _ThreadWorker(self, thread)
+            worker.task.add_done_callback(lambda _: self._forget(thread.key, worker))
+        return worker
+
+    def _forget(self, key: str, worker: _ThreadWorker) -> None:
+        if self._workers.get(key) is worker:
+            del self._workers[key]
+
+    async def recover(self) -> None:
+        """After a start: post what was stored but not posted, and go on with running conversations.
+
+        A conversation that waits for people needs nothing: its wait is in its stored state, and
+        the next reply or button in its thread opens it again.
+        """
+        stores = self.rt.db.stores
+        pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
+        running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
+        for conversation_id in sorted(pending | running):
+            record = await stores.conversations.get(conversation_id)
+            thread = ThreadRef(record.platform, record.workspace_id, record.channel_id, record.thread_id)
+            if thread.platform == self.rt.platform.name:
+                self._worker(thread).put(_RESUME)
+
+    @property
+    def busy(self) -> int:
+        """How many threads have a worker (something queued or a run going)."""
+        return len(self._workers)
+
+    async def wait_idle(self) -> None:
+        """Until no thread has work left (every run finished, or waiting for people)."""
+        while self._workers:
+            await asyncio.gather(*(w.task for w in list(self._workers.values())), return_exceptions=True)
+
+    async def drain(self, grace: float = 30.0) -> None:
+        """Stop taking events; each worker finishes its step and its queued events (up to ``grace`` s).
+
+        Runs stay stored as running; the next start goes on with them.
+        """
+        self._closing = True
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.stopping = True
+        if not workers:
+            return
+        _, running = await asyncio.wait([w.task for w in workers], timeout=grace)
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class _ThreadWorker:
+    """Works through one thread's events, running its conversation between them; ends when idle.
+
+    A worker ends as soon as it has nothing to do (the run waits for people, is finished, or
+    there is none), so an idle thread holds no memory; its next event starts a new worker,
+    which opens the conversation from storage.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, thread: ThreadRef) -> None:
+        self.dispatcher = dispatcher
+        self.thread = thread
+        self.queue: collections.deque[object] = collections.deque()
+        self.closed = False  # set (synchronously) once the worker takes no more items
+        self.stopping = False
+        self.task = asyncio.create_task(self._run(), name=f"thread {thread.key}")
+
+    def put(self, item: object) -> None:
+        assert not self.closed
+        self.queue.append(item)
+
+    async def _run(self) -> None:
+        session: ThreadSession | None = None
+        rt = self.dispatcher.rt
+        try:
+            while True:
+                if not self.queue:
+                    if not self.stopping and session is not None and session.can_advance():
+                        await session.advance()
+                        continue
+                    break
+                item = self.queue.popleft()
+                if session is None:
+                    create = isinstance(item, ThreadEvent) and self.dispatcher.starts_conversation(item)
+                    session = await ThreadSession.open(rt, self.thread, create=create)
+                    if session is None:
+                        continue
+                    if item is _RESUME:
+                        await session.flush(check_posted=True)
+                if isinstance(item, ThreadEvent):
+                    await session.handle(item)
+        except Exception:
+            _log.exception("the worker of thread %s failed; its conversation stays as stored", self.thread.key)
+        finally:
+            self.closed = True
+            if self.queue:  # events that came after the failure still count
+                successor = self.dispatcher._worker(self.thread)
+                successor.queue.extend(self.queue)
+            if session is not None:
+                await session.close()

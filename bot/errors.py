@@ -1,0 +1,22 @@
+"""The errors of the wiring.
+
+BotError
+├── TeamConfigError (ValueError)   a team file or team name that cannot work; names file, key and fix
+└── StartupError                   the bot cannot start (database behind, platform misconfigured)
+"""
+
+from __future__ import annotations
+
+__all__ = ["BotError", "StartupError", "TeamConfigError"]
+
+
+class BotError(Exception):
+    """The root of every error bot/ raises on purpose."""
+
+
+class TeamConfigError(BotError, ValueError):
+    """A team cannot be built as configured; the message names the file, the key and the fix."""
+
+
+class StartupError(BotError):
+    """The bot cannot start; the message says what to do."""

@@ -1,0 +1,111 @@
+"""From the conversation to the thread: what a stored message looks like when it is posted.
+
+A conversation message becomes one stored message (``to_new_message``): the agent's words,
+its tool calls and results, code output, and files as attachments. Posting it builds an
+OutboundMessage (``to_outbound``) in the agent's persona.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+from adapters import Attachment, Button, OutboundMessage, Persona, defuse_mass_mentions
+from agents import CodeFile, Message
+from storage import MessageRecord, NewMessage
+
+__all__ = ["NOTE", "button_json", "message_text", "note", "people_message", "to_new_message", "to_outbound"]
+
+NOTE = "threadcrew"
+_MAX_FILE = 8 * 1024 * 1024
+
+
+def to_new_message(message: Message, files: tuple[CodeFile, ...] = ()) -> NewMessage:
+    """An agent's message as it is stored (and later posted)."""
+    attachments = [
+        {"name": f.name, "mime_type": f.mime_type, "size": f.size, "data": base64.b64encode(f.data).decode()}
+        for f in files
+        if f.data is not None and f.size <= _MAX_FILE
+    ]
+    return NewMessage(
+        role=message.role,
+        content=message.text if message.content is not None else None,
+        name=message.name,
+        author_kind="agent",
+        author_id=message.name,
+        tool_calls=[c.to_dict() for c in message.tool_calls] or None,
+        tool_responses=[r.to_dict() for r in message.tool_responses] or None,
+        attachments={"files": attachments} if attachments else None,
+    )
+
+
+def people_message(message: Message, author_id: str, platform_message_id: str | None, now: dt.datetime) -> NewMessage:
+    """A person's words: stored as already posted (they are in the thread)."""
+    return NewMessage(
+        role="user",
+        content=message.text,
+        name=message.name,
+        author_kind="human",
+        author_id=author_id,
+        platform_message_id=platform_message_id or "",
+        posted_at=now,
+    )
+
+
+def note(text: str, buttons: list[Button] | None = None) -> NewMessage:
+    """A message from threadcrew itself (a question's buttons, a stop, a budget)."""
+    attachments = {"buttons": [button_json(b) for b in buttons]} if buttons else None
+    return NewMessage(role="assistant", content=text, name=NOTE, author_kind="system", attachments=attachments)
+
+
+def button_json(button: Button) -> dict[str, Any]:
+    return {"label": button.label, "action_id": button.action_id, "value": button.value, "style": button.style}
+
+
+def to_outbound(record: MessageRecord, persona: Persona) -> OutboundMessage:
+    """The post for a stored message."""
+    attachments: dict[str, Any] = record.attachments or {}
+    files = tuple(
+        Attachment(f["name"], f["mime_type"], base64.b64decode(f["data"])) for f in attachments.get("files", ())
+    )
+    buttons = tuple(
+        Button(b["label"], b["action_id"], b["value"], b.get("style")) for b in attachments.get("buttons", ())
+    )
+    return OutboundMessage(
+        persona=persona,
+        text=defuse_mass_mentions(message_text(record)),
+        key=f"tc-{record.id}",
+        attachments=files,
+        buttons=buttons,
+    )
+
+
+def message_text(record: MessageRecord) -> str:
+    """A stored message as people read it: words, code output, tool calls and results."""
+    parts: list[str] = []
+    content = record.content or ""
+    if content.startswith("exitcode:"):
+        head, _, output = content.partition("\nCode output: ")
+        denied = head.endswith("(execution denied)")
+        parts.append("Did not run the code." if denied else f"Ran the code: {head.removeprefix('exitcode: ')}")
+        if output.strip():
+            parts.append(f"```\n{output.strip()}\n```")
+    elif record.tool_responses:
+        for response in record.tool_responses:
+            parts.append(f"Tool result:\n```\n{response['content']}\n```")
+    elif content:
+        parts.append(content)
+    for call in record.tool_calls or ():
+        function = call["function"]
+        arguments = _pretty(function.get("arguments") or "{}")
+        parts.append(f"Calling `{function['name']}` with:\n```json\n{arguments}\n```")
+    return "\n\n".join(parts) or "(no text)"
+
+
+def _pretty(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), indent=2)
+    except ValueError:
+        return arguments

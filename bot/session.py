@@ -1,0 +1,418 @@
+"""One thread's conversation: a team's run, kept in storage, posted through the outbox.
+
+After every step the session stores the step's new messages together with the run's state
+(one transaction), then posts what is stored but not posted yet, then marks it posted. A wait
+for people (a question, an approval, a choice of speaker) is part of the state and a message
+with buttons; nothing blocks. A restarted bot loads the state and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
+from adapters import Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from agents import AgentError, GroupChatRun, Message
+from agents.chat_run import restore_team
+from storage import ConflictError, ConversationRecord, NewMessage
+
+from .rendering import NOTE, note, people_message, to_new_message, to_outbound
+from .teams import APPROVAL_PREFIX, Team
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = ["ThreadSession"]
+
+_log = logging.getLogger(__name__)
+
+NOTE_PERSONA = Persona(NOTE, "threadcrew")
+
+
+class ThreadSession:
+    """Drives one thread's conversation; the thread's worker calls it one event or step at a time."""
+
+    def __init__(self, runtime: Runtime, thread: ThreadRef, record: ConversationRecord) -> None:
+        self.rt = runtime
+        self.thread = thread
+        self.record = record
+        self.team: Team | None = None
+        self.run: GroupChatRun | None = None
+        self.paused = False
+        self.failed: str | None = None
+        self.stored_upto = 0
+        self.people: list[dict[str, Any]] = []
+        self.prompted: dict[str, Any] | None = None  # the wait a prompt was stored for
+        self.prompt_seq: int | None = None  # that prompt's sequence number in the conversation
+        self.closing_noted = False
+        self.usage_seen: dict[str, list[float]] = {}
+        self._spent: list[Any] = [0, 0.0]
+        self._files_seen: object = None
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, runtime: Runtime, thread: ThreadRef, *, create: bool) -> ThreadSession | None:
+        """The thread's session, from storage; a new conversation only when ``create``."""
+        stores = runtime.db.stores
+        key = (thread.platform, thread.workspace_id, thread.channel_id, thread.thread_id)
+        record = await stores.conversations.find(*key)
+        if record is None:
+            if not create:
+                return None
+            record = await stores.conversations.get_or_create(*key, team=runtime.catalog.team_for(thread))
+        session = cls(runtime, thread, record)
+        session._load(record.state or {})
+        return session
+
+    def _load(self, state: dict[str, Any]) -> None:
+        if not state.get("run"):
+            return
+        self.team = self._build(state["team"])
+        self.run = GroupChatRun.from_json(
+            state["run"], self.team.agents(), termination_condition=self._budget(state.get("spent", [0, 0.0]))
+        )
+        self.paused = state.get("paused", False)
+        self.failed = state.get("failed")
+        self.stored_upto = state.get("stored_upto", 0)
+        self.people = list(state.get("people", ()))
+        self.prompted = state.get("prompted")
+        self.prompt_seq = state.get("prompt_seq")
+        self.closing_noted = state.get("closing_noted", False)
+        self.usage_seen = dict(state.get("usage_seen", {}))
+        self._spent = state.get("spent", [0, 0.0])
+
+    def _state(self) -> dict[str, Any]:
+        if self.team is None or self.run is None:
+            return {}
+        return {
+            "team": self.team.name,
+            "run": self.run.to_json(),
+            "paused": self.paused,
+            "failed": self.failed,
+            "stored_upto": self.stored_upto,
+            "people": self.people,
+            "prompted": self.prompted,
+            "prompt_seq": self.prompt_seq,
+            "closing_noted": self.closing_noted,
+            "usage_seen": self.usage_seen,
+            "spent": self._spent,
+        }
+
+    def _build(self, name: str) -> Team:
+        return self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
+
+    def _budget(self, spent: list[Any]) -> Any:
+        assert self.team is not None
+        return dataclasses.replace(self.team.budget, spent_tokens=int(spent[0]), spent_cost=float(spent[1]))
+
+    @property
+    def status(self) -> str:
+        if self.run is None:
+            return "new"
+        if self.failed:
+            return "failed"
+        if self.run.finished:
+            return "finished"
+        if self.paused:
+            return "paused"
+        return "waiting" if self.run.waiting is not None else "running"
+
+    def can_advance(self) -> bool:
+        return self.run is not None and self.status == "running"
+
+    # -- events ----------------------------------------------------------------------------------
+
+    async def handle(self, event: ThreadEvent) -> None:
+        """One event from the thread (the dispatcher decided it belongs here)."""
+        try:
+            if event.kind == "command":
+                await self._command(event)
+            elif event.kind == "button":
+                await self._button(event)
+            elif event.kind == "mention" and (self.run is None or self.status in ("finished", "failed")):
+                await self._start(event)
+            else:
+                await self._people_said(event)
+        except ConflictError:
+            _log.warning("conversation %s changed under us; reloading it", self.record.id)
+            fresh = await self.rt.db.stores.conversations.get(self.record.id)
+            self.record = fresh
+            self._load(fresh.state or {})
+
+    async def _start(self, event: ThreadEvent) -> None:
+        text = event.text.strip()
+        team = self._build(self.rt.catalog.team_for(self.thread))
+        if not team.may_start(event.author.id):
+            await team.close()
+            await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
+            return
+        if not text:
+            await team.close()
+            await self._ephemeral(event, "Mention me with a task, for example: @threadcrew chart the first ten squares")
+            return
+        if self.run is not None:
+            restore_team(self.run.to_json()["agents"], team.agents())  # the team remembers earlier runs
+        await self._close_team()
+        self.team = team
+        self._spent = [self.record.prompt_tokens + self.record.completion_tokens, self.record.cost]
+        self.run = GroupChatRun(
+            team.manager,
+            text,
+            team.human,
+            silent=True,
+            from_human=True,
+            termination_condition=self._budget(self._spent),
+        )
+        self.stored_upto = len(team.manager.groupchat.messages)
+        self.people = [self._person(event)]
+        self.paused, self.failed, self.prompted, self.prompt_seq = False, None, None, None
+        self.closing_noted, self.usage_seen = False, {}
+        await self._save()
+
+    async def _people_said(self, event: ThreadEvent) -> None:
+        text = event.text.strip()
+        if self.run is None or self.status in ("finished", "failed") or not text:
+            return  # people talking among themselves
+        assert self.team is not None
+        waiting = self.run.waiting
+        self.people.append(self._person(event))
+        if waiting is not None and waiting.agent == self.team.human.name:
+            self.run.deliver(text)
+            await self._settle_prompt(f"answered by {event.author.display_name}")
+        else:
+            self.run.inject(text)
+        await self._save()
+
+    async def _button(self, event: ThreadEvent) -> None:
+        if event.action_id == "stop":
+            await self._command(dataclasses.replace(event, kind="command", command="stop"))
+            return
+        waiting = self.run.waiting if self.run is not None else None
+        if waiting is None or self.team is None or self.run is None:
+            await self._ephemeral(event, "That question was answered already.")
+            return
+        who, action = event.author, event.action_id
+        if action == "continue" and waiting.agent == self.team.human.name:
+            self.run.deliver("")
+            decision = f"{who.display_name} let the team go on"
+        elif action in ("approve", "reject") and waiting.agent.startswith(APPROVAL_PREFIX):
+            if not self.team.may_approve(who.id):
+                await self._ephemeral(event, "You are not allowed to approve or reject this.")
+                return
+            self.run.deliver(f"{action.capitalize()}:{who.display_name}")
+            decision = f"{'Approved' if action == 'approve' else 'Rejected'} by {who.display_name}"
+        elif action == "choose" and waiting.agent == self.team.manager.name and event.value in waiting.choices:
+            self.run.deliver(event.value or "")
+            decision = f"{who.display_name} chose {event.value}"
+        else:
+            await self._ephemeral(event, "That button does not answer the question the team is waiting on.")
+            return
+        await self._settle_prompt(decision)
+        await self._save()
+
+    async def _command(self, event: ThreadEvent) -> None:
+        who = event.author.display_name
+        if self.run is None or self.status in ("finished", "failed"):
+            await self._save([note(f"Nothing is running in this thread ({self.status}).")])
+            return
+        if event.command == "stop":
+            self.run.request_stop()
+            self.paused = False
+            await self._save([note(f"Stopped by {who}.")])
+        elif event.command == "pause":
+            self.paused = True
+            await self._save([note(f"Paused by {who}. Use resume to go on.")])
+        elif event.command == "resume":
+            self.paused = False
+            await self._save([note(f"Resumed by {who}.")])
+        elif event.command == "status":
+            await self._save([note(self._status_text())])
+
+    def _status_text(self) -> str:
+        assert self.run is not None
+        assert self.team is not None
+        usage = self.run.usage
+        waiting = f", waiting for {self.run.waiting.agent}" if self.run.waiting else ""
+        count = len(self.team.manager.groupchat.messages)
+        return (
+            f"Status: {self.status}{waiting}; {count} message{'' if count == 1 else 's'}; "
+            f"{usage.total_tokens:,} tokens, ${usage.total_cost:.4f} in this run."
+        )
+
+    def _person(self, event: ThreadEvent) -> dict[str, Any]:
+        return {"author": event.author.id, "message_id": event.message_id}
+
+    # -- stepping --------------------------------------------------------------------------------
+
+    async def advance(self) -> None:
+        """One step of the run, then store and post what it produced."""
+        assert self.run is not None
+        try:
+            async with asyncio.timeout(self.rt.step_timeout):
+                await self.run.a_step()
+        except AgentError as exc:
+            _log.warning("thread %s: the run failed: %s", self.thread.key, exc)
+            self.failed = "the model or the code sandbox failed"
+            await self._save([note(f"The team stopped: {self._safe(exc)}. Mention me to try again.")])
+            return
+        except TimeoutError:
+            self.failed = "a step took too long"
+            await self._save([note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
+            return
+        await self._save()
+
+    async def _save(self, extra: list[NewMessage] | None = None) -> None:
+        """Store new messages with the state (one transaction), then post the outbox."""
+        produced = self._new_messages()
+        produced += extra or []
+        produced += self._prompt_if_waiting(len(produced))
+        produced += self._closing_note()
+        self.record, _ = await self.rt.db.stores.conversations.save_step(
+            self.record.id,
+            self._state(),
+            expected_version=self.record.version,
+            status=self.status,
+            messages=produced,
+        )
+        await self._record_usage()
+        await self.flush()
+
+    def _new_messages(self) -> list[NewMessage]:
+        if self.run is None or self.team is None:
+            return []
+        transcript = self.team.manager.groupchat.messages
+        human = set(self.run.human_indices)
+        now = self.rt.db.clock()
+        produced: list[NewMessage] = []
+        for index in range(self.stored_upto, len(transcript)):
+            message = transcript[index]
+            if index in human and self.people:
+                person = self.people.pop(0)
+                produced.append(people_message(message, person["author"], person["message_id"], now))
+            elif message.text.strip() or message.tool_calls or message.tool_responses:
+                produced.append(to_new_message(message, self._files_of(message)))
+        self.stored_upto = len(transcript)
+        return produced
+
+    def _files_of(self, message: Message) -> tuple[Any, ...]:
+        runner = self.team.runner if self.team else None
+        result = runner.last_code_result if runner is not None else None
+        if runner is None or result is None or message.name != runner.name or result is self._files_seen:
+            return ()
+        self._files_seen = result
+        return result.files
+
+    def _prompt_if_waiting(self, at: int) -> list[NewMessage]:
+        """A question's message with buttons, once per wait; ``at`` is its place among this step's messages."""
+        waiting = self.run.waiting if self.run is not None else None
+        if waiting is None or self.team is None or self.status != "waiting":
+            return []
+        if self.prompted == waiting.to_json():
+            return []
+        self.prompted = waiting.to_json()
+        self.prompt_seq = self.record.last_seq + at + 1  # the number the store gives it
+        if waiting.agent.startswith(APPROVAL_PREFIX):
+            who = "someone allowed to approve" if self.team.approvers else "someone"
+            return [
+                note(
+                    f"{waiting.prompt}\n\nWaiting for {who} to approve.",
+                    [
+                        Button("Approve", "approve", "approve", "primary"),
+                        Button("Reject", "reject", "reject", "danger"),
+                    ],
+                )
+            ]
+        if waiting.agent == self.team.manager.name:
+            return [note("Who should speak next?", [Button(c, "choose", c) for c in waiting.choices])]
+        return [
+            note(
+                "The team is waiting for you: reply in this thread, or let them go on.",
+                [
+                    Button("Continue", "continue", "", "primary"),
+                    Button("Stop", "stop", "stop", "danger"),
+                ],
+            )
+        ]
+
+    def _closing_note(self) -> list[NewMessage]:
+        if self.run is None or not self.run.finished or self.failed or self.closing_noted:
+            return []
+        reason = self.run.stop_reason or ""
+        self.closing_noted = True
+        if reason.startswith("budget:"):
+            return [note(f"The team stopped: {reason.removeprefix('budget: ')}.")]
+        if reason.startswith("max_round"):
+            return [note("The team stopped: it reached the most messages a run may have.")]
+        if reason.startswith("no agent may speak") or reason.endswith("had no reply"):
+            return [note("The team stopped: nobody had anything more to say. Mention me to go on.")]
+        return []
+
+    async def _record_usage(self) -> None:
+        if self.run is None:
+            return
+        for model, usage in self.run.usage.models():
+            seen = self.usage_seen.get(model, [0, 0, 0.0])
+            delta = (usage.prompt_tokens - seen[0], usage.completion_tokens - seen[1], usage.cost - seen[2])
+            if any(delta):
+                await self.rt.db.stores.usage.record(
+                    model,
+                    prompt_tokens=int(delta[0]),
+                    completion_tokens=int(delta[1]),
+                    cost=delta[2],
+                    cached=False,
+                    conversation_id=self.record.id,
+                )
+                self.usage_seen[model] = [usage.prompt_tokens, usage.completion_tokens, usage.cost]
+
+    # -- posting ---------------------------------------------------------------------------------
+
+    async def flush(self, *, check_posted: bool = False) -> None:
+        """Post what is stored but not posted, oldest first, and mark it posted.
+
+        ``check_posted`` asks the platform first whether a message went out before a crash.
+        """
+        stores = self.rt.db.stores
+        while batch := await stores.messages.outbox(limit=50, conversation_id=self.record.id):
+            for message in batch:
+                persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
+                outbound = to_outbound(message, persona)
+                posted = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
+                if posted is None:
+                    posted = await self.rt.platform.post(self.thread, outbound)
+                await stores.messages.mark_posted(message.id, posted)
+
+    def _persona(self, name: str | None) -> Persona:
+        return self.team.persona(name) if self.team is not None else Persona(name or "agent")
+
+    async def _settle_prompt(self, decision: str) -> None:
+        """Show on the question's message what was decided (its buttons go)."""
+        if self.prompt_seq is None:
+            return
+        found = await self.rt.db.stores.messages.list_since(self.record.id, after_seq=self.prompt_seq - 1, limit=1)
+        posted_as = found[0].platform_message_id if found else None
+        if found and posted_as:
+            stored = found[0]
+            updated = OutboundMessage(NOTE_PERSONA, f"{stored.content}\n\n{decision}.", key=f"tc-{stored.id}")
+            await self.rt.platform.update(self.thread, posted_as, updated)
+        self.prompt_seq = None
+
+    async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
+        await self.rt.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+
+    @staticmethod
+    def _safe(exc: Exception) -> str:
+        """What the thread may be told: no tokens, no stack traces."""
+        status = getattr(exc, "status", None)
+        if status is not None:
+            return f"the model endpoint answered with HTTP {status}"
+        return type(exc).__name__.replace("Error", " error").strip().lower()
+
+    async def _close_team(self) -> None:
+        if self.team is not None:
+            await self.team.close()
+
+    async def close(self) -> None:
+        await self._close_team()

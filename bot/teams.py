@@ -1,0 +1,339 @@
+"""Teams: built from a team file or registered from Python, one fresh set of agents per thread.
+
+A :class:`Team` is what a thread's conversation runs: a group chat manager, its specialists,
+``human`` (a user proxy that stands for the people in the thread and asks them through a
+durable wait instead of blocking), and ``runner`` (runs code and tools, after approval).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters import Persona
+from agents import (
+    AssistantAgent,
+    CodeBlock,
+    CodeExecutor,
+    ConversableAgent,
+    DeferredInput,
+    DockerCommandLineCodeExecutor,
+    FunctionModelClient,
+    GroupChat,
+    GroupChatManager,
+    LocalCommandLineCodeExecutor,
+    TerminationCondition,
+    UserProxyAgent,
+)
+from agents.termination import ChatProgress
+
+from .errors import TeamConfigError
+from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
+
+__all__ = ["APPROVAL_PREFIX", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
+
+APPROVAL_PREFIX = "approve:"
+
+
+@dataclass(frozen=True)
+class ThreadBudget(TerminationCondition):
+    """A thread's budget: tokens and cost across its runs, and messages in one run."""
+
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    max_rounds: int | None = None
+    spent_tokens: int = 0
+    spent_cost: float = 0.0
+
+    def check(self, progress: ChatProgress) -> str | None:
+        tokens = self.spent_tokens + sum(u.total_tokens for _, u in progress.usage.models())
+        cost = self.spent_cost + progress.usage.total_cost
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            return f"budget: this thread has used {tokens:,} of its {self.max_tokens:,} tokens"
+        if self.max_cost is not None and cost >= self.max_cost:
+            return f"budget: this thread has spent ${cost:.2f} of its ${self.max_cost:.2f}"
+        if self.max_rounds is not None and len(progress.messages) >= self.max_rounds:
+            return f"budget: this run reached its {self.max_rounds} messages"
+        return None
+
+
+class ThreadApproval:
+    """Code runs only after someone allowed presses Approve: a durable wait with two choices."""
+
+    def __init__(self, agent_name: str) -> None:
+        self.agent_name = agent_name
+        self._ask = DeferredInput()
+
+    async def __call__(self, blocks: list[CodeBlock]) -> str | None:
+        lines = sum(len(b.code.splitlines()) for b in blocks)
+        languages = ", ".join(sorted({b.language or "code" for b in blocks}))
+        what = f"{len(blocks)} code blocks" if len(blocks) > 1 else "the code"
+        answer = await self._ask.get_input(
+            f"{self.agent_name} wants to run {what} above ({languages}, {lines} lines).",
+            agent_name=APPROVAL_PREFIX + self.agent_name,
+            choices=["Approve", "Reject"],
+        )
+        verdict, _, who = answer.partition(":")
+        if verdict.lower() == "approve":
+            return None
+        return f"running the code was rejected{f' by {who}' if who else ''}"
+
+
+@dataclass
+class Team:
+    """One thread's agents and rules."""
+
+    name: str
+    manager: GroupChatManager
+    human: ConversableAgent
+    runner: ConversableAgent | None = None
+    personas: dict[str, Persona] = field(default_factory=dict)
+    approvers: frozenset[str] = frozenset()
+    starters: frozenset[str] = frozenset()
+    budget: ThreadBudget = field(default_factory=ThreadBudget)
+    executor: CodeExecutor | None = None
+
+    def agents(self) -> list[ConversableAgent]:
+        return [self.manager, *self.manager.team_members()]
+
+    def persona(self, name: str | None) -> Persona:
+        return self.personas.get(name or "", Persona(name or "threadcrew"))
+
+    def may_approve(self, user_id: str) -> bool:
+        return not self.approvers or user_id in self.approvers
+
+    def may_start(self, user_id: str) -> bool:
+        return not self.starters or user_id in self.starters
+
+    async def close(self) -> None:
+        if self.executor is not None:
+            await self.executor.stop()
+
+
+TeamFactory = Callable[[Path], Team]
+"""Builds a fresh team; its argument is the conversation's own directory, where its code runs."""
+
+
+class TeamCatalog:
+    """The teams a bot knows: from files, or registered from Python."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, TeamFactory] = {}
+        self._triggers: dict[str, TriggerSpec] = {}
+        self.default: str | None = None
+
+    def register(
+        self, name: str, factory: TeamFactory, *, default: bool = False, triggers: TriggerSpec | None = None
+    ) -> None:
+        """Make a team available. ``triggers``: a mention starts it, and so do its keywords in a message."""
+        self._factories[name] = factory
+        self._triggers[name] = triggers or TriggerSpec()
+        if default or self.default is None:
+            self.default = name
+
+    def triggers(self, name: str) -> TriggerSpec:
+        return self._triggers.get(name) or TriggerSpec()
+
+    def team_for(self, thread: Any) -> str:
+        """The team that runs in ``thread`` (the default team, until channels choose their own).
+
+        Raises:
+            TeamConfigError: no team is configured.
+        """
+        if self.default is None:
+            raise TeamConfigError("no team is configured: pass --team FILE or register one")
+        return self.default
+
+    def add_file(self, path: str | Path, *, default: bool = False) -> TeamConfig:
+        """Load and check a team file, and register it (building it once, to fail early).
+
+        Raises:
+            TeamConfigError: naming the file, the key and the fix.
+        """
+        config = load_team_config(path)
+        try:
+            self.add_config(config, default=default)
+        except TeamConfigError as exc:
+            raise TeamConfigError(f"{path}: {exc}") from exc
+        return config
+
+    def add_config(self, config: TeamConfig, *, default: bool = False) -> None:
+        """Check a team config by building it once, and register it.
+
+        Raises:
+            TeamConfigError: the team cannot be built.
+        """
+        build_team(config, None)
+        self.register(
+            config.name,
+            lambda work_dir: build_team(config, work_dir),
+            default=default,
+            triggers=config.triggers,
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def build(self, name: str | None, work_dir: Path) -> Team:
+        """A fresh team whose code runs in ``work_dir``.
+
+        Raises:
+            TeamConfigError: no such team (the message lists the known ones).
+        """
+        chosen = name or self.default
+        if chosen is None or chosen not in self._factories:
+            raise TeamConfigError(f"no team named {chosen!r}; known teams: {', '.join(self.names) or 'none'}")
+        return self._factories[chosen](work_dir)
+
+
+def build_team(config: TeamConfig, work_dir: Path | None) -> Team:
+    """Fresh agents for ``config``; code runs in ``work_dir`` (None: only check that it builds).
+
+    Raises:
+        TeamConfigError: a tool cannot be imported, or the agents refuse their configuration.
+    """
+    try:
+        return _build(config, work_dir)
+    except TeamConfigError:
+        raise
+    except ValueError as exc:  # the agent layer's ConfigurationError is a ValueError
+        raise TeamConfigError(f"team {config.name!r}: {exc}") from exc
+
+
+def _build(config: TeamConfig, work_dir: Path | None) -> Team:
+    llm_configs = {name: _llm_config(name, spec) for name, spec in config.models.items()}
+    human = UserProxyAgent(
+        config.human.name,
+        human_input_mode=config.human.human_input_mode,
+        code_execution_config=False,
+        human_input_source=DeferredInput(),
+        max_consecutive_auto_reply=10**6,
+        description=config.human.description,
+    )
+    members: list[ConversableAgent] = [human]
+    personas = {human.name: _persona(human.name, config.human.persona)}
+    runner, executor = _runner(config, work_dir) if config.needs_runner else (None, None)
+    if runner is not None:
+        members.append(runner)
+        personas[runner.name] = _persona(runner.name, config.code_execution.runner_persona)
+    for index, spec in enumerate(config.agents):
+        model = spec.model or config.default_model
+        kind = AssistantAgent if spec.kind == "assistant" else ConversableAgent
+        kwargs: dict[str, Any] = {
+            "llm_config": llm_configs[model],
+            "human_input_mode": "NEVER",
+            "max_consecutive_auto_reply": 10**6,
+        }
+        if spec.system_message is not None:
+            kwargs["system_message"] = spec.system_message
+        if spec.description is not None:
+            kwargs["description"] = spec.description
+        agent = kind(spec.name, **kwargs)
+        _scripted(agent, config.models[model])
+        for tool_index, path in enumerate(spec.tools):
+            func = _import(path, f"agents[{index}] ({spec.name}).tools[{tool_index}]", config.home)
+            agent.register_for_llm()(func)
+            assert runner is not None
+            runner.register_for_execution()(func)
+        members.append(agent)
+        personas[spec.name] = _persona(spec.name, spec.persona)
+    by_name = {m.name: m for m in members}
+    gc = config.group_chat
+    transitions = (
+        {by_name[a]: [by_name[b] for b in targets] for a, targets in gc.transitions.items()} if gc.transitions else None
+    )
+    chat = GroupChat(
+        members,
+        max_round=gc.max_round,
+        speaker_selection_method=gc.speaker_selection,
+        allow_repeat_speaker=gc.allow_repeat_speaker if transitions is None else None,
+        allowed_or_disallowed_speaker_transitions=transitions,
+        speaker_transitions_type="allowed" if transitions else None,
+        send_introductions=gc.send_introductions,
+    )
+    selection_model = gc.model or config.default_model
+    manager = GroupChatManager(
+        chat,
+        llm_config=llm_configs[selection_model],
+        is_termination_msg=lambda m: "TERMINATE" in m.text,
+        silent=True,
+    )
+    _scripted(manager, config.models[selection_model])
+    budget = config.budget
+    return Team(
+        name=config.name,
+        manager=manager,
+        human=human,
+        runner=runner,
+        personas=personas,
+        approvers=frozenset(config.approvers),
+        starters=frozenset(config.starters),
+        budget=ThreadBudget(budget.max_tokens, budget.max_cost_usd, budget.max_rounds),
+        executor=executor,
+    )
+
+
+def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, CodeExecutor | None]:
+    run = config.code_execution
+    executor: CodeExecutor | None = None
+    code_execution: dict[str, Any] | bool = False
+    if run.executor != "none" and work_dir is not None:
+        if run.executor == "local":
+            sandbox = {"auto": None, "required": True, "off": False}[run.sandbox]
+            executor = LocalCommandLineCodeExecutor(timeout=run.timeout, work_dir=work_dir, sandbox=sandbox)
+        else:
+            executor = DockerCommandLineCodeExecutor(image=run.image, timeout=run.timeout, work_dir=work_dir)
+        code_execution = {"executor": executor}
+        if run.approval == "required":
+            code_execution["approval"] = ThreadApproval(run.runner)
+    runner = UserProxyAgent(
+        run.runner,
+        human_input_mode="NEVER",
+        code_execution_config=code_execution,  # type: ignore[arg-type]
+        max_consecutive_auto_reply=10**6,
+        default_auto_reply="(nothing to run)",
+    )
+    return runner, executor
+
+
+def _llm_config(name: str, spec: ModelSpec) -> dict[str, Any]:
+    if spec.scripted:
+        return {"config_list": [{"model": f"threadcrew-{spec.scripted}", "model_client_cls": "FunctionModelClient"}]}
+    top_level = {"timeout", "max_retries"}
+    entry = {k: v for k, v in spec.model_dump(exclude={"scripted", *top_level}).items() if v is not None}
+    config: dict[str, Any] = {"config_list": [entry]}
+    config.update({k: v for k, v in spec.model_dump(include=top_level).items() if v is not None})
+    return config
+
+
+def _scripted(agent: ConversableAgent, spec: ModelSpec) -> None:
+    if spec.scripted == "demo":
+        from .demo_model import demo_model
+
+        agent.register_model_client(FunctionModelClient, fn=demo_model)
+
+
+def _persona(name: str, spec: Any) -> Persona:
+    return Persona(name, spec.display_name, spec.icon_emoji, spec.icon_url)
+
+
+def _import(path: str, where: str, home: Path | None) -> Callable[..., Any]:
+    """``package.module:function``, found on the import path or next to the team file (``home``)."""
+    module_name, _, attribute = path.partition(":")
+    if not attribute:
+        raise TeamConfigError(f"{where}: {path!r} is not an import path; write 'package.module:function'")
+    if home is not None and str(home) not in sys.path:
+        sys.path.append(str(home))
+    try:
+        module = importlib.import_module(module_name)
+        func = getattr(module, attribute)
+    except (ImportError, AttributeError) as exc:
+        raise TeamConfigError(f"{where}: cannot import {path!r} ({exc}); check the module and function names") from exc
+    if not callable(func):
+        raise TeamConfigError(f"{where}: {path!r} is not a function")
+    return func  # type: ignore[no-any-return]

@@ -1,0 +1,387 @@
+"""Threads end to end: the in-memory platform, the real dispatcher and sessions, SQLite, and the
+real openai client talking to the scripted server that plays the crew (tests/bot/crew.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters import InMemoryPlatform, OutboundMessage, Posted, ThreadRef
+from tests.bot.crew import DONE, QUESTION, Crew, RunningBot, authors, crew_bot, in_thread, last_starts, until_waiting
+from tests.fakes.openai_server import ScriptedOpenAI, error, text, tool_calls
+
+
+@pytest.fixture
+def crew() -> Iterator[tuple[Crew, ScriptedOpenAI]]:
+    model = Crew()
+    with ScriptedOpenAI(responder=model) as server:
+        yield model, server
+
+
+def posted_in(bot: RunningBot, thread: str) -> list[Posted]:
+    return bot.platform.in_thread(thread)
+
+
+async def test_a_mention_starts_a_group_chat_whose_agents_post_as_their_personas(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        said = await until_waiting(bot)
+        posts = posted_in(bot, "t1")
+        assert authors(posts) == ["planner", "coder", "reviewer", "threadcrew"]
+        assert posts[0].message.persona.display_name == "Plan Bot"
+        assert posts[0].message.persona.icon_emoji == ":memo:"
+        assert posts[0].text == "planner on 'chart the squares'"
+        assert [b.action_id for b in posts[-1].message.buttons] == ["continue", "stop"]
+        assert model.seen("selector") == 4  # planner, coder, reviewer, then the people
+
+        stored = await bot.transcript("t1")
+        assert [(m.author_kind, m.author_id) for m in stored] == [
+            ("human", "alice"),
+            ("agent", "planner"),
+            ("agent", "coder"),
+            ("agent", "reviewer"),
+            ("system", None),
+        ]
+        assert all(m.posted_at is not None for m in stored)
+        assert stored[0].platform_message_id == said.message_id  # people's words are in the thread already
+        assert (await bot.conversation("t1")).status == "waiting"
+
+
+async def test_a_reply_answers_the_wait_and_the_run_goes_on_to_its_end(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        await until_waiting(bot)
+        await bot.platform.say("t1", "yes, ship it", who="bob")
+        await bot.platform.wait_for(last_starts(DONE))
+        await bot.idle()
+
+        posts = posted_in(bot, "t1")
+        assert posts[3].text.endswith("answered by bob.")  # the question's buttons went
+        assert posts[3].message.buttons == ()
+        reviewer_saw = model.requests_of("reviewer")[-1]
+        assert {"role": "user", "name": "user", "content": "yes, ship it"} in reviewer_saw
+        stored = await bot.transcript("t1")
+        assert [m.author_id for m in stored][4:] == [None, "bob", "planner", "coder", "reviewer"]
+        assert (await bot.conversation("t1")).status == "finished"
+
+
+async def test_an_at_mention_in_a_reply_makes_that_agent_speak_next(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        await until_waiting(bot)
+        selections = model.seen("selector")
+        model.say("coder", "coder adds labels")
+        await bot.platform.say("t1", "@coder add labels please")
+        await bot.platform.wait_for(last_starts("coder adds labels"))
+        # The person chose; without the @coder the crew's selector would have picked the planner.
+        assert model.seen("selector") == selections
+        assert authors(posted_in(bot, "t1"))[-1] == "coder"
+
+
+async def test_stop_ends_the_run_after_the_step_under_way(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        gate = model.hold("coder")
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")
+        await bot.platform.command("t1", "stop", who="bob")
+        gate.set()
+        await bot.platform.wait_for(last_starts("Stopped by bob."))
+        await bot.idle()
+        assert authors(posted_in(bot, "t1")) == ["planner", "coder", "threadcrew"]
+        assert model.seen("reviewer") == 0
+        assert (await bot.conversation("t1")).status == "finished"
+
+
+async def test_a_message_while_the_agents_work_is_heard_at_the_next_turn(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        gate = model.hold("coder")
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")
+        said = await bot.platform.say("t1", "use blue bars", who="bob")
+        gate.set()
+        await bot.platform.wait_for(in_thread("t1"))
+        stored = await bot.transcript("t1")
+        assert [m.author_id for m in stored][:5] == ["alice", "planner", "coder", "bob", "planner"]
+        assert stored[3].content == "use blue bars"
+        assert stored[3].platform_message_id == said.message_id
+        # Bob's words reached the model in the next speaker's request, as the people's.
+        assert {"role": "user", "name": "user", "content": "use blue bars"} in model.requests_of("planner")[-1]
+
+
+async def test_pause_holds_the_run_and_resume_and_status_work(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        gate = model.hold("planner")
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("planner")
+        await bot.platform.command("t1", "pause")
+        gate.set()
+        await bot.idle()
+        assert authors(posted_in(bot, "t1")) == ["planner", "threadcrew"]
+        assert model.seen("coder") == 0
+        assert (await bot.conversation("t1")).status == "paused"
+
+        await bot.platform.command("t1", "status")
+        await bot.platform.wait_for(last_starts("Status: paused; 2 messages"))
+        await bot.platform.command("t1", "resume")
+        await bot.platform.wait_for(in_thread("t1"))
+        assert authors(posted_in(bot, "t1"))[2:] == ["threadcrew", "threadcrew", "coder", "reviewer", "threadcrew"]
+
+
+async def test_two_threads_run_concurrently_without_mixing(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        gates = [model.hold("planner"), model.hold("planner")]
+        await bot.platform.mention("alpha", "task alpha")
+        await bot.platform.mention("beta", "task beta", who="bob")
+        await model.arrived("planner", 2)  # both runs are under way at once
+        for gate in gates:
+            gate.set()
+        await bot.platform.wait_for(lambda posts: in_thread("alpha")(posts) and in_thread("beta")(posts))
+        for thread, task, other in (("alpha", "task alpha", "task beta"), ("beta", "task beta", "task alpha")):
+            posts = posted_in(bot, thread)
+            assert authors(posts) == ["planner", "coder", "reviewer", "threadcrew"]
+            assert all(other not in p.text for p in posts)
+            assert posts[0].text == f"planner on '{task}'"
+        first_alpha, first_beta = await bot.transcript("alpha"), await bot.transcript("beta")
+        assert (first_alpha[0].author_id, first_beta[0].author_id) == ("alice", "bob")
+        assert (await bot.conversation("alpha")).id != (await bot.conversation("beta")).id
+
+
+async def test_duplicate_deliveries_of_one_event_are_handled_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        event = await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.deliver(event)  # a platform's retry: the same event key
+        await bot.platform.say("t1", "chart the squares", message_id=event.message_id)  # same message, as a message
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert model.seen("planner") == 1
+        assert authors(posted_in(bot, "t1")) == ["planner", "coder", "reviewer", "threadcrew"]
+        assert [m.author_kind for m in await bot.transcript("t1")].count("human") == 1
+
+
+async def test_messages_that_do_not_start_a_run_are_left_alone(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path, triggers={"keywords": ["crew, please"]}) as bot:
+        await bot.platform.say("t1", "lunch anyone?")
+        await bot.platform.command("t2", "status")
+        await bot.platform.say("t3", "Crew, please chart the squares")  # a trigger word starts one
+        await bot.platform.wait_for(in_thread("t3"))
+        await bot.idle()
+        assert posted_in(bot, "t1") == []
+        assert [p.text for p in posted_in(bot, "t2")] == []
+        assert await bot.db.stores.conversations.find("memory", "W1", "C1", "t1") is None
+        assert model.seen("planner") == 1
+
+
+# -- code, approvals and files -----------------------------------------------------------------------------
+
+CODE = "```python\nopen('result.txt', 'w').write('forty-two')\nprint(6 * 7)\n```"
+
+
+def coding_crew(model: Crew) -> None:
+    model.after.update({"coder": "runner", "runner": "reviewer"})
+    model.say("coder", f"Here it is:\n{CODE}")
+
+
+async def test_code_runs_once_an_allowed_person_approves_and_its_file_is_posted(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    coding_crew(model)
+    async with crew_bot(server, tmp_path, approvers=["bob"]) as bot:
+        await bot.platform.mention("t1", "compute six times seven")
+        await bot.platform.wait_for(lambda posts: bool(posts) and bool(posts[-1].message.buttons))
+        prompt = posted_in(bot, "t1")[-1]
+        assert prompt.text.startswith("runner wants to run the code above (python, 2 lines).")
+        assert [b.action_id for b in prompt.message.buttons] == ["approve", "reject"]
+
+        await bot.platform.press("t1", "approve", "approve", who="alice")
+        await bot.platform.wait_for(lambda posts: posts[-1].message.ephemeral_for == "alice")
+        assert posted_in(bot, "t1")[-1].text == "You are not allowed to approve or reject this."
+
+        await bot.platform.press("t1", "approve", "approve", who="bob")
+        await bot.platform.wait_for(in_thread("t1"))
+        posts = posted_in(bot, "t1")
+        assert posts[2].text.endswith("Approved by bob.")
+        ran = next(p for p in posts if p.author == "runner")
+        assert ran.text.startswith("Ran the code: 0 (execution succeeded)")
+        assert "42" in ran.text
+        assert [(a.name, a.data) for a in ran.message.attachments] == [("result.txt", b"forty-two")]
+
+
+async def test_a_rejected_run_does_not_run_and_the_team_hears_why(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    coding_crew(model)
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.mention("t1", "compute six times seven")
+        await bot.platform.wait_for(lambda posts: bool(posts) and bool(posts[-1].message.buttons))
+        await bot.platform.press("t1", "reject", "reject", who="carol")
+        await bot.platform.wait_for(in_thread("t1"))
+        ran = next(p for p in posted_in(bot, "t1") if p.author == "runner")
+        assert ran.text == "Did not run the code.\n\n```\nrunning the code was rejected by carol\n```"
+        assert not list((tmp_path / "data" / "work").rglob("result.txt"))
+        reviewer_saw = model.requests_of("reviewer")[-1]
+        assert any("rejected by carol" in str(m.get("content")) for m in reviewer_saw)
+
+
+async def test_a_tool_call_is_run_by_the_runner_and_its_result_posted(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.after.update({"coder": "runner", "runner": "reviewer"})
+    model.say("coder", tool_calls(("word_count", {"sentence": "one two three"})))
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.mention("t1", "count the words")
+        await bot.platform.wait_for(in_thread("t1"))
+        posts = posted_in(bot, "t1")
+        assert authors(posts) == ["planner", "coder", "runner", "reviewer", "threadcrew"]
+        assert posts[1].text.startswith("Calling `word_count` with:")
+        assert posts[2].text == "Tool result:\n```\n3\n```"
+
+
+# -- limits and failures ------------------------------------------------------------------------------------
+
+
+async def test_a_budget_of_rounds_stops_the_run_with_a_note(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    _, server = crew
+    async with crew_bot(server, tmp_path, budget={"max_rounds": 3}) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("The team stopped"))
+        assert authors(posted_in(bot, "t1")) == ["planner", "coder", "threadcrew"]
+        assert posted_in(bot, "t1")[-1].text == "The team stopped: this run reached its 3 messages."
+
+
+async def test_a_token_budget_counts_across_runs_of_the_thread(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("planner", text("a plan", prompt_tokens=600, completion_tokens=100))
+    async with crew_bot(server, tmp_path, budget={"max_tokens": 650}) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("The team stopped"))
+        assert "of its 650 tokens" in posted_in(bot, "t1")[-1].text
+        usage = await bot.db.stores.usage.totals(conversation_id=(await bot.conversation("t1")).id)
+        assert sum(u.prompt_tokens + u.completion_tokens for u in usage.values()) >= 700
+
+
+async def test_a_failing_model_stops_the_run_with_a_note_that_reveals_nothing(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("planner", error(401, "Incorrect API key provided: sk-test-crew-0123"))
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("The team stopped"))
+        note = posted_in(bot, "t1")[-1].text
+        assert note == "The team stopped: the model endpoint answered with HTTP 401. Mention me to try again."
+        assert (await bot.conversation("t1")).status == "failed"
+
+        await bot.platform.mention("t1", "try again please")  # a new run in the same thread
+        await bot.platform.wait_for(in_thread("t1"))
+        assert posted_in(bot, "t1")[-4].text == "planner on 'try again please'"
+
+
+async def test_a_person_who_may_not_start_runs_is_told_privately(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path, starters=["bob"]) as bot:
+        await bot.platform.mention("t1", "chart the squares", who="mallory")
+        await bot.platform.wait_for(bool)
+        assert posted_in(bot, "t1")[0].message.ephemeral_for == "mallory"
+        assert model.seen("planner") == 0
+
+
+# -- restarts ------------------------------------------------------------------------------------------------
+
+
+async def test_a_restarted_bot_answers_a_wait_left_by_the_one_before(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        await until_waiting(bot)
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.say("t1", "yes, ship it")
+        await bot.platform.wait_for(last_starts(DONE))
+        # Only what the run said after the restart is posted: nothing from before it again.
+        assert authors(bot.platform.posts) == ["planner", "coder", "reviewer"]
+        stored = await bot.transcript("t1")
+        assert [m.author_id for m in stored][4:] == [None, "alice", "planner", "coder", "reviewer"]
+        assert QUESTION in (stored[3].content or "")
+
+
+class FailingPosts(InMemoryPlatform):
+    """Posting fails after ``posts_before`` posts (the platform is down, or the process dies)."""
+
+    def __init__(self, posts_before: int, *, after_posting: bool) -> None:
+        super().__init__()
+        self.posts_before = posts_before
+        self.after_posting = after_posting  # the post went out, but the bot never heard back
+        self.failing = True
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        if self.failing and len(self.posts) >= self.posts_before:
+            if self.after_posting:
+                await super().post(thread, message)
+            raise ConnectionError("the platform went away")
+        return await super().post(thread, message)
+
+
+@pytest.mark.parametrize("after_posting", [False, True], ids=["post-failed", "post-went-out-unconfirmed"])
+async def test_what_was_stored_but_not_posted_is_posted_once_after_a_restart(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, after_posting: bool
+) -> None:
+    _, server = crew
+    platform = FailingPosts(1, after_posting=after_posting)
+    async with crew_bot(server, tmp_path, platform) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.idle()  # the worker gave up at the failed post; the run is stored
+        unposted = await bot.db.stores.messages.outbox()
+        assert [m.author_id for m in unposted] == ["coder"]
+    platform.failing = False
+    async with crew_bot(server, tmp_path, platform) as bot:
+        await bot.platform.wait_for(in_thread("t1"))
+        assert authors(platform.posts) == ["planner", "coder", "reviewer", "threadcrew"]
+        assert await bot.db.stores.messages.outbox() == []
+
+
+async def test_shutdown_lets_the_step_under_way_finish_and_the_next_start_goes_on(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        gate = model.hold("coder")
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")
+        closing = asyncio.create_task(bot.platform.close())  # shutdown begins mid-step
+        gate.set()
+        await closing
+    assert authors(bot.platform.posts) == ["planner", "coder"]
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.wait_for(in_thread("t1"))
+        assert authors(bot.platform.posts) == ["reviewer", "threadcrew"]
+        assert model.seen("coder") == 1  # the step finished before the stop; it was not asked again
