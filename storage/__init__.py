@@ -20,6 +20,7 @@ from .records import (
     MessageRecord,
     ModelUsage,
     NewMessage,
+    NewUsage,
     ScheduleRecord,
     WaitRecord,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
+    "NewUsage",
     "NotFoundError",
     "ScheduleRecord",
     "StorageError",

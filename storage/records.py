@@ -122,6 +122,17 @@ class ScheduleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NewUsage:
+    """One model's tokens and cost to add to the usage log (see ``save_step``)."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ModelUsage:
     """Tokens and cost of one model's calls."""
 

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from ..errors import ConflictError, NotFoundError
-from ..records import ConversationRecord, MessageRecord, NewMessage, record_from_row
+from ..records import ConversationRecord, MessageRecord, NewMessage, NewUsage, record_from_row
 from ..schema import conversations
 from ._base import Store
-from .messages import append_in
+from .messages import insert_numbered
+from .usage import log_usage_in
 
 __all__ = ["ACTIVE_STATUSES", "ConversationStore"]
 
 ACTIVE_STATUSES = ("running", "waiting")
+
+
+# One statement for every step, built once (the state is not read back: the caller has it).
+_SAVE_STEP = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"), conversations.c.version == bindparam("expected"))
+    .values(
+        state=bindparam("state", type_=conversations.c.state.type),
+        version=conversations.c.version + 1,
+        updated_at=bindparam("now", type_=conversations.c.updated_at.type),
+        status=func.coalesce(bindparam("status", type_=conversations.c.status.type), conversations.c.status),
+        last_seq=conversations.c.last_seq + bindparam("reserved"),
+        prompt_tokens=conversations.c.prompt_tokens + bindparam("prompt_tokens"),
+        completion_tokens=conversations.c.completion_tokens + bindparam("completion_tokens"),
+        cost=conversations.c.cost + bindparam("cost"),
+    )
+    .returning(*(column for column in conversations.c if column.name != "state"))
+)
 
 
 class ConversationStore(Store):
@@ -67,33 +85,8 @@ class ConversationStore(Store):
             ConflictError: someone else saved first; re-read and decide again.
             NotFoundError: no such conversation.
         """
-        async with self.db.begin() as conn:
-            return await self._save_in(conn, conversation_id, state, expected_version, status)
-
-    async def _save_in(
-        self, conn: AsyncConnection, conversation_id: int, state: Any, expected_version: int, status: str | None
-    ) -> ConversationRecord:
-        values: dict[str, Any] = {"state": state, "version": conversations.c.version + 1, "updated_at": self.now()}
-        if status is not None:
-            values["status"] = status
-        statement = (
-            update(conversations)
-            .where(conversations.c.id == conversation_id, conversations.c.version == expected_version)
-            .values(**values)
-            .returning(*conversations.c)
-        )
-        row = (await conn.execute(statement)).first()
-        if row is not None:
-            return record_from_row(ConversationRecord, row)
-        current = (
-            await conn.execute(select(conversations.c.version).where(conversations.c.id == conversation_id))
-        ).scalar_one_or_none()
-        if current is None:
-            raise NotFoundError(f"there is no conversation {conversation_id}")
-        raise ConflictError(
-            f"conversation {conversation_id} was saved by someone else: it is at version {current}, "
-            f"not {expected_version}"
-        )
+        record, _ = await self.save_step(conversation_id, state, expected_version=expected_version, status=status)
+        return record
 
     async def save_step(
         self,
@@ -103,22 +96,42 @@ class ConversationStore(Store):
         expected_version: int,
         status: str | None = None,
         messages: Sequence[NewMessage] = (),
+        usage: Sequence[NewUsage] = (),
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
-        """Store a step's new messages and the engine's state after it, in one transaction.
+        """Store a step's new messages and model usage with the engine's state after it, in one transaction.
 
-        Either both are stored or neither: a crash after this leaves the messages in the outbox
-        and the state past them, so nothing is produced twice.
+        Either all is stored or nothing: a crash after this leaves the messages in the outbox
+        and the state past them, so nothing is produced twice. Usage adds to the log and, unless
+        cached, to the conversation's totals.
 
         Raises:
             ConflictError: someone else saved first (nothing is stored).
             NotFoundError: no such conversation.
         """
-        async with self.db.begin() as conn:
-            # Messages first, so that the record comes back with their numbers; a stale version
-            # raises and rolls the whole transaction back.
-            stored = await append_in(conn, conversation_id, messages, self.now())
-            record = await self._save_in(conn, conversation_id, state, expected_version, status)
-        return record, stored
+        now = self.now()
+        counted = [u for u in usage if not u.cached]
+        params = {
+            "cid": conversation_id,
+            "expected": expected_version,
+            "state": state,
+            "now": now,
+            "status": status,
+            "reserved": len(messages),  # their sequence numbers
+            "prompt_tokens": sum(u.prompt_tokens for u in counted),
+            "completion_tokens": sum(u.completion_tokens for u in counted),
+            "cost": sum(u.cost for u in counted),
+        }
+
+        def work(conn: Connection) -> tuple[ConversationRecord, list[MessageRecord]]:
+            row = conn.execute(_SAVE_STEP, params).first()
+            if row is None:
+                _refuse(conn, conversation_id, expected_version)
+            record = ConversationRecord(**{**row._mapping, "state": state})
+            stored = insert_numbered(conn, conversation_id, record.last_seq - len(messages) + 1, messages, now)
+            log_usage_in(conn, conversation_id, usage, now)
+            return record, stored
+
+        return await self.db.write(work)
 
     async def set_status(self, conversation_id: int, status: str) -> None:
         """Change only the status (no version check: status is advisory; the state is not touched)."""
@@ -142,3 +155,14 @@ class ConversationStore(Store):
         async with self.db.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [record_from_row(ConversationRecord, row) for row in rows]
+
+
+def _refuse(conn: Connection, conversation_id: int, expected_version: int) -> NoReturn:
+    current = conn.execute(
+        select(conversations.c.version).where(conversations.c.id == conversation_id)
+    ).scalar_one_or_none()
+    if current is None:
+        raise NotFoundError(f"there is no conversation {conversation_id}")
+    raise ConflictError(
+        f"conversation {conversation_id} was saved by someone else: it is at version {current}, not {expected_version}"
+    )

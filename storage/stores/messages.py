@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage, record_from_row
 from ..schema import conversations, messages
 from ._base import Store
 
-__all__ = ["MessageStore", "append_in"]
+__all__ = ["MessageStore", "append_in", "insert_numbered"]
 
 
-async def append_in(
-    conn: AsyncConnection, conversation_id: int, new: Sequence[NewMessage], now: dt.datetime
+_INSERT_RETURNING = insert(messages).returning(*messages.c, sort_by_parameter_order=True)
+
+
+def append_in(
+    conn: Connection, conversation_id: int, new: Sequence[NewMessage], now: dt.datetime
 ) -> list[MessageRecord]:
     """Append inside the caller's transaction.
 
@@ -27,25 +30,29 @@ async def append_in(
     """
     if not new:
         return []
-    last = (
-        await conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
-            .returning(conversations.c.last_seq)
-        )
+    last = conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
+        .returning(conversations.c.last_seq)
     ).scalar_one_or_none()
     if last is None:
         raise NotFoundError(f"there is no conversation {conversation_id}")
-    first = last - len(new) + 1
-    rows = (
-        await conn.execute(
-            insert(messages).returning(*messages.c, sort_by_parameter_order=True),
-            [
-                {**asdict(m), "conversation_id": conversation_id, "seq": first + i, "created_at": now}
-                for i, m in enumerate(new)
-            ],
-        )
+    return insert_numbered(conn, conversation_id, last - len(new) + 1, new, now)
+
+
+def insert_numbered(
+    conn: Connection, conversation_id: int, first_seq: int, new: Sequence[NewMessage], now: dt.datetime
+) -> list[MessageRecord]:
+    """Insert messages numbered from ``first_seq``; the caller has reserved the numbers."""
+    if not new:
+        return []
+    rows = conn.execute(
+        _INSERT_RETURNING,
+        [
+            {**asdict(m), "conversation_id": conversation_id, "seq": first_seq + i, "created_at": now}
+            for i, m in enumerate(new)
+        ],
     ).all()
     return [record_from_row(MessageRecord, row) for row in rows]
 
@@ -64,8 +71,9 @@ class MessageStore(Store):
         """
         if not new:
             return []
-        async with self.db.begin() as conn:
-            return await append_in(conn, conversation_id, new, self.now())
+        return await self.db.write(
+            functools.partial(append_in, conversation_id=conversation_id, new=new, now=self.now())
+        )
 
     async def get(self, message_id: int) -> MessageRecord:
         """Raises NotFoundError."""
@@ -98,6 +106,18 @@ class MessageStore(Store):
             rows = (await conn.execute(query)).all()
         return [record_from_row(MessageRecord, row) for row in rows]
 
+    async def mark_posted_many(self, posted: Sequence[tuple[int, str]]) -> None:
+        """Record many (message id, platform message id) pairs as posted, in one transaction."""
+        if not posted:
+            return
+        statement = (
+            update(messages)
+            .where(messages.c.id == bindparam("message_id"), messages.c.posted_at.is_(None))
+            .values(platform_message_id=bindparam("platform_id"), posted_at=self.now())
+        )
+        rows = [{"message_id": m, "platform_id": p} for m, p in posted]
+        await self.db.write(lambda conn: conn.execute(statement, rows))
+
     async def mark_posted(
         self, message_id: int, platform_message_id: str, posted_at: dt.datetime | None = None
     ) -> bool:
@@ -108,5 +128,4 @@ class MessageStore(Store):
             .values(platform_message_id=platform_message_id, posted_at=posted_at or self.now())
             .returning(messages.c.id)
         )
-        async with self.db.begin() as conn:
-            return (await conn.execute(statement)).first() is not None
+        return await self.db.write(lambda conn: conn.execute(statement).first() is not None)

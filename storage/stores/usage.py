@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
-from ..records import ModelUsage
+from ..records import ModelUsage, NewUsage
 from ..schema import conversations, usage
 from ._base import Store
 
-__all__ = ["UsageStore"]
+__all__ = ["UsageStore", "log_usage_in"]
+
+
+def log_usage_in(conn: Connection, conversation_id: int | None, items: Sequence[NewUsage], now: dt.datetime) -> None:
+    """Add usage rows inside the caller's transaction (not the conversation's totals)."""
+    if items:
+        conn.execute(
+            insert(usage),
+            [{**asdict(item), "conversation_id": conversation_id, "created_at": now} for item in items],
+        )
 
 
 class UsageStore(Store):
@@ -25,20 +36,13 @@ class UsageStore(Store):
         conversation_id: int | None = None,
     ) -> None:
         """Store one call; a call served from the cache does not add to the conversation's totals."""
-        async with self.db.begin() as conn:
-            await conn.execute(
-                insert(usage).values(
-                    conversation_id=conversation_id,
-                    model=model,
-                    prompt_tokens=prompt_tokens,
-                    completion_tokens=completion_tokens,
-                    cost=cost,
-                    cached=cached,
-                    created_at=self.now(),
-                )
-            )
+        item = NewUsage(model, prompt_tokens, completion_tokens, cost, cached)
+        now = self.now()
+
+        def work(conn: Connection) -> None:
+            log_usage_in(conn, conversation_id, [item], now)
             if conversation_id is not None and not cached:
-                await conn.execute(
+                conn.execute(
                     update(conversations)
                     .where(conversations.c.id == conversation_id)
                     .values(
@@ -47,6 +51,8 @@ class UsageStore(Store):
                         cost=conversations.c.cost + cost,
                     )
                 )
+
+        await self.db.write(work)
 
     async def totals(
         self, *, conversation_id: int | None = None, since: dt.datetime | None = None

@@ -7,14 +7,17 @@ import datetime as dt
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import func, select
 
 from storage import (
     ConflictError,
     Database,
     NewMessage,
+    NewUsage,
     NotFoundError,
     slack_installation_store,
 )
+from storage.schema import messages
 from tests.storage.conftest import FakeClock
 
 THREAD = ("slack", "T1", "C1", "1700000000.000100")
@@ -316,3 +319,68 @@ class TestSteps:
             )
         assert await db.stores.messages.list_since(cid) == []
         assert (await db.stores.conversations.get(cid)).last_seq == 0
+
+    async def test_a_step_adds_its_usage_to_the_log_and_to_the_conversation(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        record, _ = await db.stores.conversations.save_step(
+            cid,
+            {"round": 1},
+            expected_version=0,
+            usage=[NewUsage("gpt-4o-mini", 100, 20, 0.5), NewUsage("gpt-4o", 7, 3, 0.25, cached=True)],
+        )
+        assert (record.prompt_tokens, record.completion_tokens, record.cost) == (100, 20, 0.5)  # the cache is free
+        totals = await db.stores.usage.totals(conversation_id=cid)
+        assert totals["gpt-4o-mini"].calls == 1
+        assert totals["gpt-4o"].cached_calls == 1
+        record, _ = await db.stores.conversations.save_step(
+            cid, {"round": 2}, expected_version=1, usage=[NewUsage("gpt-4o-mini", 1, 1, 0.125)]
+        )
+        assert (record.prompt_tokens, record.cost) == (101, 0.625)
+        assert (await db.stores.conversations.get(cid)).state == {"round": 2}
+
+
+class TestGroupCommit:
+    async def test_writes_queued_together_succeed_or_fail_each_on_its_own(self, db: Database) -> None:
+        ids = [await conversation_id(db, f"t{i}") for i in range(6)]
+        steps = [
+            db.stores.conversations.save_step(
+                cid,
+                {"n": i},
+                expected_version=0 if i != 3 else 7,  # the fourth is stale
+                messages=[NewMessage(role="assistant", content=f"message {i}")],
+            )
+            for i, cid in enumerate(ids)
+        ]
+        results = await asyncio.gather(*steps, db.stores.events.claim("slack", "E1"), return_exceptions=True)
+        assert isinstance(results[3], ConflictError)
+        assert results[-1] is True
+        for i, cid in enumerate(ids):
+            stored = [m.content for m in await db.stores.messages.list_since(cid)]
+            assert stored == ([] if i == 3 else [f"message {i}"])
+
+    async def test_many_messages_are_marked_posted_at_once(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        stored = await db.stores.messages.append_many(
+            cid, [NewMessage(role="assistant", content=str(i)) for i in range(3)]
+        )
+        await db.stores.messages.mark_posted_many([(stored[0].id, "p0"), (stored[2].id, "p2")])
+        await db.stores.messages.mark_posted_many([(stored[0].id, "again")])  # already posted: kept
+        found = {m.content: m.platform_message_id for m in await db.stores.messages.list_since(cid)}
+        assert found == {"0": "p0", "1": None, "2": "p2"}
+        assert [m.content for m in await db.stores.messages.outbox()] == ["1"]
+
+    async def test_claiming_several_keys_of_one_event_wins_only_if_all_are_new(self, db: Database) -> None:
+        assert await db.stores.events.claim("slack", "event:1", "message:C1:1") is True
+        assert await db.stores.events.claim("slack", "event:2", "message:C1:1") is False  # same message again
+        assert await db.stores.events.claim("slack", "event:2") is False  # claimed by the attempt above
+        assert await db.stores.events.claim("slack", "event:3", "message:C1:3") is True
+
+    async def test_a_reader_in_a_transaction_does_not_hold_writers_back(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        async with db.connect() as reader:
+            await reader.execute(select(func.count()).select_from(messages))  # its transaction is open
+            await db.stores.conversations.save_step(
+                cid, {"n": 1}, expected_version=0, messages=[NewMessage(role="assistant", content="written")]
+            )
+            await db.stores.messages.append(cid, NewMessage(role="assistant", content="and this"))
+        assert [m.content for m in await db.stores.messages.list_since(cid)] == ["written", "and this"]
