@@ -2,7 +2,7 @@
 
     python3 scripts/dev.py bench                 # everything, AG2 classic included
     python3 scripts/dev.py bench --no-ag2        # threadcrew only
-    python3 scripts/dev.py bench --only code     # one part: chats, groupchat, code or storage
+    python3 scripts/dev.py bench --only code     # one part: chats, threads, groupchat, code or storage
     python3 scripts/dev.py bench --turns 50 --chats 50
 
 The scripted OpenAI-compatible server runs in its own process; each framework runs in its
@@ -79,18 +79,65 @@ def main() -> None:
     parser.add_argument("--chat-turns", type=int, default=10, help="turns of each concurrent chat")
     parser.add_argument("--latency", type=float, default=0.2, help="model latency of the concurrent run, seconds")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1000, help="concurrent threads of the thread runtime")
+    parser.add_argument("--thread-turns", type=int, default=10, help="agent messages in each thread")
     parser.add_argument(
-        "--only", choices=["chats", "groupchat", "code", "storage"], help="run one part of the benchmarks"
+        "--only",
+        choices=["chats", "groupchat", "code", "storage", "threads"],
+        help="run one part of the benchmarks",
     )
     args = parser.parse_args()
     if args.only in (None, "chats"):
         chats(args)
+    if args.only in (None, "threads"):
+        threads(args)
     if args.only in (None, "groupchat"):
         groupchat(args)
     if args.only in (None, "code"):
         subprocess.run([sys.executable, "-m", "bench.code_execution"], cwd=ROOT, check=True)
     if args.only in (None, "storage"):
         subprocess.run([sys.executable, "-m", "bench.storage"], cwd=ROOT, check=True)
+
+
+def threads(args: argparse.Namespace) -> None:
+    ideal = args.thread_turns * args.latency
+    print(
+        f"\n== {args.threads} threads x {args.thread_turns} agent messages through the bot (in-memory platform, "
+        f"SQLite), {args.latency * 1000:.0f} ms model latency"
+    )
+    size = ["--turns", str(args.thread_turns)]
+    with scripted_server(args.latency) as port:
+        at = ["--port", str(port)]
+        ours = run_json(
+            [
+                sys.executable,
+                "-m",
+                "bench.threads",
+                *at,
+                "--threads",
+                str(args.threads),
+                *size,
+                "--latency",
+                str(args.latency),
+            ]
+        )
+        floor = run_json(
+            [sys.executable, "-m", "bench.raw_openai", "concurrent", *at, "--chats", str(args.threads), *size]
+        )
+
+    def line(label: str, wall: float) -> str:
+        return f"{label:<44}: {wall:8.2f} s = {wall / ideal:.2f}x ideal"
+
+    print(f"{'ideal wall time':<44}: {ideal:8.2f} s")
+    print(line("bare aiohttp, same model requests", floor["bare_wall"]))
+    print(line("bare openai client, same model requests", floor["wall"]))
+    print(line("threadcrew bot", ours["wall"]) + "   (goal <= 1.20x)")
+    print(f"{'threadcrew bot / bare openai client':<44}: {ratio(ours['wall'], floor['wall']):>8}")
+    print(f"{'peak RSS per thread':<44}: {ours['rss_per_thread_kb']:8.1f} KiB")
+    print(
+        f"{'event to first post, less the model':<44}: p50 {ours['first_post_p50_ms']:.0f} ms, "
+        f"p99 {ours['first_post_p99_ms']:.0f} ms   (goal p99 < 50 ms)"
+    )
 
 
 def groupchat(args: argparse.Namespace) -> None:

@@ -35,14 +35,12 @@ class Dispatcher:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
         if self._closing or event.author.is_bot:
             return
-        claim = self.rt.db.stores.events.claim
-        platform = event.thread.platform
-        if not await claim(platform, f"event:{event.event_key}"):
-            return
-        # The same message may arrive twice, as a mention and as a message, with different keys;
-        # adapters report a message that mentions the bot as a mention, so either copy will do.
-        once = f"message:{event.thread.channel_id}:{event.message_id}"
-        if event.message_id and event.kind in ("mention", "message") and not await claim(platform, once):
+        keys = [f"event:{event.event_key}"]
+        if event.message_id and event.kind in ("mention", "message"):
+            # The same message may arrive twice, as a mention and as a message, with different keys;
+            # adapters report a message that mentions the bot as a mention, so either copy will do.
+            keys.append(f"message:{event.thread.channel_id}:{event.message_id}")
+        if not await self.rt.db.stores.events.claim(event.thread.platform, *keys):
             return
         if event.kind == "message" and self._triggered(event):
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
@@ -148,7 +146,8 @@ class _ThreadWorker:
                     session = await ThreadSession.open(rt, self.thread, create=create)
                     if session is None:
                         continue
-                    if item is _RESUME:
+                    if session.record.last_seq:
+                        # What a crash or a failed post left unposted goes first (if it did not go out).
                         await session.flush(check_posted=True)
                 if isinstance(item, ThreadEvent):
                     await session.handle(item)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adapters import Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from agents import AgentError, GroupChatRun, Message
 from agents.chat_run import restore_team
-from storage import ConflictError, ConversationRecord, NewMessage
+from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage
 
 from .rendering import NOTE, note, people_message, to_new_message, to_outbound
 from .teams import APPROVAL_PREFIX, Team
@@ -58,11 +58,12 @@ class ThreadSession:
         """The thread's session, from storage; a new conversation only when ``create``."""
         stores = runtime.db.stores
         key = (thread.platform, thread.workspace_id, thread.channel_id, thread.thread_id)
-        record = await stores.conversations.find(*key)
-        if record is None:
-            if not create:
-                return None
+        if create:
             record = await stores.conversations.get_or_create(*key, team=runtime.catalog.team_for(thread))
+        elif (found := await stores.conversations.find(*key)) is not None:
+            record = found
+        else:
+            return None
         session = cls(runtime, thread, record)
         session._load(record.state or {})
         return session
@@ -170,6 +171,7 @@ class ThreadSession:
         self.people = [self._person(event)]
         self.paused, self.failed, self.prompted, self.prompt_seq = False, None, None, None
         self.closing_noted, self.usage_seen = False, {}
+        await self.run.a_step()  # the people's message goes in (no model call); stored with the start
         await self._save()
 
     async def _people_said(self, event: ThreadEvent) -> None:
@@ -265,20 +267,20 @@ class ThreadSession:
         await self._save()
 
     async def _save(self, extra: list[NewMessage] | None = None) -> None:
-        """Store new messages with the state (one transaction), then post the outbox."""
+        """Store new messages and usage with the state (one transaction), then post the messages."""
         produced = self._new_messages()
         produced += extra or []
         produced += self._prompt_if_waiting(len(produced))
         produced += self._closing_note()
-        self.record, _ = await self.rt.db.stores.conversations.save_step(
+        self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            self._state(),
+            self._state_with(usage := self._usage_since_saved()),
             expected_version=self.record.version,
             status=self.status,
             messages=produced,
+            usage=usage,
         )
-        await self._record_usage()
-        await self.flush()
+        await self._post([m for m in stored if m.posted_at is None])
 
     def _new_messages(self) -> list[NewMessage]:
         if self.run is None or self.team is None:
@@ -350,39 +352,49 @@ class ThreadSession:
             return [note("The team stopped: nobody had anything more to say. Mention me to go on.")]
         return []
 
-    async def _record_usage(self) -> None:
+    def _usage_since_saved(self) -> list[NewUsage]:
+        """Each model's tokens and cost since the last save."""
         if self.run is None:
-            return
+            return []
+        added = []
         for model, usage in self.run.usage.models():
             seen = self.usage_seen.get(model, [0, 0, 0.0])
             delta = (usage.prompt_tokens - seen[0], usage.completion_tokens - seen[1], usage.cost - seen[2])
             if any(delta):
-                await self.rt.db.stores.usage.record(
-                    model,
-                    prompt_tokens=int(delta[0]),
-                    completion_tokens=int(delta[1]),
-                    cost=delta[2],
-                    cached=False,
-                    conversation_id=self.record.id,
-                )
-                self.usage_seen[model] = [usage.prompt_tokens, usage.completion_tokens, usage.cost]
+                added.append(NewUsage(model, int(delta[0]), int(delta[1]), delta[2]))
+        return added
+
+    def _state_with(self, usage: list[NewUsage]) -> dict[str, Any]:
+        """The state to store along with ``usage``: what it counts is seen from then on."""
+        for item in usage:
+            seen = self.usage_seen.get(item.model, [0, 0, 0.0])
+            self.usage_seen[item.model] = [
+                seen[0] + item.prompt_tokens,
+                seen[1] + item.completion_tokens,
+                seen[2] + item.cost,
+            ]
+        return self._state()
 
     # -- posting ---------------------------------------------------------------------------------
 
     async def flush(self, *, check_posted: bool = False) -> None:
-        """Post what is stored but not posted, oldest first, and mark it posted.
+        """Post what is stored but not posted, oldest first (left by a failure or a crash).
 
         ``check_posted`` asks the platform first whether a message went out before a crash.
         """
-        stores = self.rt.db.stores
-        while batch := await stores.messages.outbox(limit=50, conversation_id=self.record.id):
-            for message in batch:
-                persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
-                outbound = to_outbound(message, persona)
-                posted = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
-                if posted is None:
-                    posted = await self.rt.platform.post(self.thread, outbound)
-                await stores.messages.mark_posted(message.id, posted)
+        while batch := await self.rt.db.stores.messages.outbox(limit=50, conversation_id=self.record.id):
+            await self._post(batch, check_posted=check_posted)
+
+    async def _post(self, records: list[MessageRecord], *, check_posted: bool = False) -> None:
+        """Post stored messages in order, then mark them posted (the database groups the marks
+        of every thread that posted meanwhile into one transaction)."""
+        posted: list[tuple[int, str]] = []
+        for message in records:
+            persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
+            outbound = to_outbound(message, persona)
+            found = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
+            posted.append((message.id, found or await self.rt.platform.post(self.thread, outbound)))
+        await self.rt.db.stores.messages.mark_posted_many(posted)
 
     def _persona(self, name: str | None) -> Persona:
         return self.team.persona(name) if self.team is not None else Persona(name or "agent")
