@@ -261,6 +261,7 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
         chat,
         llm_config=llm_configs[selection_model],
         is_termination_msg=lambda m: "TERMINATE" in m.text,
+        human_input_source=DeferredInput(),  # manual selection asks the thread (buttons)
         silent=True,
     )
     _scripted(manager, config.models[selection_model])

@@ -215,7 +215,7 @@ class _GroupWriter:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                run = functools.partial(_each_in_savepoint, works=[work for work, _ in batch])
+                run = functools.partial(_run_batch, works=[work for work, _ in batch])
                 try:
                     outcomes = await self.db._in_transaction(run)
                 except asyncio.CancelledError:
@@ -235,9 +235,22 @@ class _GroupWriter:
             self._task = None
 
 
-def _each_in_savepoint(conn: Connection, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+def _run_batch(conn: Connection, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+    """Run every write; if one raises, roll back and run them again, each in a savepoint.
+
+    Writes rarely fail (a stale version), so the common case costs no savepoints; a write is a
+    pure function of its arguments, so running it again is safe.
+    """
     if len(works) == 1:  # alone in its transaction: an error rolls the transaction back
         return [(True, works[0](conn))]
+    savepoint = conn.begin_nested()
+    try:
+        values = [work(conn) for work in works]
+    except Exception:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+        return [(True, value) for value in values]
     outcomes: list[tuple[bool, Any]] = []
     for work in works:
         savepoint = conn.begin_nested()

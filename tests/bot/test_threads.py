@@ -194,6 +194,21 @@ async def test_messages_that_do_not_start_a_run_are_left_alone(
         assert model.seen("planner") == 1
 
 
+async def test_manual_selection_asks_the_thread_with_a_button_per_agent(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path, group_chat={"speaker_selection": "manual"}) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("Who should speak next?"))
+        choice = posted_in(bot, "t1")[-1]
+        assert [b.value for b in choice.message.buttons] == ["user", "runner", "planner", "coder", "reviewer"]
+        await bot.platform.press("t1", "choose", "reviewer", who="bob")
+        await bot.platform.wait_for(last_starts("Reviewed 'chart the squares'."))
+        assert posted_in(bot, "t1")[0].text.endswith("bob chose reviewer.")
+        assert model.seen("selector") == 0  # people chose; no model was asked
+
+
 # -- code, approvals and files -----------------------------------------------------------------------------
 
 CODE = "```python\nopen('result.txt', 'w').write('forty-two')\nprint(6 * 7)\n```"
@@ -285,6 +300,23 @@ async def test_a_token_budget_counts_across_runs_of_the_thread(
         assert "of its 650 tokens" in posted_in(bot, "t1")[-1].text
         usage = await bot.db.stores.usage.totals(conversation_id=(await bot.conversation("t1")).id)
         assert sum(u.prompt_tokens + u.completion_tokens for u in usage.values()) >= 700
+
+
+async def test_a_cost_budget_stops_the_run_once_the_thread_has_spent_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("planner", text("a plan", prompt_tokens=1000, completion_tokens=1000))
+    priced = {"model": "gpt-4o-mini", "base_url": server.base_url, "api_key": "sk-test", "price": [1.0, 2.0]}
+    async with crew_bot(server, tmp_path, models={"default": priced}, budget={"max_cost_usd": 2.5}) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("The team stopped"))
+        # The planner's call alone cost $1 + $2 (per 1k tokens), past the $2.50 budget.
+        note = posted_in(bot, "t1")[-1].text
+        assert note.startswith("The team stopped: this thread has spent $3.")
+        assert note.endswith(" of its $2.50.")
+        assert authors(posted_in(bot, "t1")) == ["planner", "threadcrew"]
+        assert (await bot.conversation("t1")).cost >= 3.0
 
 
 async def test_a_failing_model_stops_the_run_with_a_note_that_reveals_nothing(
