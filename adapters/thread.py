@@ -7,8 +7,8 @@ there are workspaces, channels, threads, people and messages.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "Attachment",
@@ -76,6 +76,14 @@ class ThreadEvent:
     action_id: str | None = None
     value: str | None = None
     ref_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (to keep the event until it is handled)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ThreadEvent:
+        return cls(**{**data, "thread": ThreadRef(**data["thread"]), "author": Author(**data["author"])})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 from adapters import ThreadEvent, ThreadRef
 
@@ -23,6 +24,14 @@ __all__ = ["Dispatcher"]
 _log = logging.getLogger(__name__)
 
 _RESUME = object()  # pick a conversation up after a restart
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """An event, and its place in the inbox until it is handled."""
+
+    event: ThreadEvent
+    inbox_id: int
 
 
 class Dispatcher:
@@ -40,11 +49,12 @@ class Dispatcher:
             # The same message may arrive twice, as a mention and as a message, with different keys;
             # adapters report a message that mentions the bot as a mention, so either copy will do.
             keys.append(f"message:{event.thread.channel_id}:{event.message_id}")
-        if not await self.rt.db.stores.events.claim(event.thread.platform, *keys):
-            return
         if event.kind == "message" and self._triggered(event):
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
-        self._worker(event.thread).put(event)
+        # Kept in the inbox until handled: a crash before then leaves it for the next start.
+        inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
+        if inbox_id is not None:
+            self._worker(event.thread).put(_Accepted(event, inbox_id))
 
     def _triggered(self, event: ThreadEvent) -> bool:
         keywords = self.rt.catalog.triggers(self.rt.catalog.team_for(event.thread)).keywords
@@ -80,6 +90,9 @@ class Dispatcher:
             thread = ThreadRef(record.platform, record.workspace_id, record.channel_id, record.thread_id)
             if thread.platform == self.rt.platform.name:
                 self._worker(thread).put(_RESUME)
+        for inbox_id, payload in await stores.events.pending(self.rt.platform.name):
+            event = ThreadEvent.from_json(payload)
+            self._worker(event.thread).put(_Accepted(event, inbox_id))
 
     @property
     def busy(self) -> int:
@@ -141,16 +154,19 @@ class _ThreadWorker:
                         continue
                     break
                 item = self.queue.popleft()
+                event = item.event if isinstance(item, _Accepted) else None
                 if session is None:
-                    create = isinstance(item, ThreadEvent) and self.dispatcher.starts_conversation(item)
+                    create = event is not None and self.dispatcher.starts_conversation(event)
                     session = await ThreadSession.open(rt, self.thread, create=create)
-                    if session is None:
-                        continue
-                    if session.record.last_seq:
+                    if session is not None and session.record.last_seq:
                         # What a crash or a failed post left unposted goes first (if it did not go out).
                         await session.flush(check_posted=True)
-                if isinstance(item, ThreadEvent):
-                    await session.handle(item)
+                # The session takes an event out of the inbox with the state it leads to; an
+                # event that changed nothing is taken out here.
+                if isinstance(item, _Accepted) and (
+                    session is None or not await session.handle(item.event, item.inbox_id)
+                ):
+                    await rt.db.stores.events.handled([item.inbox_id])
         except Exception:
             _log.exception("the worker of thread %s failed; its conversation stays as stored", self.thread.key)
         finally:

@@ -50,6 +50,7 @@ class ThreadSession:
         self.usage_seen: dict[str, list[float]] = {}
         self._spent: list[Any] = [0, 0.0]
         self._files_seen: object = None
+        self._handling: list[int] = []  # the inbox entry of the event being handled
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -126,8 +127,12 @@ class ThreadSession:
 
     # -- events ----------------------------------------------------------------------------------
 
-    async def handle(self, event: ThreadEvent) -> None:
-        """One event from the thread (the dispatcher decided it belongs here)."""
+    async def handle(self, event: ThreadEvent, inbox_id: int | None = None) -> bool:
+        """One event from the thread (the dispatcher decided it belongs here).
+
+        Returns whether the inbox entry ``inbox_id`` was taken out with a save of the state.
+        """
+        self._handling = [inbox_id] if inbox_id is not None else []
         try:
             if event.kind == "command":
                 await self._command(event)
@@ -142,6 +147,9 @@ class ThreadSession:
             fresh = await self.rt.db.stores.conversations.get(self.record.id)
             self.record = fresh
             self._load(fresh.state or {})
+        saved = inbox_id is not None and not self._handling
+        self._handling = []
+        return saved
 
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()
@@ -279,7 +287,9 @@ class ThreadSession:
             status=self.status,
             messages=produced,
             usage=usage,
+            handled=self._handling,
         )
+        self._handling = []
         await self._post([m for m in stored if m.posted_at is None])
 
     def _new_messages(self) -> list[NewMessage]:

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "conversations",
+    "inbox",
     "leases",
     "llm_cache",
     "messages",
@@ -155,6 +156,18 @@ processed_events = Table(
     Column("event_key", String(255), primary_key=True),
     Column("created_at", Time, nullable=False),
     Index(None, "created_at"),
+)
+
+# Events accepted but not handled yet: a restarted bot handles them (nothing accepted is lost).
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("event_key", String(255), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Index(None, "platform"),
 )
 
 leases = Table(

@@ -11,6 +11,7 @@ from ..errors import ConflictError, NotFoundError
 from ..records import ConversationRecord, MessageRecord, NewMessage, NewUsage, record_from_row
 from ..schema import conversations
 from ._base import Store
+from .events import handled_in
 from .messages import insert_numbered
 from .usage import log_usage_in
 
@@ -97,12 +98,14 @@ class ConversationStore(Store):
         status: str | None = None,
         messages: Sequence[NewMessage] = (),
         usage: Sequence[NewUsage] = (),
+        handled: Sequence[int] = (),
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         """Store a step's new messages and model usage with the engine's state after it, in one transaction.
 
         Either all is stored or nothing: a crash after this leaves the messages in the outbox
         and the state past them, so nothing is produced twice. Usage adds to the log and, unless
-        cached, to the conversation's totals.
+        cached, to the conversation's totals. ``handled``: inbox ids of the events this step
+        handled, taken out of the inbox in the same transaction (so each is handled once).
 
         Raises:
             ConflictError: someone else saved first (nothing is stored).
@@ -129,6 +132,7 @@ class ConversationStore(Store):
             record = ConversationRecord(**{**row._mapping, "state": state})
             stored = insert_numbered(conn, conversation_id, record.last_seq - len(messages) + 1, messages, now)
             log_usage_in(conn, conversation_id, usage, now)
+            handled_in(conn, handled)
             return record, stored
 
         return await self.db.write(work)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from ..schema import processed_events
+from ..schema import inbox, processed_events
 from ._base import Store
 
-__all__ = ["EventStore"]
+__all__ = ["EventStore", "handled_in"]
 
 
 class EventStore(Store):
@@ -19,12 +22,7 @@ class EventStore(Store):
         With ``also`` (other keys of the same thing, e.g. its message id), all are claimed in
         one transaction, and the answer is True only if none of them was claimed before.
         """
-        statement = (
-            self.insert(processed_events)
-            .values(platform=platform, event_key=bindparam("key"), created_at=self.now())
-            .on_conflict_do_nothing(index_elements=["platform", "event_key"])
-            .returning(processed_events.c.event_key)
-        )
+        statement = self._claim_statement(platform)
 
         def work(conn: Connection) -> bool:
             new = [conn.execute(statement, {"key": k}).first() is not None for k in (key, *also)]
@@ -32,9 +30,50 @@ class EventStore(Store):
 
         return await self.db.write(work)
 
+    async def accept(self, platform: str, keys: Sequence[str], payload: Any) -> int | None:
+        """Claim an event's ``keys`` and keep ``payload`` in the inbox until it is handled.
+
+        Returns the inbox id, or None when one of the keys was claimed before (a duplicate).
+        """
+        claim = self._claim_statement(platform)
+        now = self.now()
+
+        def work(conn: Connection) -> int | None:
+            if not all([conn.execute(claim, {"key": k}).first() is not None for k in keys]):
+                return None
+            values = {"platform": platform, "event_key": keys[0], "payload": payload, "created_at": now}
+            return int(conn.execute(insert(inbox).values(**values).returning(inbox.c.id)).scalar_one())
+
+        return await self.db.write(work)
+
+    async def pending(self, platform: str) -> list[tuple[int, Any]]:
+        """Accepted events not handled yet, oldest first: (inbox id, payload)."""
+        query = select(inbox.c.id, inbox.c.payload).where(inbox.c.platform == platform).order_by(inbox.c.id)
+        async with self.db.connect() as conn:
+            return [(row.id, row.payload) for row in await conn.execute(query)]
+
+    async def handled(self, inbox_ids: Sequence[int]) -> None:
+        """Take handled events out of the inbox (see also ``save_step(handled=...)``)."""
+        if inbox_ids:
+            await self.db.write(functools.partial(handled_in, inbox_ids=inbox_ids))
+
     async def purge(self, older_than: dt.timedelta) -> int:
         """Forget keys older than ``older_than`` (platforms stop retrying long before); returns how many."""
         cutoff = self.now() - older_than
         async with self.db.begin() as conn:
             result = await conn.execute(delete(processed_events).where(processed_events.c.created_at < cutoff))
         return int(result.rowcount)
+
+    def _claim_statement(self, platform: str) -> Any:
+        return (
+            self.insert(processed_events)
+            .values(platform=platform, event_key=bindparam("key"), created_at=self.now())
+            .on_conflict_do_nothing(index_elements=["platform", "event_key"])
+            .returning(processed_events.c.event_key)
+        )
+
+
+def handled_in(conn: Connection, inbox_ids: Sequence[int]) -> None:
+    """Delete handled events from the inbox, inside the caller's transaction."""
+    if inbox_ids:
+        conn.execute(delete(inbox).where(inbox.c.id.in_(list(inbox_ids))))

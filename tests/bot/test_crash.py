@@ -3,8 +3,10 @@ with no message lost and none posted twice."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -58,3 +60,43 @@ def test_a_bot_killed_mid_run_finishes_the_conversation_after_a_restart(tmp_path
     for role in SAID:
         # One request per stored message, and one more for the killed step (its answer never came).
         assert crew.seen(role) == spoke[role] + (role == killed_during), role
+
+
+def wait_for_row(database: Path, query: str, within: float = 20) -> None:
+    """Until ``query`` (a count) is above zero in the bot's SQLite database (written by another process)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            if db.execute(query).fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{query!r} found nothing within {within} s")
+
+
+def test_a_message_accepted_just_before_a_kill_is_heard_after_the_restart(tmp_path: Path) -> None:
+    crew = Crew()
+    data = tmp_path / "data"
+    with ScriptedOpenAI(responder=crew) as server:
+        team = write_team(tmp_path / "crew.yaml", server.base_url)
+        env = clean_env({"THREADCREW_DATA_DIR": str(data)})
+        gate = crew.hold("coder")
+        with Terminal(["run", "--team", str(team)], env=env, cwd=tmp_path) as first:
+            first.type("chart the squares")
+            crew.wait_arrived("coder")
+            first.type("use blue bars")  # accepted while the coder works; handled after its step
+            wait_for_row(data / "threadcrew.db", "SELECT count(*) FROM inbox")
+            first.process.send_signal(signal.SIGKILL)
+            assert first.ended() == -signal.SIGKILL
+        gate.set()
+
+        with Terminal(["run", "--team", str(team)], env=env, cwd=tmp_path) as second:
+            second.expect("The team is waiting for you")
+            assert second.end_input() == 0, second.stderr
+
+    with sqlite3.connect(data / "threadcrew.db") as db:
+        said = [row[0] for row in db.execute("SELECT content FROM messages WHERE author_kind = 'human' ORDER BY seq")]
+        left = db.execute("SELECT count(*) FROM inbox").fetchone()[0]
+    assert said == ["chart the squares", "use blue bars"]
+    assert left == 0
+    # The people's second message reached the model, as the people's.
+    assert any({"role": "user", "name": "user", "content": "use blue bars"} in m for m in crew.requests_of("planner"))

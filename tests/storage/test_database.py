@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from storage import (
@@ -17,6 +20,7 @@ from storage import (
     head_revision,
     upgrade,
 )
+from storage.schema import metadata
 
 
 @pytest.mark.parametrize(
@@ -113,3 +117,15 @@ async def test_the_psycopg_driver_runs_the_stores_too(fresh_postgres: str) -> No
         assert [m.seq for m in stored] == [1, 2]
         assert await db.stores.events.claim("slack", "Ev1") is True
         assert await db.stores.events.claim("slack", "Ev1") is False
+
+
+@pytest.mark.usefixtures("database_url")
+async def test_the_migrations_make_exactly_the_schema_the_code_declares(request: pytest.FixtureRequest) -> None:
+    async with Database(request.getfixturevalue("database_url")) as db:  # at the newest migration
+
+        def differences(connection: Any) -> list[Any]:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, metadata)
+
+        async with db.connect() as conn:
+            assert await conn.run_sync(differences) == []

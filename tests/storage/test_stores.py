@@ -384,3 +384,26 @@ class TestGroupCommit:
             )
             await db.stores.messages.append(cid, NewMessage(role="assistant", content="and this"))
         assert [m.content for m in await db.stores.messages.list_since(cid)] == ["written", "and this"]
+
+
+class TestInbox:
+    async def test_an_accepted_event_waits_in_the_inbox_until_handled(self, db: Database) -> None:
+        first = await db.stores.events.accept("slack", ["event:1", "message:C1:1"], {"text": "hi"})
+        second = await db.stores.events.accept("slack", ["event:2"], {"text": "there"})
+        assert await db.stores.events.accept("slack", ["event:3", "message:C1:1"], {"text": "hi"}) is None
+        await db.stores.events.accept("discord", ["event:1"], {"text": "elsewhere"})
+        assert first is not None
+        assert second is not None
+        assert await db.stores.events.pending("slack") == [(first, {"text": "hi"}), (second, {"text": "there"})]
+        await db.stores.events.handled([first])
+        assert [i for i, _ in await db.stores.events.pending("slack")] == [second]
+
+    async def test_a_step_takes_the_event_it_handled_out_of_the_inbox(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        accepted = await db.stores.events.accept("slack", ["event:9"], {"text": "go on"})
+        assert accepted is not None
+        with pytest.raises(ConflictError):  # a step that is not stored leaves the event waiting
+            await db.stores.conversations.save_step(cid, {"n": 1}, expected_version=5, handled=[accepted])
+        assert len(await db.stores.events.pending("slack")) == 1
+        await db.stores.conversations.save_step(cid, {"n": 1}, expected_version=0, handled=[accepted])
+        assert await db.stores.events.pending("slack") == []
