@@ -125,6 +125,9 @@ class ConsolePlatform:
                 return message_id
         return None
 
+    async def set_status(self, thread: ThreadRef, status: str | None) -> None:
+        """The console shows each message as it comes; it has no status line."""
+
     async def close(self) -> None:
         self._closed = True
         if self._lines is not None:

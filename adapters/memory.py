@@ -46,6 +46,7 @@ class InMemoryPlatform:
         self.workspace_id = workspace_id
         self.channel_id = channel_id
         self.posts: list[Posted] = []
+        self.statuses: list[tuple[str, str | None]] = []  # (thread id, status) as the bot set them
         self._queue: asyncio.Queue[tuple[ThreadEvent, asyncio.Future[None]] | None] = asyncio.Queue()
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -89,6 +90,11 @@ class InMemoryPlatform:
             if key and posted.thread == thread and posted.message.key == key:
                 return posted.id
         return None
+
+    async def set_status(self, thread: ThreadRef, status: str | None) -> None:
+        async with self._changed:
+            self.statuses.append((thread.thread_id, status))
+            self._changed.notify_all()
 
     async def close(self) -> None:
         if self._running:

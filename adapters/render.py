@@ -9,10 +9,17 @@ __all__ = ["defuse_mass_mentions", "split_markdown"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _MASS = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
+# Slack's own syntax: <!channel>, <!here|here>, <!everyone>, and user groups <!subteam^S123|@team>.
+_SLACK_MASS = re.compile(r"<!(everyone|here|channel)(?:\|[^>]*)?>", re.IGNORECASE)
+_SLACK_GROUP = re.compile(r"<!subteam\^[A-Za-z0-9]+(?:\|@?([^>]*))?>")
 
 
 def defuse_mass_mentions(text: str) -> str:
-    """``@everyone``, ``@here`` and ``@channel`` lose their power (a zero-width space after the @)."""
+    """``@everyone``, ``@here``, ``@channel`` (and Slack's ``<!channel>``, ``<!here>``,
+    ``<!everyone>`` and user-group mentions) lose their power: plain text with a zero-width
+    space after the @."""
+    text = _SLACK_MASS.sub(lambda m: "@\u200b" + m.group(1).lower(), text)
+    text = _SLACK_GROUP.sub(lambda m: "@\u200b" + (m.group(1) or "group"), text)
     return _MASS.sub("@\u200b\\1", text)
 
 

@@ -21,6 +21,7 @@ from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .errors import BotError
 from .rendering import message_text
 from .settings import Settings
+from .slack import slack_config, slack_platform
 from .teams import TeamCatalog
 
 app = typer.Typer(help="Multi-agent conversations in chat threads.", no_args_is_help=True, add_completion=False)
@@ -103,10 +104,33 @@ def run(
     """Run the bot. On the console (the default) the terminal is one thread, kept across runs."""
     if platform not in PLATFORMS:
         raise _fail(f"there is no platform {platform!r}; use one of {', '.join(PLATFORMS)}", 2)
-    if platform != "console":
-        raise _fail(f"the {platform} adapter is not part of this version yet; use --platform console", 2)
     settings = _settings()
-    _serve_console(settings, team or settings.team, None)
+    if platform == "console":
+        _serve_console(settings, team or settings.team, None)
+    elif platform == "slack":
+        _serve_slack(settings, team or settings.team)
+    else:
+        raise _fail(f"the {platform} adapter is not part of this version yet; use console or slack", 2)
+
+
+def _serve_slack(settings: Settings, team: Path | None) -> None:
+    try:
+        slack_config(settings)  # fail before anything starts
+        catalog, scripted = _catalog(team)
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    if scripted:
+        typer.echo(SCRIPTED_MODEL_NOTICE)
+
+    async def main() -> None:
+        async with Database(settings.effective_database_url) as db:  # Slack's installations live here
+            platform = slack_platform(settings, db)
+            mode = "Socket Mode" if settings.slack_mode == "socket" else "HTTP"
+            where = "" if settings.slack_mode == "socket" else f" on port {settings.slack_http_port}"
+            typer.echo(f"threadcrew is listening to Slack ({mode}{where}); Ctrl-C stops it.")
+            await serve(settings, platform, catalog)
+
+    _run(main)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from adapters import ThreadEvent, ThreadRef
 
+from .commands import run_channel_command
 from .runtime import Runtime
 from .session import ThreadSession
 
@@ -24,6 +25,7 @@ __all__ = ["Dispatcher"]
 _log = logging.getLogger(__name__)
 
 _RESUME = object()  # pick a conversation up after a restart
+WORKING = "is working…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,14 @@ class Dispatcher:
 
     async def handle(self, event: ThreadEvent) -> None:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
-        if self._closing or event.author.is_bot:
+        if event.author.is_bot:
             return
+        if event.kind == "command" and not event.thread.thread_id:  # for the channel, not a thread
+            if await self.rt.db.stores.events.claim(event.thread.platform, f"event:{event.event_key}"):
+                await run_channel_command(self, event)
+            return
+        if event.kind == "message" and event.message_id == event.thread.thread_id and not self._triggered(event):
+            return  # a new message in the channel, not for the bot: nothing to keep
         keys = [f"event:{event.event_key}"]
         if event.message_id and event.kind in ("mention", "message"):
             # The same message may arrive twice, as a mention and as a message, with different keys;
@@ -53,7 +61,7 @@ class Dispatcher:
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
         # Kept in the inbox until handled: a crash before then leaves it for the next start.
         inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
-        if inbox_id is not None:
+        if inbox_id is not None and not self._closing:  # closing: the next start handles it
             self._worker(event.thread).put(_Accepted(event, inbox_id))
 
     def _triggered(self, event: ThreadEvent) -> bool:
@@ -137,7 +145,18 @@ class _ThreadWorker:
         self.queue: collections.deque[object] = collections.deque()
         self.closed = False  # set (synchronously) once the worker takes no more items
         self.stopping = False
+        self.working = False
         self.task = asyncio.create_task(self._run(), name=f"thread {thread.key}")
+
+    async def _show_working(self, working: bool) -> None:
+        """The platform's "working" status for the thread, while steps run (never fatal)."""
+        if working == self.working:
+            return
+        self.working = working
+        try:
+            await self.dispatcher.rt.platform.set_status(self.thread, WORKING if working else None)
+        except Exception as exc:
+            _log.info("could not show the status of %s: %s", self.thread.key, exc)
 
     def put(self, item: object) -> None:
         assert not self.closed
@@ -150,6 +169,7 @@ class _ThreadWorker:
             while True:
                 if not self.queue:
                     if not self.stopping and session is not None and session.can_advance():
+                        await self._show_working(True)
                         await session.advance()
                         continue
                     break
@@ -171,6 +191,7 @@ class _ThreadWorker:
             _log.exception("the worker of thread %s failed; its conversation stays as stored", self.thread.key)
         finally:
             self.closed = True
+            await self._show_working(False)
             if self.queue:  # events that came after the failure still count
                 successor = self.dispatcher._worker(self.thread)
                 successor.queue.extend(self.queue)

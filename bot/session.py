@@ -231,6 +231,9 @@ class ThreadSession:
         if event.command == "stop":
             self.run.request_stop()
             self.paused = False
+            if self.run.waiting is not None:  # nothing would step it again: end it now
+                await self.run.a_step()
+                await self._settle_prompt(f"stopped by {who}")
             await self._save([note(f"Stopped by {who}.")])
         elif event.command == "pause":
             self.paused = True

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
         step_timeout: seconds one step of a run may take (a model call, a code run) before the
             run stops with a note (``THREADCREW_STEP_TIMEOUT``).
         drain_seconds: on shutdown, how long running steps may take to finish.
+        slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
     """
 
     model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore")
@@ -39,6 +41,19 @@ class Settings(BaseSettings):
     team: Path | None = None
     step_timeout: float = Field(default=600.0, gt=0)
     drain_seconds: float = Field(default=30.0, ge=0)
+
+    slack_mode: Literal["socket", "http"] = "socket"
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_http_host: str = "0.0.0.0"
+    slack_http_port: int = Field(default=3000, ge=0, le=65535)
+    slack_http_path: str = "/slack/events"
+    slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
+    slack_allow_bots: bool = False
 
     @property
     def effective_database_url(self) -> str:

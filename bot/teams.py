@@ -124,16 +124,28 @@ class TeamCatalog:
     def __init__(self) -> None:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
+        self._descriptions: dict[str, str] = {}
         self.default: str | None = None
 
     def register(
-        self, name: str, factory: TeamFactory, *, default: bool = False, triggers: TriggerSpec | None = None
+        self,
+        name: str,
+        factory: TeamFactory,
+        *,
+        default: bool = False,
+        triggers: TriggerSpec | None = None,
+        description: str = "",
     ) -> None:
         """Make a team available. ``triggers``: a mention starts it, and so do its keywords in a message."""
         self._factories[name] = factory
         self._triggers[name] = triggers or TriggerSpec()
+        self._descriptions[name] = description
         if default or self.default is None:
             self.default = name
+
+    def described(self) -> list[tuple[str, str]]:
+        """Each team's name and description (empty for a team registered without one)."""
+        return [(name, self._descriptions.get(name, "")) for name in self.names]
 
     def triggers(self, name: str) -> TriggerSpec:
         return self._triggers.get(name) or TriggerSpec()
@@ -173,6 +185,7 @@ class TeamCatalog:
             lambda work_dir: build_team(config, work_dir),
             default=default,
             triggers=config.triggers,
+            description=config.description,
         )
 
     @property

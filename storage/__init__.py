@@ -24,7 +24,7 @@ from .records import (
     ScheduleRecord,
     WaitRecord,
 )
-from .slack import slack_installation_store
+from .slack import slack_installation_store, slack_oauth_state_store
 from .stores import ACTIVE_STATUSES, Stores
 
 __all__ = [
@@ -50,5 +50,6 @@ __all__ = [
     "database_url",
     "head_revision",
     "slack_installation_store",
+    "slack_oauth_state_store",
     "upgrade",
 ]

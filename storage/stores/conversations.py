@@ -153,6 +153,22 @@ class ConversationStore(Store):
             rows = (await conn.execute(query.limit(limit))).all()
         return [record_from_row(ConversationRecord, row) for row in rows]
 
+    async def in_channel(
+        self, platform: str, workspace_id: str, channel_id: str, *, statuses: Sequence[str] | None = None
+    ) -> list[ConversationRecord]:
+        """The channel's conversations (with one of ``statuses``), changed last first."""
+        query = select(conversations).where(
+            conversations.c.platform == platform,
+            conversations.c.workspace_id == workspace_id,
+            conversations.c.channel_id == channel_id,
+        )
+        if statuses is not None:
+            query = query.where(conversations.c.status.in_(list(statuses)))
+        query = query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [record_from_row(ConversationRecord, row) for row in rows]
+
     async def list_active(self) -> list[ConversationRecord]:
         """Conversations that are running or waiting: what to resume after a restart."""
         query = select(conversations).where(conversations.c.status.in_(ACTIVE_STATUSES)).order_by(conversations.c.id)

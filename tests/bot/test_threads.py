@@ -50,6 +50,8 @@ async def test_a_mention_starts_a_group_chat_whose_agents_post_as_their_personas
         assert all(m.posted_at is not None for m in stored)
         assert stored[0].platform_message_id == said.message_id  # people's words are in the thread already
         assert (await bot.conversation("t1")).status == "waiting"
+        # The platform showed the team at work while it was, and stopped when it turned to the people.
+        assert bot.platform.statuses == [("t1", "is working…"), ("t1", None)]
 
 
 async def test_a_reply_answers_the_wait_and_the_run_goes_on_to_its_end(
@@ -99,6 +101,21 @@ async def test_stop_ends_the_run_after_the_step_under_way(crew: tuple[Crew, Scri
         await bot.idle()
         assert authors(posted_in(bot, "t1")) == ["planner", "coder", "threadcrew"]
         assert model.seen("reviewer") == 0
+        assert (await bot.conversation("t1")).status == "finished"
+
+
+async def test_stop_while_the_team_waits_for_people_ends_the_run(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        await until_waiting(bot)
+        await bot.platform.command("t1", "stop", who="bob")
+        await bot.platform.wait_for(last_starts("Stopped by bob."))
+        await bot.idle()
+        question = posted_in(bot, "t1")[3]
+        assert question.text.endswith("stopped by bob.")
+        assert question.message.buttons == ()
         assert (await bot.conversation("t1")).status == "finished"
 
 

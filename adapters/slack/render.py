@@ -1,0 +1,105 @@
+"""An OutboundMessage as Slack's ``chat.postMessage`` arguments.
+
+The text goes in a ``markdown`` block (Slack renders standard markdown there, code blocks
+included). Slack takes at most 12,000 characters of markdown blocks per message; a longer
+text is shown up to a clean break and goes whole as a file in the thread. Buttons become
+``actions`` blocks (at most 25 buttons each). Each agent posts under its persona's name and
+icon; a workspace that did not grant ``chat:write.customize`` gets the name in bold instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..render import defuse_mass_mentions, split_markdown
+from ..thread import Attachment, Button, OutboundMessage
+
+__all__ = ["ACTION_PREFIX", "MARKDOWN_LIMIT", "action_name", "message_files", "message_payload", "update_payload"]
+
+MARKDOWN_LIMIT = 12_000  # the markdown blocks of one message, together
+SHOWN_WHEN_LONG = 3_000  # what a message too long for one post shows before its file
+NOTIFICATION_LIMIT = 300  # the plain ``text``: notifications and screen readers
+BUTTONS_PER_BLOCK = 25
+BUTTON_LABEL_LIMIT = 75
+ACTION_PREFIX = "tc."
+METADATA_EVENT = "threadcrew_post"
+
+
+def message_payload(message: OutboundMessage, *, personas: bool = True) -> dict[str, Any]:
+    """The keyword arguments of ``chat_postMessage`` (without channel and thread) for ``message``."""
+    text = _shown_text(message)
+    if not personas:
+        text = f"**{message.persona.label}:** {text}"
+    payload: dict[str, Any] = {
+        "text": _notification(message.persona.label, text),
+        "blocks": [{"type": "markdown", "text": text}, *button_blocks(message.buttons)],
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+    if personas:
+        payload["username"] = message.persona.label
+        if message.persona.icon_url:
+            payload["icon_url"] = message.persona.icon_url
+        elif message.persona.icon_emoji:
+            payload["icon_emoji"] = message.persona.icon_emoji
+    if message.key:
+        payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}}
+    return payload
+
+
+def update_payload(message: OutboundMessage) -> dict[str, Any]:
+    """The keyword arguments of ``chat_update`` (without channel and ts)."""
+    text = _shown_text(message)
+    return {
+        "text": _notification(message.persona.label, text),
+        "blocks": [{"type": "markdown", "text": text}, *button_blocks(message.buttons)],
+    }
+
+
+def message_files(message: OutboundMessage) -> list[Attachment]:
+    """The files to upload with ``message``: its attachments, and its whole text when too long."""
+    files = list(message.attachments)
+    text = defuse_mass_mentions(message.text)
+    if len(text) > MARKDOWN_LIMIT:
+        name = f"{message.persona.name or 'message'}-{message.key or 'text'}.md".replace("/", "-")
+        files.append(Attachment(name, "text/markdown", text.encode()))
+    return files
+
+
+def button_blocks(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+    blocks = []
+    for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
+        elements = []
+        for index, button in enumerate(buttons[start : start + BUTTONS_PER_BLOCK], start):
+            element: dict[str, Any] = {
+                "type": "button",
+                "text": {"type": "plain_text", "text": button.label[:BUTTON_LABEL_LIMIT]},
+                # unique within the message; the index goes, the action stays (see action_name)
+                "action_id": f"{ACTION_PREFIX}{button.action_id}.{index}",
+                "value": button.value,
+            }
+            if button.style:
+                element["style"] = button.style
+            elements.append(element)
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def action_name(action_id: str) -> str:
+    """``tc.approve.0`` -> ``approve``."""
+    return action_id.removeprefix(ACTION_PREFIX).rpartition(".")[0] or action_id
+
+
+def _shown_text(message: OutboundMessage) -> str:
+    text = defuse_mass_mentions(message.text) or " "
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    shown = split_markdown(text, SHOWN_WHEN_LONG)[0]
+    return f"{shown}\n\n_(the whole message, {len(text):,} characters, is in the file below)_"
+
+
+def _notification(label: str, text: str) -> str:
+    plain = " ".join(text.split())
+    if len(plain) > NOTIFICATION_LIMIT:
+        plain = plain[: NOTIFICATION_LIMIT - 1] + "…"
+    return f"{label}: {plain}"

@@ -1,0 +1,89 @@
+"""Channel commands (Slack's ``/threadcrew``): what runs in this channel, stop it, the teams, the schedules.
+
+A command answers the person who typed it, privately. ``stop`` reaches each thread through
+the dispatcher, like a stop typed in the thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from adapters import OutboundMessage, ThreadEvent, ThreadRef
+from storage import ACTIVE_STATUSES
+
+from .session import NOTE_PERSONA
+
+if TYPE_CHECKING:
+    from .dispatcher import Dispatcher
+
+__all__ = ["HELP", "run_channel_command"]
+
+HELP = (
+    "`/threadcrew status` what runs in this channel · `/threadcrew stop [thread]` stop it (every run here, "
+    "or the one whose thread id you give) · `/threadcrew teams` the teams · `/threadcrew schedules` scheduled runs"
+)
+
+
+async def run_channel_command(dispatcher: Dispatcher, event: ThreadEvent) -> None:
+    """Answer ``event`` (a command with no thread) in private."""
+    rt = dispatcher.rt
+    command, args = event.command or "help", event.text.split()
+    if command == "status":
+        text = await _status(dispatcher, event.thread)
+    elif command == "stop":
+        text = await _stop(dispatcher, event, args[0] if args else None)
+    elif command == "teams":
+        text = "\n".join(f"• *{name}*{f': {about}' if about else ''}" for name, about in rt.catalog.described())
+        text = text or "No teams are configured."
+    elif command == "schedules":
+        text = await _schedules(dispatcher, event.thread)
+    else:
+        text = ("" if command == "help" else f"There is no `{command}` command. ") + HELP
+    await rt.platform.post(event.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+
+
+async def _status(dispatcher: Dispatcher, channel: ThreadRef) -> str:
+    records = await dispatcher.rt.db.stores.conversations.in_channel(
+        channel.platform, channel.workspace_id, channel.channel_id
+    )
+    if not records:
+        return "Nothing has run in this channel yet. Mention me in a thread to start."
+    lines = [
+        f"• thread `{r.thread_id}`: {r.status}, {r.last_seq} messages, team {r.team}, "
+        f"{r.prompt_tokens + r.completion_tokens:,} tokens"
+        for r in records[:15]
+    ]
+    more = f"\n…and {len(records) - 15} more" if len(records) > 15 else ""
+    return "Conversations in this channel, latest first:\n" + "\n".join(lines) + more
+
+
+async def _stop(dispatcher: Dispatcher, event: ThreadEvent, thread_id: str | None) -> str:
+    channel = event.thread
+    records = await dispatcher.rt.db.stores.conversations.in_channel(
+        channel.platform, channel.workspace_id, channel.channel_id, statuses=[*ACTIVE_STATUSES, "paused"]
+    )
+    if thread_id is not None:
+        records = [r for r in records if r.thread_id == thread_id]
+        if not records:
+            return f"No run is going in thread `{thread_id}` of this channel (`/threadcrew status` lists them)."
+    if not records:
+        return "Nothing is running in this channel."
+    for record in records:
+        thread = dataclasses.replace(channel, thread_id=record.thread_id)
+        stop = dataclasses.replace(event, thread=thread, event_key=f"{event.event_key}:{record.thread_id}")
+        await dispatcher.handle(stop)
+    return f"Stopping {len(records)} run{'s' if len(records) != 1 else ''} in this channel."
+
+
+async def _schedules(dispatcher: Dispatcher, channel: ThreadRef) -> str:
+    schedules = [
+        s
+        for s in await dispatcher.rt.db.stores.schedules.list()
+        if (s.platform, s.workspace_id, s.channel_id) == (channel.platform, channel.workspace_id, channel.channel_id)
+    ]
+    if not schedules:
+        return "No scheduled runs in this channel."
+    return "\n".join(
+        f"• *{s.name}* ({'on' if s.enabled else 'off'}): `{s.cron}`, team {s.team}: {s.message}" for s in schedules
+    )

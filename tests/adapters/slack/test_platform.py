@@ -1,0 +1,312 @@
+"""The Slack adapter against the real Bolt app and slack-sdk client: signed requests in, a fake
+Slack Web API (tests/fakes/slack_api.py) out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import adapters.slack
+from adapters import Attachment, Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters.slack import BOT_SCOPES, SlackConfig, SlackPlatform
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_requests import (
+    SlackSender,
+    action_payload,
+    command_fields,
+    event_body,
+)
+
+THREAD = ThreadRef("slack", "T1", "C1", "1699999999.000100")
+CODER = Persona("coder", "Coder", icon_emoji=":computer:")
+
+
+@dataclass
+class Running:
+    slack: FakeSlack
+    platform: SlackPlatform
+    sender: SlackSender
+    events: list[ThreadEvent] = field(default_factory=list)
+    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_events(self, count: int, within: float = 10) -> list[ThreadEvent]:
+        async with asyncio.timeout(within), self.arrived:
+            await self.arrived.wait_for(lambda: len(self.events) >= count)
+        return self.events
+
+
+@asynccontextmanager
+async def slack_app(**config: Any) -> AsyncIterator[Running]:
+    """The platform in HTTP mode on a free port, talking to a fresh fake Slack."""
+    async with FakeSlack() as slack:
+        settings = slack.http_config(**config)
+        platform = SlackPlatform(settings)
+        running = Running(slack, platform, SlackSender(""))
+
+        async def collect(event: ThreadEvent) -> None:
+            async with running.arrived:
+                running.events.append(event)
+                running.arrived.notify_all()
+
+        task = asyncio.create_task(platform.run(collect))
+        await asyncio.wait_for(platform.ready.wait(), 10)
+        running.sender.url = f"http://127.0.0.1:{platform.port}/slack/events"
+        try:
+            yield running
+        finally:
+            await running.sender.close()
+            await platform.close()
+            await task
+            await platform.app.client.session.close() if platform.app.client.session else None
+
+
+def mention(text: str, ts: str = "1700000000.000200", thread_ts: str | None = None, user: str = "UALICE") -> dict:
+    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": "C1", "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def message(text: str, ts: str, thread_ts: str | None = None, **extra: Any) -> dict:
+    event = {"type": "message", "user": "UBOB", "text": text, "ts": ts, "channel": "C1", "channel_type": "channel"}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return {**event, **extra}
+
+
+# -- in: requests Slack sends -------------------------------------------------------------------------------
+
+
+async def test_a_signed_mention_becomes_a_mention_event_of_its_thread() -> None:
+    async with slack_app() as app:
+        status, _ = await app.sender.event(event_body(mention("<@UBOT>  chart the squares", ts="1700000000.1")))
+        assert status == 200
+        [event] = await app.wait_events(1)
+    assert event.kind == "mention"
+    assert event.thread == ThreadRef("slack", "T1", "C1", "1700000000.1")  # a new thread: its first message
+    assert (event.text, event.message_id) == ("chart the squares", "1700000000.1")
+    assert (event.author.id, event.author.display_name) == ("UALICE", "alice")  # from users.info
+
+
+async def test_requests_with_a_bad_signature_or_an_old_timestamp_are_refused() -> None:
+    async with slack_app() as app:
+        body = json.dumps(event_body(mention("<@UBOT> hi")))
+        bad, _ = await app.sender.send(body, "application/json", signature="v0=" + "0" * 64)
+        stale, _ = await app.sender.send(body, "application/json", timestamp=int(time.time()) - 6 * 60)
+        assert (bad, stale) == (401, 401)
+        challenge = {"type": "url_verification", "challenge": "abc123", "token": "t"}
+        status, text = await app.sender.event(challenge)
+        assert (status, json.loads(text)) == (200, {"challenge": "abc123"})
+        assert app.events == []
+
+
+async def test_thread_replies_direct_messages_and_bot_posts() -> None:
+    async with slack_app() as app:
+        sent = [
+            message("in the thread", "1700000000.3", thread_ts="1700000000.1"),
+            message("<@UBOT> please go on", "1700000000.4", thread_ts="1700000000.1"),
+            {**message("hi bot", "1700000000.5"), "channel": "D1", "channel_type": "im"},
+            message("edited", "1700000000.6", thread_ts="1700000000.1", subtype="message_changed"),
+            message("from another bot", "1700000000.7", thread_ts="1700000000.1", bot_id="BOTHER"),
+            {**message("our own post", "1700000000.8", thread_ts="1700000000.1"), "user": "UBOT", "bot_id": "BBOT"},
+            message("the last one", "1700000000.9", thread_ts="1700000000.1"),
+        ]
+        for event in sent:
+            assert (await app.sender.event(event_body(event)))[0] == 200
+        # Ignored events are dropped before the listener awaits anything, so by the time the
+        # last one (sent last) is in, any of them that got through would be in too.
+        events = sorted(await app.wait_events(4), key=lambda e: e.message_id or "")
+    assert [(e.kind, e.text, e.thread.thread_id) for e in events] == [
+        ("message", "in the thread", "1700000000.1"),
+        ("mention", "please go on", "1700000000.1"),
+        ("mention", "hi bot", "1700000000.5"),  # a direct message is said to the bot
+        ("message", "the last one", "1700000000.1"),
+    ]
+
+
+async def test_a_button_press_and_a_slash_command_are_acknowledged_and_delivered() -> None:
+    async with slack_app() as app:
+        payload = action_payload(
+            "tc.approve.0", "approve", user="UBOB", channel="C1", message_ts="1700000001.1", thread_ts="1700000000.1"
+        )
+        pressed, _ = await app.sender.action(payload)
+        commanded, _ = await app.sender.command(command_fields("stop 1700000000.1", user="UCAROL", channel="C1"))
+        assert (pressed, commanded) == (200, 200)
+        button, command = await app.wait_events(2)
+    assert (button.kind, button.action_id, button.value) == ("button", "approve", "approve")
+    assert (button.thread.thread_id, button.ref_message_id, button.author.display_name) == (
+        "1700000000.1",
+        "1700000001.1",
+        "bob",
+    )
+    assert (command.kind, command.command, command.text, command.thread.thread_id) == (
+        "command",
+        "stop",
+        "1700000000.1",
+        "",
+    )
+
+
+async def test_outside_the_allowed_channels_the_bot_says_so_privately_and_does_nothing() -> None:
+    async with slack_app(allowed_channels=frozenset({"C2"})) as app:
+        await app.sender.event(event_body(mention("<@UBOT> hi")))
+        await app.slack.wait_for(lambda s: bool(s.calls_of("chat.postEphemeral")))
+    [told] = app.slack.calls_of("chat.postEphemeral")
+    assert (told.params["user"], told.params["text"]) == ("UALICE", "threadcrew is not enabled in this channel.")
+    assert app.events == []
+
+
+# -- out: what the bot posts --------------------------------------------------------------------------------
+
+
+async def test_an_agent_posts_under_its_persona_with_its_key_and_buttons() -> None:
+    async with slack_app() as app:
+        buttons = (Button("Approve", "approve", "approve", "primary"), Button("Reject", "reject", "reject", "danger"))
+        ts = await app.platform.post(THREAD, OutboundMessage(CODER, "Run it? @channel", key="tc-7", buttons=buttons))
+    [posted] = app.slack.posted
+    assert posted.ts == ts
+    assert (posted.channel, posted.thread_ts) == ("C1", "1699999999.000100")
+    assert (posted.username, posted.icon_emoji) == ("Coder", ":computer:")
+    assert posted.metadata == {"event_type": "threadcrew_post", "event_payload": {"key": "tc-7"}}
+    markdown, actions = posted.blocks
+    assert markdown == {"type": "markdown", "text": "Run it? @\u200bchannel"}  # no mass mention
+    assert [(e["action_id"], e["value"], e.get("style")) for e in actions["elements"]] == [
+        ("tc.approve.0", "approve", "primary"),
+        ("tc.reject.1", "reject", "danger"),
+    ]
+    [call] = app.slack.calls_of("chat.postMessage")
+    assert call.token == BOT_TOKEN
+
+
+async def test_without_the_customize_scope_agents_post_with_their_name_in_bold_and_it_is_remembered() -> None:
+    async with slack_app() as app:
+        app.slack.customize_scope = False
+        await app.platform.post(THREAD, OutboundMessage(CODER, "first"))
+        await app.platform.post(THREAD, OutboundMessage(CODER, "second"))
+    assert [p.blocks[0]["text"] for p in app.slack.posted] == ["**Coder:** first", "**Coder:** second"]
+    assert all(p.username is None for p in app.slack.posted)
+    assert len(app.slack.calls_of("chat.postMessage")) == 3  # one refused, then no persona asked for again
+
+
+async def test_files_and_overlong_text_are_uploaded_into_the_thread() -> None:
+    long_output = "```\n" + "x = 1\n" * 3000 + "```"  # 18,000 characters
+    async with slack_app() as app:
+        png = Attachment("plot.png", "image/png", b"\x89PNG\r\n\x1a\n-not-really")
+        await app.platform.post(THREAD, OutboundMessage(CODER, "Here is the plot", key="tc-8", attachments=(png,)))
+        await app.platform.post(THREAD, OutboundMessage(CODER, long_output, key="tc-9"))
+    _, plot, long_post, long_file = app.slack.posted
+    assert (plot.thread_ts, [f["filename"] for f in plot.files]) == ("1699999999.000100", ["plot.png"])
+    assert plot.files[0]["data"] == png.data
+    shown = long_post.blocks[0]["text"]
+    assert len(shown) < 3_200
+    assert shown.endswith("_(the whole message, 18,007 characters, is in the file below)_")
+    assert shown.count("```") % 2 == 0  # the cut code block is closed
+    assert long_file.files[0]["data"].decode() == long_output
+
+
+async def test_rate_limited_posts_are_retried_in_order() -> None:
+    async with slack_app() as app:
+        app.slack.rate_limit("chat.postMessage", times=2)
+        for text in ("one", "two", "three"):
+            await app.platform.post(THREAD, OutboundMessage(CODER, text))
+    assert [p.blocks[0]["text"] for p in app.slack.posted] == ["one", "two", "three"]
+    assert len(app.slack.calls_of("chat.postMessage")) == 5
+
+
+async def test_a_posted_message_is_found_by_its_key_and_can_be_updated() -> None:
+    async with slack_app() as app:
+        ts = await app.platform.post(THREAD, OutboundMessage(CODER, "Run it?", key="tc-10"))
+        assert await app.platform.find_posted(THREAD, "tc-10") == ts
+        assert await app.platform.find_posted(THREAD, "tc-11") is None
+        await app.platform.update(THREAD, ts, OutboundMessage(CODER, "Run it?\n\nApproved by bob."))
+        secret = await app.platform.post(THREAD, OutboundMessage(CODER, "only for you", ephemeral_for="UBOB"))
+    updated, ephemeral = app.slack.posted
+    assert (updated.blocks, updated.edits) == ([{"type": "markdown", "text": "Run it?\n\nApproved by bob."}], 1)
+    assert (ephemeral.ts, ephemeral.ephemeral_for, ephemeral.thread_ts) == (secret, "UBOB", "1699999999.000100")
+
+
+@pytest.mark.parametrize("assistant", [True, False], ids=["assistant-thread", "reaction"])
+async def test_the_working_status_is_shown_and_cleaned_up(assistant: bool) -> None:
+    async with slack_app() as app:
+        app.slack.assistant_threads = assistant
+        await app.platform.set_status(THREAD, "is working…")
+        await app.platform.set_status(THREAD, "is working…")  # already shown: no call
+        await app.platform.set_status(THREAD, None)
+    calls = [
+        (c.method, c.params.get("status", c.params.get("name"))) for c in app.slack.calls if c.method != "auth.test"
+    ]
+    if assistant:
+        assert calls == [("assistant.threads.setStatus", "is working…"), ("assistant.threads.setStatus", "")]
+    else:
+        assert calls == [
+            ("assistant.threads.setStatus", "is working…"),  # refused: not an assistant thread
+            ("reactions.add", "hourglass_flowing_sand"),
+            ("reactions.remove", "hourglass_flowing_sand"),
+        ]
+
+
+# -- Socket Mode ----------------------------------------------------------------------------------------------
+
+
+async def test_socket_mode_receives_envelopes_and_acknowledges_each() -> None:
+    async with FakeSlack() as slack:
+        config = SlackConfig(mode="socket", bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=slack.api_url)
+        platform = SlackPlatform(config)
+        events: list[ThreadEvent] = []
+        arrived = asyncio.Event()
+
+        async def collect(event: ThreadEvent) -> None:
+            events.append(event)
+            if len(events) == 2:
+                arrived.set()
+
+        task = asyncio.create_task(platform.run(collect))
+        try:
+            await asyncio.wait_for(platform.ready.wait(), 10)
+            await slack.wait_for_socket()
+            [opened] = slack.calls_of("apps.connections.open")
+            assert opened.token == APP_TOKEN
+            await slack.socket_send(
+                {
+                    "envelope_id": "env-1",
+                    "type": "events_api",
+                    "accepts_response_payload": False,
+                    "payload": event_body(mention("<@UBOT> over the socket")),
+                }
+            )
+            pressed = action_payload(
+                "tc.continue.0", "", user="UBOB", channel="C1", message_ts="1700000001.1", thread_ts="1700000000.1"
+            )
+            await slack.socket_send(
+                {"envelope_id": "env-2", "type": "interactive", "accepts_response_payload": True, "payload": pressed}
+            )
+            await asyncio.wait_for(arrived.wait(), 10)
+            await slack.wait_for(lambda s: len(s.socket_acks) >= 2)
+        finally:
+            await platform.close()
+            await task
+    assert [(e.kind, e.text or e.action_id) for e in events] == [("mention", "over the socket"), ("button", "continue")]
+    assert sorted(a["envelope_id"] for a in slack.socket_acks) == ["env-1", "env-2"]
+
+
+@pytest.mark.parametrize("mode", ["socket", "http"])
+def test_the_app_manifest_asks_for_what_the_adapter_uses(mode: str) -> None:
+    manifest = yaml.safe_load((Path(adapters.slack.__file__).parent / "manifests" / f"{mode}.yaml").read_text())
+    assert manifest["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [SlackConfig().command]
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is (mode == "socket")
+    assert settings["interactivity"]["is_enabled"] is True
+    assert {"app_mention", "message.channels", "message.im"} <= set(settings["event_subscriptions"]["bot_events"])
+    if mode == "http":
+        assert settings["event_subscriptions"]["request_url"].endswith(SlackConfig().http_path)
+        assert manifest["oauth_config"]["redirect_urls"][0].endswith(SlackConfig().redirect_path)

@@ -1,0 +1,269 @@
+"""The whole bot on Slack: signed requests into the real Bolt app, the real slack-sdk client
+against the fake Slack Web API, the scripted crew model over the real openai client, SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.slack import SlackPlatform
+from bot.app import Bot
+from bot.teams import TeamCatalog
+from storage import Database, slack_installation_store, slack_oauth_state_store
+from tests.bot.crew import DONE, Crew, settings_for, write_team
+from tests.fakes.openai_server import ScriptedOpenAI
+from tests.fakes.slack_api import FakeSlack, Posted
+from tests.fakes.slack_requests import SlackSender, action_payload, command_fields, event_body
+
+ROOT_TS = "1700000000.000100"  # the message that mentions the bot; its thread is the conversation
+
+PLOT = """Here is the chart:
+```python
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.bar(range(1, 11), [i * i for i in range(1, 11)])
+plt.savefig("squares.png")
+print("saved squares.png")
+```"""
+
+
+@dataclass
+class SlackBot:
+    slack: FakeSlack
+    sender: SlackSender
+    db: Database
+    bot: Bot
+
+    def thread(self) -> list[Posted]:
+        return self.slack.in_thread("C1", ROOT_TS)
+
+    def said(self) -> list[tuple[str | None, str]]:
+        """(persona, text) of what the agents and threadcrew posted in the thread."""
+        return [(p.username, p.blocks[0]["text"] if p.blocks else p.text) for p in self.thread() if not p.files]
+
+    async def until(self, text: str, within: float = 30) -> Posted:
+        """Wait until a post in the thread contains ``text``; returns it."""
+        await self.slack.wait_for(
+            lambda s: any(text in (p.blocks[0]["text"] if p.blocks else "") for p in self.thread()), within
+        )
+        return next(p for p in self.thread() if p.blocks and text in p.blocks[0]["text"])
+
+    async def press(self, posted: Posted, action: str, user: str) -> None:
+        element = next(
+            e for b in posted.blocks if b["type"] == "actions" for e in b["elements"] if action in e["action_id"]
+        )
+        payload = action_payload(
+            element["action_id"], element["value"], user=user, channel="C1", message_ts=posted.ts, thread_ts=ROOT_TS
+        )
+        assert (await self.sender.action(payload))[0] == 200
+
+    async def reply(self, text: str, user: str, ts: str) -> None:
+        event = {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": ROOT_TS}
+        assert (await self.sender.event(event_body({**event, "channel": "C1", "channel_type": "channel"})))[0] == 200
+
+
+@pytest.fixture
+def crew() -> Iterator[tuple[Crew, ScriptedOpenAI]]:
+    model = Crew()
+    with ScriptedOpenAI(responder=model) as server:
+        yield model, server
+
+
+@asynccontextmanager
+async def slack_bot(slack: FakeSlack, server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[SlackBot]:
+    catalog = TeamCatalog()
+    catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url, **team), default=True)
+    config = slack.http_config()
+    platform = SlackPlatform(config)
+    settings = settings_for(tmp_path / "data")
+    bot = Bot(settings, platform, catalog)
+    task = asyncio.create_task(bot.run())
+    await asyncio.wait_for(platform.ready.wait(), 10)
+    sender = SlackSender(f"http://127.0.0.1:{platform.port}/slack/events")
+    db = Database(settings.effective_database_url)
+    try:
+        yield SlackBot(slack, sender, db, bot)
+    finally:
+        await sender.close()
+        await db.close()
+        await platform.close()
+        await task
+
+
+async def mention(bot: SlackBot, text: str) -> None:
+    event = {"type": "app_mention", "user": "UALICE", "text": f"<@UBOT> {text}", "ts": ROOT_TS, "channel": "C1"}
+    body = event_body(event)
+    assert (await bot.sender.event(body))[0] == 200
+    # Slack retries when it thinks we were slow, and sends the message again as a `message` event.
+    assert (await bot.sender.event(body, retry=1))[0] == 200
+    copy = {**event, "type": "message", "channel_type": "channel"}
+    assert (await bot.sender.event(event_body(copy)))[0] == 200
+
+
+async def test_the_whole_story_in_a_slack_thread(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    model, server = crew
+    model.say("selector", "planner", "user", "coder", "runner", "reviewer")
+    model.say("planner", "Plan: the coder charts the squares. user, bars or a line?")
+    model.say("coder", PLOT)
+    model.say("reviewer", DONE)
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path, approvers=["UBOB"]) as bot:
+        await mention(bot, "chart the first ten squares")
+        question = await bot.until("The team is waiting for you")
+        assert [b["type"] for b in question.blocks] == ["markdown", "actions"]
+
+        await bot.reply("Bars, please.", "UALICE", "1700000050.000100")
+        approval = await bot.until("runner wants to run the code above (python, 6 lines).")
+        await bot.press(approval, "approve", "UCAROL")  # not an approver
+        await slack.wait_for(lambda s: any(p.ephemeral_for == "UCAROL" for p in s.posted))
+        await bot.press(approval, "approve", "UBOB")
+        await bot.until(DONE, within=60)
+
+    said = bot.said()
+    personas = [who for who, _ in said]
+    assert personas == ["Plan Bot", "threadcrew", "coder", "threadcrew", "runner", "reviewer"]
+    assert said[0][1] == "Plan: the coder charts the squares. user, bars or a line?"
+    assert said[1][1].endswith("answered by alice.")  # the question, updated once answered
+    assert said[3][1].endswith("Approved by bob.")  # the approval, updated with who decided
+    assert said[4][1].startswith("Ran the code: 0 (execution succeeded)")
+    assert "saved squares.png" in said[4][1]
+    [refused] = [p for p in slack.posted if p.ephemeral_for == "UCAROL"]
+    assert refused.text.endswith("You are not allowed to approve or reject this.")
+    [plot] = [p for p in bot.thread() if p.files]
+    assert [f["filename"] for f in plot.files] == ["squares.png"]
+    assert plot.files[0]["data"].startswith(b"\x89PNG\r\n\x1a\n")
+    # Each agent posted under its persona; the people's reply went to the model as the people's.
+    assert [p.icon_emoji for p in bot.thread() if p.username == "Plan Bot"] == [":memo:"]
+    assert any({"role": "user", "name": "user", "content": "Bars, please."} in m for m in model.requests_of("coder"))
+    assert model.seen("planner") == 1  # three deliveries of the mention, one run
+    reactions = [(c.method, c.params["name"]) for c in slack.calls if c.method.startswith("reactions.")]
+    assert reactions[0] == ("reactions.add", "hourglass_flowing_sand")
+    assert reactions[-1] == ("reactions.remove", "hourglass_flowing_sand")
+
+
+async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothing(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with FakeSlack() as slack:
+        gate = model.hold("coder")
+        async with slack_bot(slack, server, tmp_path) as bot:
+            await mention(bot, "chart the squares")
+            await model.arrived("coder")
+            await bot.reply("use blue bars", "UBOB", "1700000060.000100")  # accepted during the step
+            closing = asyncio.create_task(bot.bot.platform.close())  # a deploy: SIGTERM mid-step
+            gate.set()
+            await closing
+        async with slack_bot(slack, server, tmp_path) as bot:
+            await bot.until("The team is waiting for you")
+            stored = await bot.db.stores.messages.list_since(1)
+    said = bot.said()
+    texts = [text for _, text in said]
+    assert len(texts) == len(set(texts)), "a message was posted twice"
+    assert texts[:2] == ["planner on 'chart the squares'", "coder on 'chart the squares'"]
+    assert [m.content for m in stored if m.author_kind == "human"] == ["chart the squares", "use blue bars"]
+    assert all(m.posted_at is not None for m in stored)
+    assert model.seen("coder") >= 1
+    assert "use blue bars" in texts[2]  # the planner heard bob after the restart
+
+
+async def test_the_slash_command_lists_and_stops_the_runs_of_a_channel(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path) as bot:
+        await mention(bot, "chart the squares")
+        await bot.until("The team is waiting for you")
+        status, _ = await bot.sender.command(command_fields("status", user="UCAROL", channel="C1"))
+        assert status == 200
+        await slack.wait_for(lambda s: any(p.ephemeral_for == "UCAROL" for p in s.posted))
+        await bot.sender.command(command_fields("stop", user="UCAROL", channel="C1"))
+        await bot.until("Stopped by carol.")
+        await bot.sender.command(command_fields("teams", user="UCAROL", channel="C1"))
+        await slack.wait_for(lambda s: sum(p.ephemeral_for == "UCAROL" for p in s.posted) == 3)
+        record = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+    answers = [p.blocks[0]["text"] for p in slack.posted if p.ephemeral_for == "UCAROL"]
+    assert answers[0].startswith("Conversations in this channel, latest first:\n• thread `1700000000.000100`: waiting")
+    assert answers[1] == "Stopping 1 run in this channel."
+    assert answers[2] == "• *crew*"
+    assert record is not None
+    assert record.status == "finished"
+
+
+async def test_a_workspace_installs_the_app_through_oauth_and_its_threads_use_its_token(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with FakeSlack() as slack:
+        slack.install("code-1", "T2", "xoxb-t2-not-real")
+        catalog = TeamCatalog()
+        catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url), default=True)
+        settings = settings_for(tmp_path / "data")
+        db = Database(settings.effective_database_url)
+        config = slack.http_config(bot_token=None, client_id="111.222", client_secret="not-a-real-secret")
+        platform = SlackPlatform(
+            config, installation_store=slack_installation_store(db, "111.222"), state_store=slack_oauth_state_store(db)
+        )
+        bot = Bot(settings, platform, catalog)
+        task = asyncio.create_task(bot.run())
+        await asyncio.wait_for(platform.ready.wait(), 10)
+        base = f"http://127.0.0.1:{platform.port}"
+        try:
+            async with aiohttp.ClientSession() as browser:
+                async with browser.get(f"{base}/slack/install") as page:
+                    assert page.status == 200
+                    state = re.search(r"state=([^&\"]+)", await page.text())
+                    cookie = page.headers["Set-Cookie"].split(";")[0]  # Secure: a real browser uses https
+                assert state is not None
+                callback = f"{base}/slack/oauth_redirect?code=code-1&state={state.group(1)}"
+                async with browser.get(callback, headers={"Cookie": cookie}) as done:
+                    assert done.status == 200, await done.text()
+            sender = SlackSender(f"{base}/slack/events")
+            event = {"type": "app_mention", "user": "UALICE", "text": "<@UBOT2> hello", "ts": ROOT_TS, "channel": "C9"}
+            assert (await sender.event(event_body(event, team_id="T2")))[0] == 200
+            await sender.close()
+            await slack.wait_for(lambda s: len(s.in_thread("C9", ROOT_TS)) >= 4)
+        finally:
+            await platform.close()
+            await task
+            await db.close()
+    posts = slack.calls_of("chat.postMessage")
+    assert posts
+    assert {c.token for c in posts} == {"xoxb-t2-not-real"}  # the installation's own token
+    assert [c.params["text"].split(":")[0] for c in posts][:3] == ["Plan Bot", "coder", "reviewer"]
+
+
+async def test_bad_slack_settings_stop_the_bot_with_the_setting_to_fix(tmp_path: Path) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*THREADCREW, "run", "--platform", "slack"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env({"THREADCREW_DATA_DIR": str(tmp_path), **env}),
+            check=False,
+        )
+
+    no_app_token = await asyncio.to_thread(run, {"THREADCREW_SLACK_BOT_TOKEN": "xoxb-1"})
+    assert no_app_token.returncode == 1
+    assert "Slack Socket Mode needs THREADCREW_SLACK_APP_TOKEN" in no_app_token.stderr
+    user_token = await asyncio.to_thread(
+        run, {"THREADCREW_SLACK_BOT_TOKEN": "xoxp-1", "THREADCREW_SLACK_APP_TOKEN": "xapp-1"}
+    )
+    assert "THREADCREW_SLACK_BOT_TOKEN must be the app's bot token, which starts with xoxb-" in user_token.stderr
+    http = await asyncio.to_thread(run, {"THREADCREW_SLACK_MODE": "http", "THREADCREW_SLACK_BOT_TOKEN": "xoxb-1"})
+    assert "Slack HTTP mode needs THREADCREW_SLACK_SIGNING_SECRET" in http.stderr
+    for done in (no_app_token, user_token, http):
+        assert "Traceback" not in done.stderr
+        assert "xoxb-1" not in done.stderr + done.stdout  # a token is never echoed
