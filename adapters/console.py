@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .render import defuse_mass_mentions
-from .thread import Author, EventHandler, OutboundMessage, ThreadEvent, ThreadRef
+from .thread import Author, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 
 __all__ = ["ConsolePlatform"]
 
@@ -127,6 +127,11 @@ class ConsolePlatform:
 
     async def set_status(self, thread: ThreadRef, status: str | None) -> None:
         """The console shows each message as it comes; it has no status line."""
+
+    async def start_stream(
+        self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
+    ) -> MessageStream | None:
+        return None  # a terminal cannot take back what it printed: replies print whole
 
     async def close(self) -> None:
         self._closed = True

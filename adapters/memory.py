@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .thread import Author, EventHandler, OutboundMessage, ThreadEvent, ThreadRef
+from .thread import Author, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 
 __all__ = ["InMemoryPlatform", "Posted"]
 
@@ -47,6 +47,7 @@ class InMemoryPlatform:
         self.channel_id = channel_id
         self.posts: list[Posted] = []
         self.statuses: list[tuple[str, str | None]] = []  # (thread id, status) as the bot set them
+        self.streams: list[_Stream] = []  # every stream the bot started
         self._queue: asyncio.Queue[tuple[ThreadEvent, asyncio.Future[None]] | None] = asyncio.Queue()
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -94,6 +95,16 @@ class InMemoryPlatform:
     async def set_status(self, thread: ThreadRef, status: str | None) -> None:
         async with self._changed:
             self.statuses.append((thread.thread_id, status))
+            self._changed.notify_all()
+
+    async def start_stream(
+        self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
+    ) -> MessageStream | None:
+        return _Stream(self, thread, persona)
+
+    async def _remove(self, message_id: str) -> None:
+        async with self._changed:
+            self.posts = [p for p in self.posts if p.id != message_id]
             self._changed.notify_all()
 
     async def close(self) -> None:
@@ -158,3 +169,34 @@ class InMemoryPlatform:
         except TimeoutError:
             shown = "\n".join(f"  {p.thread.thread_id} {p.author}: {p.text[:120]!r}" for p in self.posts[-12:])
             raise TimeoutError(f"the condition did not hold within {within} s; the last posts:\n{shown}") from None
+
+
+class _Stream:
+    """A streamed message: posted with the first text, updated as more comes, kept in ``streams``."""
+
+    def __init__(self, platform: InMemoryPlatform, thread: ThreadRef, persona: Persona) -> None:
+        self.platform = platform
+        self.thread = thread
+        self.persona = persona
+        self.text = ""
+        self.id: str | None = None
+        platform.streams.append(self)
+
+    async def append(self, text: str) -> None:
+        self.text += text
+        shown = OutboundMessage(self.persona, self.text)
+        if self.id is None:
+            self.id = await self.platform.post(self.thread, shown)
+        else:
+            await self.platform.update(self.thread, self.id, shown)
+
+    async def finish(self, message: OutboundMessage) -> str:
+        if self.id is None:
+            self.id = await self.platform.post(self.thread, message)
+        else:
+            await self.platform.update(self.thread, self.id, message)
+        return self.id
+
+    async def abandon(self) -> None:
+        if self.id is not None:
+            await self.platform._remove(self.id)

@@ -16,6 +16,7 @@ __all__ = [
     "Button",
     "ChatPlatform",
     "EventHandler",
+    "MessageStream",
     "OutboundMessage",
     "Persona",
     "ThreadEvent",
@@ -139,6 +140,22 @@ class OutboundMessage:
 EventHandler = Callable[[ThreadEvent], Awaitable[None]]
 
 
+class MessageStream(Protocol):
+    """A message that shows a model's reply as it is written (see ``ChatPlatform.start_stream``)."""
+
+    async def append(self, text: str) -> None:
+        """Add ``text`` to what the message shows."""
+        ...
+
+    async def finish(self, message: OutboundMessage) -> str:
+        """Turn the streamed message into ``message`` (its final text, buttons, key); returns its id."""
+        ...
+
+    async def abandon(self) -> None:
+        """Take the streamed message away (the reply it showed was not kept)."""
+        ...
+
+
 class ChatPlatform(Protocol):
     """A chat platform, translated to the thread model."""
 
@@ -162,6 +179,14 @@ class ChatPlatform(Protocol):
 
     async def set_status(self, thread: ThreadRef, status: str | None) -> None:
         """Show that the agents are working in the thread (``status``), or stop showing it (None)."""
+        ...
+
+    async def start_stream(
+        self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
+    ) -> MessageStream | None:
+        """A message to stream a reply into, or None where the platform cannot stream.
+
+        ``reader`` is the person the reply is for (Slack streams to one reader in a channel)."""
         ...
 
     async def close(self) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage
 
 from .rendering import NOTE, note, people_message, to_new_message, to_outbound
+from .streaming import StepStream
 from .teams import APPROVAL_PREFIX, Team
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ class ThreadSession:
         self._spent: list[Any] = [0, 0.0]
         self._files_seen: object = None
         self._handling: list[int] = []  # the inbox entry of the event being handled
+        self.reader: str | None = None  # the person who spoke last: a streamed reply is for them
+        self.streams = StepStream(runtime.platform, thread, self._persona, lambda: self.reader)
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -85,6 +89,7 @@ class ThreadSession:
         self.closing_noted = state.get("closing_noted", False)
         self.usage_seen = dict(state.get("usage_seen", {}))
         self._spent = state.get("spent", [0, 0.0])
+        self.reader = state.get("reader")
 
     def _state(self) -> dict[str, Any]:
         if self.team is None or self.run is None:
@@ -101,10 +106,17 @@ class ThreadSession:
             "closing_noted": self.closing_noted,
             "usage_seen": self.usage_seen,
             "spent": self._spent,
+            "reader": self.reader,
         }
 
     def _build(self, name: str) -> Team:
-        return self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
+        team = self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
+        for agent in team.manager.groupchat.agents:
+            if agent in (team.human, team.runner):
+                continue
+            if (agent.llm_config or {}).get("stream"):  # the team file's model says stream: true
+                agent.stream_handler = functools.partial(self.streams.delta, agent.name)
+        return team
 
     def _budget(self, spent: list[Any]) -> Any:
         assert self.team is not None
@@ -220,6 +232,7 @@ class ThreadSession:
         else:
             await self._ephemeral(event, "That button does not answer the question the team is waiting on.")
             return
+        self.reader = who.id
         await self._settle_prompt(decision)
         await self._save()
 
@@ -256,6 +269,7 @@ class ThreadSession:
         )
 
     def _person(self, event: ThreadEvent) -> dict[str, Any]:
+        self.reader = event.author.id
         return {"author": event.author.id, "message_id": event.message_id}
 
     # -- stepping --------------------------------------------------------------------------------
@@ -268,10 +282,12 @@ class ThreadSession:
                 await self.run.a_step()
         except AgentError as exc:
             _log.warning("thread %s: the run failed: %s", self.thread.key, exc)
+            await self.streams.drop()
             self.failed = "the model or the code sandbox failed"
             await self._save([note(f"The team stopped: {self._safe(exc)}. Mention me to try again.")])
             return
         except TimeoutError:
+            await self.streams.drop()
             self.failed = "a step took too long"
             await self._save([note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
             return
@@ -406,7 +422,11 @@ class ThreadSession:
             persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
             outbound = to_outbound(message, persona)
             found = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
+            streamed = await self.streams.take(message.name) if message.author_kind == "agent" else None
+            if found is None and streamed is not None:
+                found = await streamed.finish(outbound)  # the preview becomes the stored reply
             posted.append((message.id, found or await self.rt.platform.post(self.thread, outbound)))
+        await self.streams.drop()
         await self.rt.db.stores.messages.mark_posted_many(posted)
 
     def _persona(self, name: str | None) -> Persona:

@@ -63,6 +63,7 @@ class ModelSpec(_Strict):
     price: tuple[float, float] | None = None
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
+    stream: bool | None = None  # show replies in the thread as they are written (where the platform can)
     scripted: Literal["demo"] | None = None
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..thread import EventHandler, OutboundMessage, ThreadEvent, ThreadRef
+from ..thread import EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
 
@@ -104,6 +104,7 @@ class SlackPlatform:
         self._names: dict[tuple[str, str], str] = {}
         self._no_personas: set[str] = set()  # workspaces without chat:write.customize
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
+        self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
         self._working: dict[str, str] = {}  # thread key -> how its "working" status was shown
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
@@ -302,6 +303,14 @@ class SlackPlatform:
             await client.files_upload_v2(channel=thread.channel_id, thread_ts=thread_ts, file_uploads=uploads)
         return str(sent["ts"])
 
+    async def start_stream(
+        self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
+    ) -> MessageStream | None:
+        """Slack's chat streaming, in the thread, for ``reader`` (Slack requires one in channels)."""
+        if not thread.thread_id or thread.workspace_id in self._no_streaming:
+            return None
+        return _SlackStream(self, await self._client(thread.workspace_id), thread, persona, reader)
+
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
         client = await self._client(thread.workspace_id)
         await client.chat_update(channel=thread.channel_id, ts=message_id, **update_payload(message))
@@ -377,3 +386,72 @@ class SlackPlatform:
                 raise LookupError(f"threadcrew is not installed in Slack workspace {workspace_id}")
             client = self._clients[workspace_id] = self._new_client(bot.bot_token)
         return client
+
+
+class _SlackStream:
+    """One streamed message: ``chat.startStream`` with the first text, ``appendStream``, then
+    ``stopStream`` with the final blocks and threadcrew's key (so ``find_posted`` finds it)."""
+
+    def __init__(
+        self, platform: SlackPlatform, client: AsyncWebClient, thread: ThreadRef, persona: Persona, reader: str | None
+    ) -> None:
+        self.platform = platform
+        self.client = client
+        self.thread = thread
+        self.persona = persona
+        self.reader = reader
+        self.ts: str | None = None
+        self.stopped = False
+
+    async def append(self, text: str) -> None:
+        if self.ts is not None:
+            await self.client.chat_appendStream(channel=self.thread.channel_id, ts=self.ts, markdown_text=text)
+            return
+        workspace = self.thread.workspace_id
+        try:
+            started = await self._start(text, personas=workspace not in self.platform._no_personas)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "missing_scope" or workspace in self.platform._no_personas:
+                self.platform._no_streaming.add(workspace)  # post replies whole from now on
+                raise RuntimeError(f"chat.startStream refused: {exc.response.get('error')}") from exc
+            self.platform._no_personas.add(workspace)
+            started = await self._start(text, personas=False)
+        self.ts = str(started["ts"])
+
+    async def _start(self, text: str, *, personas: bool) -> Any:
+        persona = self.persona if personas else Persona(self.persona.name)
+        if not personas:
+            text = f"**{self.persona.label}:** {text}"
+        return await self.client.chat_startStream(
+            channel=self.thread.channel_id,
+            thread_ts=self.thread.thread_id,
+            markdown_text=text,
+            recipient_team_id=self.thread.workspace_id if self.reader else None,
+            recipient_user_id=self.reader,
+            username=persona.label if personas else None,
+            icon_url=persona.icon_url,
+            icon_emoji=None if persona.icon_url else persona.icon_emoji,
+        )
+
+    async def finish(self, message: OutboundMessage) -> str:
+        if self.ts is None:
+            return await self.platform.post(self.thread, message)
+        payload = message_payload(message, personas=self.thread.workspace_id not in self.platform._no_personas)
+        await self.client.chat_stopStream(
+            channel=self.thread.channel_id, ts=self.ts, blocks=payload["blocks"], metadata=payload.get("metadata")
+        )
+        self.stopped = True
+        files = message_files(message)
+        if files:
+            uploads = [{"content": f.data, "filename": f.name, "title": f.name} for f in files]
+            await self.client.files_upload_v2(
+                channel=self.thread.channel_id, thread_ts=self.thread.thread_id, file_uploads=uploads
+            )
+        return self.ts
+
+    async def abandon(self) -> None:
+        if self.ts is None:
+            return
+        if not self.stopped:
+            await self.client.chat_stopStream(channel=self.thread.channel_id, ts=self.ts)
+        await self.client.chat_delete(channel=self.thread.channel_id, ts=self.ts)

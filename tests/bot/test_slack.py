@@ -267,3 +267,30 @@ async def test_bad_slack_settings_stop_the_bot_with_the_setting_to_fix(tmp_path:
     for done in (no_app_token, user_token, http):
         assert "Traceback" not in done.stderr
         assert "xoxb-1" not in done.stderr + done.stdout  # a token is never echoed
+
+
+async def test_a_streaming_model_streams_each_reply_into_the_thread_for_the_person_who_asked(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    streaming = {"model": "gpt-4o-mini", "base_url": server.base_url, "api_key": "sk-test", "stream": True}
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path, models={"default": streaming}) as bot:
+        await mention(bot, "chart the squares")
+        await bot.until("The team is waiting for you")
+    started = slack.calls_of("chat.startStream")
+    assert [c.params["username"] for c in started] == ["Plan Bot", "coder", "reviewer"]
+    assert {(c.params["recipient_user_id"], c.params["recipient_team_id"]) for c in started} == {("UALICE", "T1")}
+    assert len(slack.calls_of("chat.stopStream")) == 3
+    # The streamed messages became the replies: keyed, shown once each, none posted again.
+    assert [p.username for p in bot.thread()] == [
+        "Plan Bot",
+        "coder",
+        "reviewer",
+        "threadcrew",
+    ]
+    assert [c.params.get("username") for c in slack.calls_of("chat.postMessage")] == ["threadcrew"]
+    planner = bot.thread()[0]
+    assert planner.blocks[0]["text"] == "planner on 'chart the squares'"
+    assert planner.metadata is not None
+    assert planner.metadata["event_payload"]["key"].startswith("tc-")
+    assert not planner.streaming

@@ -54,6 +54,8 @@ class Posted:
     ephemeral_for: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     edits: int = 0
+    streaming: bool = False
+    chunks: list[str] = field(default_factory=list)  # what was streamed into it, in order
 
 
 class FakeSlack:
@@ -292,6 +294,52 @@ class FakeSlack:
                 posted.edits += 1
                 return {"ok": True, "channel": posted.channel, "ts": posted.ts, "text": posted.text}
         return {"ok": False, "error": "message_not_found"}
+
+    def _chat_startStream(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("thread_ts"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if params["channel"][0] in "CG" and not (params.get("recipient_user_id") and params.get("recipient_team_id")):
+            return {"ok": False, "error": "missing_recipient_user_id"}  # required when streaming in channels
+        if params.get("username") and not self.customize_scope:
+            return {"ok": False, "error": "missing_scope", "needed": "chat:write.customize"}
+        text = params.get("markdown_text", "")
+        posted = self._message(
+            {**params, "text": text},
+            username=params.get("username"),
+            icon_emoji=params.get("icon_emoji"),
+            icon_url=params.get("icon_url"),
+            streaming=True,
+            chunks=[text],
+        )
+        return {"ok": True, "channel": posted.channel, "ts": posted.ts}
+
+    def _streaming(self, params: dict[str, Any]) -> Posted | None:
+        return next((p for p in self.posted if p.ts == params.get("ts") and p.streaming), None)
+
+    def _chat_appendStream(self, params: dict[str, Any]) -> dict[str, Any]:
+        posted = self._streaming(params)
+        if posted is None:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        posted.text += params.get("markdown_text", "")
+        posted.chunks.append(params.get("markdown_text", ""))
+        return {"ok": True, "channel": posted.channel, "ts": posted.ts}
+
+    def _chat_stopStream(self, params: dict[str, Any]) -> dict[str, Any]:
+        posted = self._streaming(params)
+        if posted is None:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        posted.streaming = False
+        posted.text += params.get("markdown_text", "")
+        if params.get("blocks"):
+            posted.blocks = params["blocks"]
+        if params.get("metadata"):
+            posted.metadata = params["metadata"]
+        return {"ok": True, "channel": posted.channel, "ts": posted.ts}
+
+    def _chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        before = len(self.posted)
+        self.posted = [p for p in self.posted if not (p.channel == params["channel"] and p.ts == params["ts"])]
+        return {"ok": True} if len(self.posted) < before else {"ok": False, "error": "message_not_found"}
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         thread = [p for p in self.posted if p.channel == params["channel"] and p.thread_ts == params["ts"]]
