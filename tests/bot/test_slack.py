@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from bot.teams import TeamCatalog
 from storage import Database, slack_installation_store, slack_oauth_state_store
 from tests.bot.crew import DONE, Crew, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.fakes.slack_api import FakeSlack, Posted
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, Posted
 from tests.fakes.slack_requests import SlackSender, action_payload, command_fields, event_body
 
 ROOT_TS = "1700000000.000100"  # the message that mentions the bot; its thread is the conversation
@@ -294,3 +296,43 @@ async def test_a_streaming_model_streams_each_reply_into_the_thread_for_the_pers
     assert planner.metadata is not None
     assert planner.metadata["event_payload"]["key"].startswith("tc-")
     assert not planner.streaming
+
+
+async def test_threadcrew_run_on_slack_in_socket_mode_as_a_user_runs_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    _, server = crew
+    async with FakeSlack() as slack:
+        env = clean_env(
+            {
+                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+                "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+                "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
+                "THREADCREW_SLACK_API_URL": slack.api_url,
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            *THREADCREW, "run", "--platform", "slack", env=env, stdout=PIPE, stderr=PIPE
+        )
+        try:
+            await slack.wait_for_socket(within=60)
+            event = {
+                "type": "app_mention",
+                "user": "UALICE",
+                "text": "<@UBOT> chart it",
+                "ts": ROOT_TS,
+                "channel": "C1",
+            }
+            envelope = {"envelope_id": "e1", "type": "events_api", "payload": event_body(event)}
+            await slack.socket_send({**envelope, "accepts_response_payload": False})
+            await slack.wait_for(lambda s: any("waiting for you" in p.text for p in s.in_thread("C1", ROOT_TS)))
+        finally:
+            process.send_signal(signal.SIGTERM)  # what a deploy does
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert "threadcrew is listening to Slack (Socket Mode)" in stdout.decode()
+    assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    assert BOT_TOKEN not in stdout.decode() + stderr.decode()
