@@ -6,6 +6,7 @@ inside each platform's module.
 """
 
 from .console import ConsolePlatform
+from .errors import AdapterError, NotInstalledError, PlatformError
 from .memory import InMemoryPlatform, Posted
 from .render import defuse_mass_mentions, split_markdown
 from .thread import (
@@ -22,6 +23,7 @@ from .thread import (
 )
 
 __all__ = [
+    "AdapterError",
     "Attachment",
     "Author",
     "Button",
@@ -30,8 +32,10 @@ __all__ = [
     "EventHandler",
     "InMemoryPlatform",
     "MessageStream",
+    "NotInstalledError",
     "OutboundMessage",
     "Persona",
+    "PlatformError",
     "Posted",
     "ThreadEvent",
     "ThreadRef",

@@ -20,6 +20,7 @@ from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage
 
 from .rendering import NOTE, note, people_message, to_new_message, to_outbound
+from .state import ThreadState
 from .streaming import StepStream
 from .teams import APPROVAL_PREFIX, Team
 
@@ -42,19 +43,10 @@ class ThreadSession:
         self.record = record
         self.team: Team | None = None
         self.run: GroupChatRun | None = None
-        self.paused = False
-        self.failed: str | None = None
-        self.stored_upto = 0
-        self.people: list[dict[str, Any]] = []
-        self.prompted: dict[str, Any] | None = None  # the wait a prompt was stored for
-        self.prompt_seq: int | None = None  # that prompt's sequence number in the conversation
-        self.closing_noted = False
-        self.usage_seen: dict[str, list[float]] = {}
-        self._spent: list[Any] = [0, 0.0]
+        self.state = ThreadState()
         self._files_seen: object = None
         self._handling: list[int] = []  # the inbox entry of the event being handled
-        self.reader: str | None = None  # the person who spoke last: a streamed reply is for them
-        self.streams = StepStream(runtime.platform, thread, self._persona, lambda: self.reader)
+        self.streams = StepStream(runtime.platform, thread, self._persona, lambda: self.state.reader)
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -76,38 +68,14 @@ class ThreadSession:
     def _load(self, state: dict[str, Any]) -> None:
         if not state.get("run"):
             return
+        self.state = ThreadState.from_json(state)
         self.team = self._build(state["team"])
-        self.run = GroupChatRun.from_json(
-            state["run"], self.team.agents(), termination_condition=self._budget(state.get("spent", [0, 0.0]))
-        )
-        self.paused = state.get("paused", False)
-        self.failed = state.get("failed")
-        self.stored_upto = state.get("stored_upto", 0)
-        self.people = list(state.get("people", ()))
-        self.prompted = state.get("prompted")
-        self.prompt_seq = state.get("prompt_seq")
-        self.closing_noted = state.get("closing_noted", False)
-        self.usage_seen = dict(state.get("usage_seen", {}))
-        self._spent = state.get("spent", [0, 0.0])
-        self.reader = state.get("reader")
+        self.run = GroupChatRun.from_json(state["run"], self.team.agents(), termination_condition=self._budget())
 
     def _state(self) -> dict[str, Any]:
         if self.team is None or self.run is None:
             return {}
-        return {
-            "team": self.team.name,
-            "run": self.run.to_json(),
-            "paused": self.paused,
-            "failed": self.failed,
-            "stored_upto": self.stored_upto,
-            "people": self.people,
-            "prompted": self.prompted,
-            "prompt_seq": self.prompt_seq,
-            "closing_noted": self.closing_noted,
-            "usage_seen": self.usage_seen,
-            "spent": self._spent,
-            "reader": self.reader,
-        }
+        return {"team": self.team.name, "run": self.run.to_json(), **self.state.to_json()}
 
     def _build(self, name: str) -> Team:
         team = self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
@@ -118,19 +86,20 @@ class ThreadSession:
                 agent.stream_handler = functools.partial(self.streams.delta, agent.name)
         return team
 
-    def _budget(self, spent: list[Any]) -> Any:
+    def _budget(self) -> Any:
         assert self.team is not None
+        spent = self.state.spent
         return dataclasses.replace(self.team.budget, spent_tokens=int(spent[0]), spent_cost=float(spent[1]))
 
     @property
     def status(self) -> str:
         if self.run is None:
             return "new"
-        if self.failed:
+        if self.state.failed:
             return "failed"
         if self.run.finished:
             return "finished"
-        if self.paused:
+        if self.state.paused:
             return "paused"
         return "waiting" if self.run.waiting is not None else "running"
 
@@ -178,19 +147,15 @@ class ThreadSession:
             restore_team(self.run.to_json()["agents"], team.agents())  # the team remembers earlier runs
         await self._close_team()
         self.team = team
-        self._spent = [self.record.prompt_tokens + self.record.completion_tokens, self.record.cost]
-        self.run = GroupChatRun(
-            team.manager,
-            text,
-            team.human,
-            silent=True,
-            from_human=True,
-            termination_condition=self._budget(self._spent),
+        # A new run: the thread's earlier runs count against its budget.
+        self.state = ThreadState(
+            stored_upto=len(team.manager.groupchat.messages),
+            spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
         )
-        self.stored_upto = len(team.manager.groupchat.messages)
-        self.people = [self._person(event)]
-        self.paused, self.failed, self.prompted, self.prompt_seq = False, None, None, None
-        self.closing_noted, self.usage_seen = False, {}
+        self.state.people = [self._person(event)]
+        self.run = GroupChatRun(
+            team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
+        )
         await self.run.a_step()  # the people's message goes in (no model call); stored with the start
         await self._save()
 
@@ -200,7 +165,7 @@ class ThreadSession:
             return  # people talking among themselves
         assert self.team is not None
         waiting = self.run.waiting
-        self.people.append(self._person(event))
+        self.state.people.append(self._person(event))
         if waiting is not None and waiting.agent == self.team.human.name:
             self.run.deliver(text)
             await self._settle_prompt(f"answered by {event.author.display_name}")
@@ -232,7 +197,7 @@ class ThreadSession:
         else:
             await self._ephemeral(event, "That button does not answer the question the team is waiting on.")
             return
-        self.reader = who.id
+        self.state.reader = who.id
         await self._settle_prompt(decision)
         await self._save()
 
@@ -243,16 +208,16 @@ class ThreadSession:
             return
         if event.command == "stop":
             self.run.request_stop()
-            self.paused = False
+            self.state.paused = False
             if self.run.waiting is not None:  # nothing would step it again: end it now
                 await self.run.a_step()
                 await self._settle_prompt(f"stopped by {who}")
             await self._save([note(f"Stopped by {who}.")])
         elif event.command == "pause":
-            self.paused = True
+            self.state.paused = True
             await self._save([note(f"Paused by {who}. Use resume to go on.")])
         elif event.command == "resume":
-            self.paused = False
+            self.state.paused = False
             await self._save([note(f"Resumed by {who}.")])
         elif event.command == "status":
             await self._save([note(self._status_text())])
@@ -269,7 +234,7 @@ class ThreadSession:
         )
 
     def _person(self, event: ThreadEvent) -> dict[str, Any]:
-        self.reader = event.author.id
+        self.state.reader = event.author.id
         return {"author": event.author.id, "message_id": event.message_id}
 
     # -- stepping --------------------------------------------------------------------------------
@@ -283,12 +248,12 @@ class ThreadSession:
         except AgentError as exc:
             _log.warning("thread %s: the run failed: %s", self.thread.key, exc)
             await self.streams.drop()
-            self.failed = "the model or the code sandbox failed"
+            self.state.failed = "the model or the code sandbox failed"
             await self._save([note(f"The team stopped: {self._safe(exc)}. Mention me to try again.")])
             return
         except TimeoutError:
             await self.streams.drop()
-            self.failed = "a step took too long"
+            self.state.failed = "a step took too long"
             await self._save([note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
             return
         await self._save()
@@ -318,14 +283,14 @@ class ThreadSession:
         human = set(self.run.human_indices)
         now = self.rt.db.clock()
         produced: list[NewMessage] = []
-        for index in range(self.stored_upto, len(transcript)):
+        for index in range(self.state.stored_upto, len(transcript)):
             message = transcript[index]
-            if index in human and self.people:
-                person = self.people.pop(0)
+            if index in human and self.state.people:
+                person = self.state.people.pop(0)
                 produced.append(people_message(message, person["author"], person["message_id"], now))
             elif message.text.strip() or message.tool_calls or message.tool_responses:
                 produced.append(to_new_message(message, self._files_of(message)))
-        self.stored_upto = len(transcript)
+        self.state.stored_upto = len(transcript)
         return produced
 
     def _files_of(self, message: Message) -> tuple[Any, ...]:
@@ -341,10 +306,10 @@ class ThreadSession:
         waiting = self.run.waiting if self.run is not None else None
         if waiting is None or self.team is None or self.status != "waiting":
             return []
-        if self.prompted == waiting.to_json():
+        if self.state.prompted == waiting.to_json():
             return []
-        self.prompted = waiting.to_json()
-        self.prompt_seq = self.record.last_seq + at + 1  # the number the store gives it
+        self.state.prompted = waiting.to_json()
+        self.state.prompt_seq = self.record.last_seq + at + 1  # the number the store gives it
         if waiting.agent.startswith(APPROVAL_PREFIX):
             who = "someone allowed to approve" if self.team.approvers else "someone"
             return [
@@ -369,10 +334,10 @@ class ThreadSession:
         ]
 
     def _closing_note(self) -> list[NewMessage]:
-        if self.run is None or not self.run.finished or self.failed or self.closing_noted:
+        if self.run is None or not self.run.finished or self.state.failed or self.state.closing_noted:
             return []
         reason = self.run.stop_reason or ""
-        self.closing_noted = True
+        self.state.closing_noted = True
         if reason.startswith("budget:"):
             return [note(f"The team stopped: {reason.removeprefix('budget: ')}.")]
         if reason.startswith("max_round"):
@@ -387,7 +352,7 @@ class ThreadSession:
             return []
         added = []
         for model, usage in self.run.usage.models():
-            seen = self.usage_seen.get(model, [0, 0, 0.0])
+            seen = self.state.usage_seen.get(model, [0, 0, 0.0])
             delta = (usage.prompt_tokens - seen[0], usage.completion_tokens - seen[1], usage.cost - seen[2])
             if any(delta):
                 added.append(NewUsage(model, int(delta[0]), int(delta[1]), delta[2]))
@@ -396,8 +361,8 @@ class ThreadSession:
     def _state_with(self, usage: list[NewUsage]) -> dict[str, Any]:
         """The state to store along with ``usage``: what it counts is seen from then on."""
         for item in usage:
-            seen = self.usage_seen.get(item.model, [0, 0, 0.0])
-            self.usage_seen[item.model] = [
+            seen = self.state.usage_seen.get(item.model, [0, 0, 0.0])
+            self.state.usage_seen[item.model] = [
                 seen[0] + item.prompt_tokens,
                 seen[1] + item.completion_tokens,
                 seen[2] + item.cost,
@@ -434,15 +399,16 @@ class ThreadSession:
 
     async def _settle_prompt(self, decision: str) -> None:
         """Show on the question's message what was decided (its buttons go)."""
-        if self.prompt_seq is None:
+        if self.state.prompt_seq is None:
             return
-        found = await self.rt.db.stores.messages.list_since(self.record.id, after_seq=self.prompt_seq - 1, limit=1)
+        prompt = self.state.prompt_seq
+        found = await self.rt.db.stores.messages.list_since(self.record.id, after_seq=prompt - 1, limit=1)
         posted_as = found[0].platform_message_id if found else None
         if found and posted_as:
             stored = found[0]
             updated = OutboundMessage(NOTE_PERSONA, f"{stored.content}\n\n{decision}.", key=f"tc-{stored.id}")
             await self.rt.platform.update(self.thread, posted_as, updated)
-        self.prompt_seq = None
+        self.state.prompt_seq = None
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
         await self.rt.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))

@@ -3,6 +3,7 @@
 See :class:`SlackPlatform` and :class:`SlackConfig`; ``manifest.yaml`` is the app to create.
 """
 
-from .platform import BOT_SCOPES, SlackConfig, SlackPlatform
+from .config import BOT_SCOPES, SlackConfig
+from .platform import SlackPlatform
 
 __all__ = ["BOT_SCOPES", "SlackConfig", "SlackPlatform"]

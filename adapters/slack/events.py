@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from ..thread import Author, ThreadEvent, ThreadRef
+from .payloads import BlockActions, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, action_name
 
 __all__ = ["HUMAN_SUBTYPES", "Speaker", "action_event", "command_event", "message_event", "speaker_of"]
@@ -31,12 +31,12 @@ class Speaker:
     is_bot: bool
 
 
-def speaker_of(event: dict[str, Any]) -> Speaker:
+def speaker_of(event: MessageEvent) -> Speaker:
     return Speaker(event.get("user"), bool(event.get("bot_id") or event.get("subtype") == "bot_message"))
 
 
 def message_event(
-    event: dict[str, Any], *, team_id: str, event_id: str, bot_user_id: str, display_name: str
+    event: MessageEvent, *, team_id: str, event_id: str, bot_user_id: str, display_name: str
 ) -> ThreadEvent | None:
     """An ``app_mention`` or ``message`` event; None for what is not people talking."""
     if event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
@@ -56,7 +56,7 @@ def message_event(
     )
 
 
-def action_event(body: dict[str, Any], *, display_name: str) -> ThreadEvent | None:
+def action_event(body: BlockActions, *, display_name: str) -> ThreadEvent | None:
     """A press on one of threadcrew's buttons (``block_actions``)."""
     actions = [a for a in body.get("actions", ()) if str(a.get("action_id", "")).startswith(ACTION_PREFIX)]
     if not actions:
@@ -78,7 +78,7 @@ def action_event(body: dict[str, Any], *, display_name: str) -> ThreadEvent | No
     )
 
 
-def command_event(body: dict[str, Any], *, display_name: str) -> ThreadEvent:
+def command_event(body: SlashCommand, *, display_name: str) -> ThreadEvent:
     """``/threadcrew status`` and friends: a command for the channel (no thread)."""
     words = (body.get("text") or "").split()
     return ThreadEvent(
@@ -91,6 +91,6 @@ def command_event(body: dict[str, Any], *, display_name: str) -> ThreadEvent:
     )
 
 
-def _team(body: dict[str, Any]) -> str:
+def _team(body: BlockActions) -> str:
     team = body.get("team") or {}
     return str(team.get("id") or (body.get("user") or {}).get("team_id") or "")

@@ -13,8 +13,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -29,61 +28,20 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from ..errors import NotInstalledError
 from ..thread import EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from ._errors import platform_errors, slack_error_code
+from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
+from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
+from .streams import SlackStream
 
-__all__ = ["BOT_SCOPES", "SlackConfig", "SlackPlatform"]
+__all__ = ["SlackPlatform"]
 
 _log = logging.getLogger(__name__)
 
-BOT_SCOPES = [
-    "app_mentions:read",
-    "channels:history",
-    "groups:history",
-    "im:history",
-    "mpim:history",
-    "chat:write",
-    "chat:write.customize",
-    "commands",
-    "files:write",
-    "reactions:write",
-    "users:read",
-]
 WORKING_REACTION = "hourglass_flowing_sand"
-
-
-@dataclass(frozen=True)
-class SlackConfig:
-    """How threadcrew meets Slack.
-
-    Attributes:
-        mode: ``socket`` (an app-level token; no public URL) or ``http`` (Slack posts to
-            ``http_host:http_port`` + ``http_path``; requests are checked with ``signing_secret``).
-        bot_token: one workspace's bot token (``xoxb-``); without it, HTTP mode installs into
-            many workspaces through OAuth (``client_id``, ``client_secret``).
-        api_url: Slack's Web API (a proxy, or a local fake in tests).
-        allowed_channels: channel ids the bot works in; empty for every channel it is in.
-        allow_bots: whether other bots' messages count as people's.
-        command: the slash command.
-    """
-
-    mode: Literal["socket", "http"] = "socket"
-    bot_token: str | None = None
-    app_token: str | None = None
-    signing_secret: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    api_url: str = "https://slack.com/api/"
-    http_host: str = "0.0.0.0"
-    http_port: int = 3000
-    http_path: str = "/slack/events"
-    install_path: str = "/slack/install"
-    redirect_path: str = "/slack/oauth_redirect"
-    allowed_channels: frozenset[str] = field(default_factory=frozenset)
-    allow_bots: bool = False
-    command: str = "/threadcrew"
-    retries: int = 5
 
 
 class SlackPlatform:
@@ -168,7 +126,7 @@ class SlackPlatform:
 
         return counted
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    async def _on_message(self, body: EventCallback, event: MessageEvent, context: Any) -> None:
         speaker = speaker_of(event)
         if (speaker.is_bot and not self.config.allow_bots) or event.get("subtype") not in HUMAN_SUBTYPES:
             return  # decided before any await: what is ignored is ignored in the order it came
@@ -189,7 +147,7 @@ class SlackPlatform:
         if found is not None:
             await self._deliver(found)
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], context: Any) -> None:
+    async def _on_action(self, ack: Any, body: BlockActions, context: Any) -> None:
         await ack()
         user = body.get("user") or {}
         found = action_event(
@@ -198,7 +156,7 @@ class SlackPlatform:
         if found is not None:
             await self._deliver(found)
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], context: Any) -> None:
+    async def _on_command(self, ack: Any, body: SlashCommand, context: Any) -> None:
         await ack()
         channel = body.get("channel_id", "")
         if self.config.allowed_channels and channel not in self.config.allowed_channels:
@@ -225,7 +183,7 @@ class SlackPlatform:
                 profile = info.get("profile") or {}
                 self._names[key] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
             except SlackApiError as exc:
-                _log.info("users.info for %s failed (%s); showing the id", user, exc.response.get("error"))
+                _log.info("users.info for %s failed (%s); showing the id", user, slack_error_code(exc))
                 return user
         return self._names[key]
 
@@ -233,7 +191,7 @@ class SlackPlatform:
         try:
             await client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
-            _log.info("could not tell %s in %s: %s", user, channel, exc.response.get("error"))
+            _log.info("could not tell %s in %s: %s", user, channel, slack_error_code(exc))
 
     # -- the ChatPlatform protocol ------------------------------------------------------------------
 
@@ -272,36 +230,67 @@ class SlackPlatform:
             _log.warning("closing with %d Slack event(s) still being handed over", self._busy)
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        """Post into the thread (privately when ``ephemeral_for``), then its files.
+
+        Raises:
+            PlatformError: Slack refused or could not be reached (``code`` says why).
+            NotInstalledError: no bot token for the thread's workspace.
+        """
         client = await self._client(thread.workspace_id)
         thread_ts = thread.thread_id or None
-        if message.ephemeral_for:
-            payload = update_payload(message)
-            sent = await client.chat_postEphemeral(
-                channel=thread.channel_id, user=message.ephemeral_for, thread_ts=thread_ts, **payload
-            )
-            return str(sent["message_ts"])
+        with platform_errors("a post"):
+            if message.ephemeral_for:
+                sent = await client.chat_postEphemeral(
+                    channel=thread.channel_id,
+                    user=message.ephemeral_for,
+                    thread_ts=thread_ts,
+                    **update_payload(message),
+                )
+                return str(sent["message_ts"])
+            sent = await self._post_as_persona(client, thread, message)
+            await self.upload(client, thread, message)
+        return str(sent["ts"])
+
+    async def _post_as_persona(self, client: AsyncWebClient, thread: ThreadRef, message: OutboundMessage) -> Any:
+        thread_ts = thread.thread_id or None
         personas = thread.workspace_id not in self._no_personas
         try:
-            sent = await client.chat_postMessage(
+            return await client.chat_postMessage(
                 channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=personas)
             )
         except SlackApiError as exc:
-            if not (personas and exc.response.get("error") == "missing_scope"):
+            if not (personas and slack_error_code(exc) == "missing_scope"):
                 raise
+            self.lacks_personas(thread.workspace_id)
+            return await client.chat_postMessage(
+                channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=False)
+            )
+
+    def lacks_personas(self, workspace_id: str) -> None:
+        """Remember that ``workspace_id`` did not grant chat:write.customize."""
+        if workspace_id not in self._no_personas:
             _log.warning(
                 "workspace %s did not grant chat:write.customize: agents post under the bot's name, "
                 "their own in bold (add the scope and reinstall the app to give them their personas)",
-                thread.workspace_id,
+                workspace_id,
             )
-            self._no_personas.add(thread.workspace_id)
-            sent = await client.chat_postMessage(
-                channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=False)
-            )
+        self._no_personas.add(workspace_id)
+
+    def personas_allowed(self, workspace_id: str) -> bool:
+        return workspace_id not in self._no_personas
+
+    def refuses_streams(self, workspace_id: str) -> None:
+        """Remember that ``workspace_id`` refused chat.startStream: replies are posted whole there."""
+        self._no_streaming.add(workspace_id)
+
+    async def upload(self, client: AsyncWebClient, thread: ThreadRef, message: OutboundMessage) -> None:
+        """Upload ``message``'s files into the thread (its attachments; its text when too long)."""
         files = message_files(message)
         if files:
             uploads = [{"content": f.data, "filename": f.name, "title": f.name} for f in files]
-            await client.files_upload_v2(channel=thread.channel_id, thread_ts=thread_ts, file_uploads=uploads)
-        return str(sent["ts"])
+            await client.files_upload_v2(
+                channel=thread.channel_id, thread_ts=thread.thread_id or None, file_uploads=uploads
+            )
 
     async def start_stream(
         self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
@@ -309,11 +298,12 @@ class SlackPlatform:
         """Slack's chat streaming, in the thread, for ``reader`` (Slack requires one in channels)."""
         if not thread.thread_id or thread.workspace_id in self._no_streaming:
             return None
-        return _SlackStream(self, await self._client(thread.workspace_id), thread, persona, reader)
+        return SlackStream(self, await self._client(thread.workspace_id), thread, persona, reader)
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
         client = await self._client(thread.workspace_id)
-        await client.chat_update(channel=thread.channel_id, ts=message_id, **update_payload(message))
+        with platform_errors("an update"):
+            await client.chat_update(channel=thread.channel_id, ts=message_id, **update_payload(message))
 
     async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
         if not key or not thread.thread_id:
@@ -321,9 +311,10 @@ class SlackPlatform:
         client = await self._client(thread.workspace_id)
         cursor: str | None = None
         while True:
-            page = await client.conversations_replies(
-                channel=thread.channel_id, ts=thread.thread_id, include_all_metadata=True, limit=200, cursor=cursor
-            )
+            with platform_errors("reading the thread"):
+                page = await client.conversations_replies(
+                    channel=thread.channel_id, ts=thread.thread_id, include_all_metadata=True, limit=200, cursor=cursor
+                )
             messages: list[dict[str, Any]] = page.get("messages") or []
             for message in messages:
                 payload: dict[str, Any] = (message.get("metadata") or {}).get("event_payload") or {}
@@ -355,7 +346,7 @@ class SlackPlatform:
                         channel=thread.channel_id, timestamp=thread.thread_id, name=WORKING_REACTION
                     )
         except SlackApiError as exc:
-            _log.info("the working status of %s: %s", thread.key, exc.response.get("error"))
+            _log.info("the working status of %s: %s", thread.key, slack_error_code(exc))
 
     async def _show_working(self, client: AsyncWebClient, thread: ThreadRef, status: str) -> str:
         if thread.workspace_id not in self._no_assistant:
@@ -383,75 +374,6 @@ class SlackPlatform:
             assert self._installations is not None
             bot = await self._installations.async_find_bot(enterprise_id=None, team_id=workspace_id)
             if bot is None or not bot.bot_token:
-                raise LookupError(f"threadcrew is not installed in Slack workspace {workspace_id}")
+                raise NotInstalledError(f"threadcrew is not installed in Slack workspace {workspace_id}")
             client = self._clients[workspace_id] = self._new_client(bot.bot_token)
         return client
-
-
-class _SlackStream:
-    """One streamed message: ``chat.startStream`` with the first text, ``appendStream``, then
-    ``stopStream`` with the final blocks and threadcrew's key (so ``find_posted`` finds it)."""
-
-    def __init__(
-        self, platform: SlackPlatform, client: AsyncWebClient, thread: ThreadRef, persona: Persona, reader: str | None
-    ) -> None:
-        self.platform = platform
-        self.client = client
-        self.thread = thread
-        self.persona = persona
-        self.reader = reader
-        self.ts: str | None = None
-        self.stopped = False
-
-    async def append(self, text: str) -> None:
-        if self.ts is not None:
-            await self.client.chat_appendStream(channel=self.thread.channel_id, ts=self.ts, markdown_text=text)
-            return
-        workspace = self.thread.workspace_id
-        try:
-            started = await self._start(text, personas=workspace not in self.platform._no_personas)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "missing_scope" or workspace in self.platform._no_personas:
-                self.platform._no_streaming.add(workspace)  # post replies whole from now on
-                raise RuntimeError(f"chat.startStream refused: {exc.response.get('error')}") from exc
-            self.platform._no_personas.add(workspace)
-            started = await self._start(text, personas=False)
-        self.ts = str(started["ts"])
-
-    async def _start(self, text: str, *, personas: bool) -> Any:
-        persona = self.persona if personas else Persona(self.persona.name)
-        if not personas:
-            text = f"**{self.persona.label}:** {text}"
-        return await self.client.chat_startStream(
-            channel=self.thread.channel_id,
-            thread_ts=self.thread.thread_id,
-            markdown_text=text,
-            recipient_team_id=self.thread.workspace_id if self.reader else None,
-            recipient_user_id=self.reader,
-            username=persona.label if personas else None,
-            icon_url=persona.icon_url,
-            icon_emoji=None if persona.icon_url else persona.icon_emoji,
-        )
-
-    async def finish(self, message: OutboundMessage) -> str:
-        if self.ts is None:
-            return await self.platform.post(self.thread, message)
-        payload = message_payload(message, personas=self.thread.workspace_id not in self.platform._no_personas)
-        await self.client.chat_stopStream(
-            channel=self.thread.channel_id, ts=self.ts, blocks=payload["blocks"], metadata=payload.get("metadata")
-        )
-        self.stopped = True
-        files = message_files(message)
-        if files:
-            uploads = [{"content": f.data, "filename": f.name, "title": f.name} for f in files]
-            await self.client.files_upload_v2(
-                channel=self.thread.channel_id, thread_ts=self.thread.thread_id, file_uploads=uploads
-            )
-        return self.ts
-
-    async def abandon(self) -> None:
-        if self.ts is None:
-            return
-        if not self.stopped:
-            await self.client.chat_stopStream(channel=self.thread.channel_id, ts=self.ts)
-        await self.client.chat_delete(channel=self.thread.channel_id, ts=self.ts)

@@ -14,9 +14,19 @@ from typing import Any
 
 import pytest
 import yaml
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 import adapters.slack
-from adapters import Attachment, Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters import (
+    Attachment,
+    Button,
+    NotInstalledError,
+    OutboundMessage,
+    Persona,
+    PlatformError,
+    ThreadEvent,
+    ThreadRef,
+)
 from adapters.slack import BOT_SCOPES, SlackConfig, SlackPlatform
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import (
@@ -310,3 +320,36 @@ def test_the_app_manifest_asks_for_what_the_adapter_uses(mode: str) -> None:
     if mode == "http":
         assert settings["event_subscriptions"]["request_url"].endswith(SlackConfig().http_path)
         assert manifest["oauth_config"]["redirect_urls"][0].endswith(SlackConfig().redirect_path)
+
+
+async def test_slack_refusals_are_platform_errors_with_slacks_code() -> None:
+    async with slack_app(retries=1) as app:
+        app.slack.fail("chat.postMessage", "channel_not_found")
+        with pytest.raises(PlatformError, match="Slack refused a post: channel_not_found") as refused:
+            await app.platform.post(THREAD, OutboundMessage(CODER, "hello"))
+        assert (refused.value.code, refused.value.status) == ("channel_not_found", 200)
+        app.slack.rate_limit("chat.update", times=2)  # more than the client retries
+        with pytest.raises(PlatformError) as limited:
+            await app.platform.update(THREAD, "1.2", OutboundMessage(CODER, "x"))
+        assert (limited.value.code, limited.value.status, limited.value.retry_after) == ("ratelimited", 429, 0.0)
+
+
+async def test_a_workspace_without_an_installation_is_named() -> None:
+    async with FakeSlack() as slack:
+        config = slack.http_config(bot_token=None, client_id="1.2", client_secret="s")
+        platform = SlackPlatform(config, installation_store=EmptyInstallations())
+        with pytest.raises(NotInstalledError, match="threadcrew is not installed in Slack workspace T9"):
+            await platform.post(ThreadRef("slack", "T9", "C1", "1.1"), OutboundMessage(CODER, "hi"))
+
+
+class EmptyInstallations(AsyncInstallationStore):
+    """No workspace has installed the app."""
+
+    async def async_save(self, installation: Any) -> None:
+        raise NotImplementedError
+
+    async def async_find_bot(self, **kwargs: Any) -> None:
+        return None
+
+    async def async_find_installation(self, **kwargs: Any) -> None:
+        return None

@@ -1,0 +1,46 @@
+"""What a thread's session keeps besides the run itself, stored with the run after every step."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ThreadState"]
+
+
+@dataclass
+class ThreadState:
+    """A thread's own bookkeeping (the run's state lives in the run).
+
+    Attributes:
+        paused: a person paused the run.
+        failed: why the run stopped on an error (the model, the sandbox, a step's time).
+        stored_upto: how many of the group chat's messages are stored already.
+        people: people's messages not stored yet: who wrote each, and its platform id.
+        prompted: the wait a prompt (a question with buttons) was stored for.
+        prompt_seq: that prompt's number in the conversation (to update it once answered).
+        closing_noted: the note that says why the run ended is stored.
+        usage_seen: per model, the tokens and cost already stored.
+        spent: tokens and cost of the thread's earlier runs (its budget counts them).
+        reader: the person who spoke last; a streamed reply is for them.
+    """
+
+    paused: bool = False
+    failed: str | None = None
+    stored_upto: int = 0
+    people: list[dict[str, Any]] = field(default_factory=list)
+    prompted: dict[str, Any] | None = None
+    prompt_seq: int | None = None
+    closing_noted: bool = False
+    usage_seen: dict[str, list[float]] = field(default_factory=dict)
+    spent: list[float] = field(default_factory=lambda: [0, 0.0])
+    reader: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ThreadState:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
