@@ -16,6 +16,9 @@ STATE=${THREADCREW_CI_STATE:-/tmp/threadcrew-ci}
 mkdir -p "$STATE"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# For a background job: the job's shell becomes the command, so $! is the command's own PID
+# (or sudo's, which passes signals on) and "down" can stop it by that PID.
+exec_as_root() { if [ "$(id -u)" = 0 ]; then exec "$@"; else exec sudo "$@"; fi; }
 
 install_missing() {
     local missing=()
@@ -37,7 +40,7 @@ start_engine() {
     fi
     echo "starting dockerd ..."
     # These flags are required here: no bridge, no NAT rules, no forwarding.
-    as_root dockerd --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+    exec_as_root dockerd --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
         >"$STATE/dockerd.log" 2>&1 &
     echo $! >"$STATE/dockerd.pid"
     for _ in $(seq 1 100); do
