@@ -20,6 +20,7 @@ from .app import serve
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .errors import BotError
 from .rendering import message_text
+from .session import thread_of
 from .settings import Settings
 from .slack import slack_config, slack_platform
 from .teams import TeamCatalog
@@ -171,16 +172,13 @@ def teams_validate(file: Path) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database (THREADCREW_DATABASE_URL, or SQLite in THREADCREW_DATA_DIR) to the newest schema."""
-    settings = _settings()
 
-    async def main() -> tuple[str, str | None, str | None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        async with Database(settings.effective_database_url) as db:
-            before = await current_revision(db)
-            await upgrade(db)
-            return db.safe_url, before, await current_revision(db)
+    async def work(db: Database) -> tuple[str, str | None, str | None]:
+        before = await current_revision(db)
+        await upgrade(db)
+        return db.safe_url, before, await current_revision(db)
 
-    where, before, after = _run(main)
+    where, before, after = _with_database(work)
     if before == after:
         typer.echo(f"{where} is at migration {after}: nothing to do")
     else:
@@ -190,13 +188,11 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Say which migration the database is at, and which this threadcrew needs."""
-    settings = _settings()
 
-    async def main() -> tuple[str, str | None]:
-        async with Database(settings.effective_database_url) as db:
-            return db.safe_url, await current_revision(db)
+    async def work(db: Database) -> tuple[str, str | None]:
+        return db.safe_url, await current_revision(db)
 
-    where, revision = _run(main)
+    where, revision = _with_database(work)
     head = head_revision()
     state = "up to date" if revision == head else "behind: run `threadcrew db upgrade`"
     typer.echo(f"{where}: at {revision or 'no migration (empty)'}, this threadcrew needs {head} ({state})")
@@ -241,7 +237,7 @@ def transcript_list(limit: Annotated[int, typer.Option(help="How many, newest fi
     if not records:
         typer.echo("no conversations yet")
     for r in records:
-        key = f"{r.platform}:{r.workspace_id}:{r.channel_id}:{r.thread_id}"
+        key = thread_of(r).key
         when = f"{r.updated_at:%Y-%m-%d %H:%M}"
         typer.echo(f"{r.id:>5}  {when}  {r.status:<9} {r.team:<12} {r.last_seq:>4} messages  {key}")
 

@@ -18,7 +18,8 @@ from adapters import ThreadEvent, ThreadRef
 
 from .commands import run_channel_command
 from .runtime import Runtime
-from .session import ThreadSession
+from .session import ThreadSession, thread_of
+from .team_config import TriggerSpec
 
 __all__ = ["Dispatcher"]
 
@@ -50,28 +51,31 @@ class Dispatcher:
             if await self.rt.db.stores.events.claim(event.thread.platform, f"event:{event.event_key}"):
                 await run_channel_command(self, event)
             return
-        if event.kind == "message" and event.message_id == event.thread.thread_id and not self._triggered(event):
+        triggered = event.kind == "message" and self._triggered(event)
+        if event.kind == "message" and event.message_id == event.thread.thread_id and not triggered:
             return  # a new message in the channel, not for the bot: nothing to keep
         keys = [f"event:{event.event_key}"]
         if event.message_id and event.kind in ("mention", "message"):
             # The same message may arrive twice, as a mention and as a message, with different keys;
             # adapters report a message that mentions the bot as a mention, so either copy will do.
             keys.append(f"message:{event.thread.channel_id}:{event.message_id}")
-        if event.kind == "message" and self._triggered(event):
+        if triggered:
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
         # Kept in the inbox until handled: a crash before then leaves it for the next start.
         inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
         if inbox_id is not None and not self._closing:  # closing: the next start handles it
             self._worker(event.thread).put(_Accepted(event, inbox_id))
 
+    def _triggers(self, thread: ThreadRef) -> TriggerSpec:
+        return self.rt.catalog.triggers(self.rt.catalog.team_for(thread))
+
     def _triggered(self, event: ThreadEvent) -> bool:
-        keywords = self.rt.catalog.triggers(self.rt.catalog.team_for(event.thread)).keywords
         text = event.text.lower()
-        return any(k.lower() in text for k in keywords)
+        return any(k.lower() in text for k in self._triggers(event.thread).keywords)
 
     def starts_conversation(self, event: ThreadEvent) -> bool:
         """Whether ``event`` may start a conversation in a thread that has none."""
-        return event.kind == "mention" and self.rt.catalog.triggers(self.rt.catalog.team_for(event.thread)).mention
+        return event.kind == "mention" and self._triggers(event.thread).mention
 
     def _worker(self, thread: ThreadRef) -> _ThreadWorker:
         worker = self._workers.get(thread.key)
@@ -94,18 +98,12 @@ class Dispatcher:
         pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
         running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
         for conversation_id in sorted(pending | running):
-            record = await stores.conversations.get(conversation_id)
-            thread = ThreadRef(record.platform, record.workspace_id, record.channel_id, record.thread_id)
+            thread = thread_of(await stores.conversations.get(conversation_id))
             if thread.platform == self.rt.platform.name:
                 self._worker(thread).put(_RESUME)
         for inbox_id, payload in await stores.events.pending(self.rt.platform.name):
             event = ThreadEvent.from_json(payload)
             self._worker(event.thread).put(_Accepted(event, inbox_id))
-
-    @property
-    def busy(self) -> int:
-        """How many threads have a worker (something queued or a run going)."""
-        return len(self._workers)
 
     async def wait_idle(self) -> None:
         """Until no thread has work left (every run finished, or waiting for people)."""

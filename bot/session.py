@@ -27,11 +27,16 @@ from .teams import APPROVAL_PREFIX, Team
 if TYPE_CHECKING:
     from .runtime import Runtime
 
-__all__ = ["ThreadSession"]
+__all__ = ["ThreadSession", "thread_of"]
 
 _log = logging.getLogger(__name__)
 
 NOTE_PERSONA = Persona(NOTE, "threadcrew")
+
+
+def thread_of(record: ConversationRecord) -> ThreadRef:
+    """The thread a stored conversation belongs to."""
+    return ThreadRef(record.platform, record.workspace_id, record.channel_id, record.thread_id)
 
 
 class ThreadSession:
@@ -103,6 +108,11 @@ class ThreadSession:
             return "paused"
         return "waiting" if self.run.waiting is not None else "running"
 
+    @property
+    def ended(self) -> bool:
+        """No run, or its run is over: a mention starts the next one."""
+        return self.status in ("new", "finished", "failed")
+
     def can_advance(self) -> bool:
         return self.run is not None and self.status == "running"
 
@@ -119,7 +129,7 @@ class ThreadSession:
                 await self._command(event)
             elif event.kind == "button":
                 await self._button(event)
-            elif event.kind == "mention" and (self.run is None or self.status in ("finished", "failed")):
+            elif event.kind == "mention" and self.ended:
                 await self._start(event)
             else:
                 await self._people_said(event)
@@ -161,8 +171,9 @@ class ThreadSession:
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()
-        if self.run is None or self.status in ("finished", "failed") or not text:
+        if self.ended or not text:
             return  # people talking among themselves
+        assert self.run is not None
         assert self.team is not None
         waiting = self.run.waiting
         self.state.people.append(self._person(event))
@@ -203,9 +214,10 @@ class ThreadSession:
 
     async def _command(self, event: ThreadEvent) -> None:
         who = event.author.display_name
-        if self.run is None or self.status in ("finished", "failed"):
+        if self.ended:
             await self._save([note(f"Nothing is running in this thread ({self.status}).")])
             return
+        assert self.run is not None
         if event.command == "stop":
             self.run.request_stop()
             self.state.paused = False
@@ -264,9 +276,10 @@ class ThreadSession:
         produced += extra or []
         produced += self._prompt_if_waiting(len(produced))
         produced += self._closing_note()
+        usage = self._take_usage()
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            self._state_with(usage := self._usage_since_saved()),
+            self._state(),
             expected_version=self.record.version,
             status=self.status,
             messages=produced,
@@ -346,8 +359,9 @@ class ThreadSession:
             return [note("The team stopped: nobody had anything more to say. Mention me to go on.")]
         return []
 
-    def _usage_since_saved(self) -> list[NewUsage]:
-        """Each model's tokens and cost since the last save."""
+    def _take_usage(self) -> list[NewUsage]:
+        """Each model's tokens and cost since the last save; counted as seen from now on (the
+        save stores the two together)."""
         if self.run is None:
             return []
         added = []
@@ -356,18 +370,8 @@ class ThreadSession:
             delta = (usage.prompt_tokens - seen[0], usage.completion_tokens - seen[1], usage.cost - seen[2])
             if any(delta):
                 added.append(NewUsage(model, int(delta[0]), int(delta[1]), delta[2]))
+                self.state.usage_seen[model] = [usage.prompt_tokens, usage.completion_tokens, usage.cost]
         return added
-
-    def _state_with(self, usage: list[NewUsage]) -> dict[str, Any]:
-        """The state to store along with ``usage``: what it counts is seen from then on."""
-        for item in usage:
-            seen = self.state.usage_seen.get(item.model, [0, 0, 0.0])
-            self.state.usage_seen[item.model] = [
-                seen[0] + item.prompt_tokens,
-                seen[1] + item.completion_tokens,
-                seen[2] + item.cost,
-            ]
-        return self._state()
 
     # -- posting ---------------------------------------------------------------------------------
 
@@ -399,16 +403,14 @@ class ThreadSession:
 
     async def _settle_prompt(self, decision: str) -> None:
         """Show on the question's message what was decided (its buttons go)."""
-        if self.state.prompt_seq is None:
+        prompt, self.state.prompt_seq = self.state.prompt_seq, None
+        if prompt is None:
             return
-        prompt = self.state.prompt_seq
         found = await self.rt.db.stores.messages.list_since(self.record.id, after_seq=prompt - 1, limit=1)
-        posted_as = found[0].platform_message_id if found else None
-        if found and posted_as:
+        if found and (posted_as := found[0].platform_message_id):
             stored = found[0]
             updated = OutboundMessage(NOTE_PERSONA, f"{stored.content}\n\n{decision}.", key=f"tc-{stored.id}")
             await self.rt.platform.update(self.thread, posted_as, updated)
-        self.state.prompt_seq = None
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
         await self.rt.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))

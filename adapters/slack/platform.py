@@ -13,7 +13,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -40,6 +40,7 @@ from .streams import SlackStream
 __all__ = ["SlackPlatform"]
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WORKING_REACTION = "hourglass_flowing_sand"
 
@@ -247,34 +248,31 @@ class SlackPlatform:
                     **update_payload(message),
                 )
                 return str(sent["message_ts"])
-            sent = await self._post_as_persona(client, thread, message)
+            sent = await self.as_persona(
+                thread.workspace_id,
+                lambda personas: client.chat_postMessage(
+                    channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=personas)
+                ),
+            )
             await self.upload(client, thread, message)
         return str(sent["ts"])
 
-    async def _post_as_persona(self, client: AsyncWebClient, thread: ThreadRef, message: OutboundMessage) -> Any:
-        thread_ts = thread.thread_id or None
-        personas = thread.workspace_id not in self._no_personas
+    async def as_persona(self, workspace_id: str, send: Callable[[bool], Awaitable[T]]) -> T:
+        """``send(personas)``: with the persona's name and icon where the workspace allows them;
+        a ``missing_scope`` refusal is remembered, and ``send`` runs again without."""
+        personas = workspace_id not in self._no_personas
         try:
-            return await client.chat_postMessage(
-                channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=personas)
-            )
+            return await send(personas)
         except SlackApiError as exc:
             if not (personas and slack_error_code(exc) == "missing_scope"):
                 raise
-            self.lacks_personas(thread.workspace_id)
-            return await client.chat_postMessage(
-                channel=thread.channel_id, thread_ts=thread_ts, **message_payload(message, personas=False)
-            )
-
-    def lacks_personas(self, workspace_id: str) -> None:
-        """Remember that ``workspace_id`` did not grant chat:write.customize."""
-        if workspace_id not in self._no_personas:
-            _log.warning(
-                "workspace %s did not grant chat:write.customize: agents post under the bot's name, "
-                "their own in bold (add the scope and reinstall the app to give them their personas)",
-                workspace_id,
-            )
+        _log.warning(
+            "workspace %s did not grant chat:write.customize: agents post under the bot's name, "
+            "their own in bold (add the scope and reinstall the app to give them their personas)",
+            workspace_id,
+        )
         self._no_personas.add(workspace_id)
+        return await send(False)
 
     def personas_allowed(self, workspace_id: str) -> bool:
         return workspace_id not in self._no_personas

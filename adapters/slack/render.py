@@ -12,9 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..render import defuse_mass_mentions, split_markdown
-from ..thread import Attachment, Button, OutboundMessage
+from ..thread import Attachment, Button, OutboundMessage, Persona
 
-__all__ = ["ACTION_PREFIX", "MARKDOWN_LIMIT", "action_name", "message_files", "message_payload", "update_payload"]
+__all__ = [
+    "ACTION_PREFIX",
+    "MARKDOWN_LIMIT",
+    "action_name",
+    "message_files",
+    "message_payload",
+    "named",
+    "persona_fields",
+    "update_payload",
+]
 
 MARKDOWN_LIMIT = 12_000  # the markdown blocks of one message, together
 SHOWN_WHEN_LONG = 3_000  # what a message too long for one post shows before its file
@@ -29,7 +38,7 @@ def message_payload(message: OutboundMessage, *, personas: bool = True) -> dict[
     """The keyword arguments of ``chat_postMessage`` (without channel and thread) for ``message``."""
     text = _shown_text(message)
     if not personas:
-        text = f"**{message.persona.label}:** {text}"
+        text = named(message.persona, text)
     payload: dict[str, Any] = {
         "text": _notification(message.persona.label, text),
         "blocks": [{"type": "markdown", "text": text}, *button_blocks(message.buttons)],
@@ -37,14 +46,25 @@ def message_payload(message: OutboundMessage, *, personas: bool = True) -> dict[
         "unfurl_media": False,
     }
     if personas:
-        payload["username"] = message.persona.label
-        if message.persona.icon_url:
-            payload["icon_url"] = message.persona.icon_url
-        elif message.persona.icon_emoji:
-            payload["icon_emoji"] = message.persona.icon_emoji
+        payload.update(persona_fields(message.persona))
     if message.key:
         payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}}
     return payload
+
+
+def persona_fields(persona: Persona) -> dict[str, str]:
+    """The name and icon a message is posted under (needs the ``chat:write.customize`` scope)."""
+    fields = {"username": persona.label}
+    if persona.icon_url:
+        fields["icon_url"] = persona.icon_url
+    elif persona.icon_emoji:
+        fields["icon_emoji"] = persona.icon_emoji
+    return fields
+
+
+def named(persona: Persona, text: str) -> str:
+    """``text`` under the bot's own name, with the persona's in bold (no customize scope)."""
+    return f"**{persona.label}:** {text}"
 
 
 def update_payload(message: OutboundMessage) -> dict[str, Any]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..errors import PlatformError
 from ..thread import OutboundMessage, Persona, ThreadRef
-from ._errors import platform_errors, slack_error_code
-from .render import message_payload
+from ._errors import platform_errors
+from .render import message_payload, named, persona_fields
 
 if TYPE_CHECKING:
     from .platform import SlackPlatform
@@ -39,34 +38,25 @@ class SlackStream:
                 await self.client.chat_appendStream(channel=self.thread.channel_id, ts=self.ts, markdown_text=text)
             return
         workspace = self.thread.workspace_id
-        personas = self.platform.personas_allowed(workspace)
         try:
             with platform_errors("starting a stream"):
-                try:
-                    started = await self._start(text, personas=personas)
-                except SlackApiError as exc:
-                    if not (personas and slack_error_code(exc) == "missing_scope"):
-                        raise
-                    self.platform.lacks_personas(workspace)
-                    started = await self._start(text, personas=False)
+                started = await self.platform.as_persona(workspace, lambda personas: self._start(text, personas))
         except PlatformError:
             self.platform.refuses_streams(workspace)  # post replies whole from now on
             raise
         self.ts = str(started["ts"])
 
-    async def _start(self, text: str, *, personas: bool) -> Any:
-        persona = self.persona if personas else Persona(self.persona.name)
-        if not personas:
-            text = f"**{self.persona.label}:** {text}"
+    async def _start(self, text: str, personas: bool) -> Any:
+        fields = persona_fields(self.persona) if personas else {}
         return await self.client.chat_startStream(
             channel=self.thread.channel_id,
             thread_ts=self.thread.thread_id,
-            markdown_text=text,
+            markdown_text=text if personas else named(self.persona, text),
             recipient_team_id=self.thread.workspace_id if self.reader else None,
             recipient_user_id=self.reader,
-            username=persona.label if personas else None,
-            icon_url=persona.icon_url,
-            icon_emoji=None if persona.icon_url else persona.icon_emoji,
+            username=fields.get("username"),
+            icon_url=fields.get("icon_url"),
+            icon_emoji=fields.get("icon_emoji"),
         )
 
     async def finish(self, message: OutboundMessage) -> str:

@@ -22,13 +22,8 @@ class EventStore(Store):
         With ``also`` (other keys of the same thing, e.g. its message id), all are claimed in
         one transaction, and the answer is True only if none of them was claimed before.
         """
-        statement = self._claim_statement(platform)
-
-        def work(conn: Connection) -> bool:
-            new = [conn.execute(statement, {"key": k}).first() is not None for k in (key, *also)]
-            return all(new)
-
-        return await self.db.write(work)
+        claim = self._claim_statement(platform)
+        return await self.db.write(lambda conn: _claim_all(conn, claim, [key, *also]))
 
     async def accept(self, platform: str, keys: Sequence[str], payload: Any) -> int | None:
         """Claim an event's ``keys`` and keep ``payload`` in the inbox until it is handled.
@@ -39,7 +34,7 @@ class EventStore(Store):
         now = self.now()
 
         def work(conn: Connection) -> int | None:
-            if not all([conn.execute(claim, {"key": k}).first() is not None for k in keys]):
+            if not _claim_all(conn, claim, keys):
                 return None
             values = {"platform": platform, "event_key": keys[0], "payload": payload, "created_at": now}
             return int(conn.execute(insert(inbox).values(**values).returning(inbox.c.id)).scalar_one())
@@ -71,6 +66,11 @@ class EventStore(Store):
             .on_conflict_do_nothing(index_elements=["platform", "event_key"])
             .returning(processed_events.c.event_key)
         )
+
+
+def _claim_all(conn: Connection, claim: Any, keys: Sequence[str]) -> bool:
+    """Claim every one of ``keys``; True only if none was claimed before."""
+    return all([conn.execute(claim, {"key": k}).first() is not None for k in keys])  # a list: claim them all
 
 
 def handled_in(conn: Connection, inbox_ids: Sequence[int]) -> None:
