@@ -15,11 +15,23 @@ import asyncio
 import sys
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from aiohttp import web
+
 from .render import defuse_mass_mentions
-from .thread import Author, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from .thread import (
+    Author,
+    Capabilities,
+    EventHandler,
+    MessageStream,
+    OutboundMessage,
+    Persona,
+    ThreadEvent,
+    ThreadRef,
+)
 
 __all__ = ["ConsolePlatform"]
 
@@ -30,6 +42,8 @@ class ConsolePlatform:
     """One thread on the terminal."""
 
     name = "console"
+    # Names print before each message; buttons are numbered; files are saved; nothing printed changes.
+    capabilities = Capabilities(personas=True, buttons=True, ephemeral=True, uploads=True, command="/")
 
     def __init__(
         self,
@@ -132,6 +146,18 @@ class ConsolePlatform:
         self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
     ) -> MessageStream | None:
         return None  # a terminal cannot take back what it printed: replies print whole
+
+    @property
+    def connected(self) -> bool:
+        return not self._closed
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return ()
+
+    async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
+        """The terminal is the one thread: the message is printed there."""
+        await self.post(self.thread, message)
+        return self.thread
 
     async def close(self) -> None:
         self._closed = True

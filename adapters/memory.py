@@ -11,10 +11,21 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .thread import Author, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from aiohttp import web
+
+from .thread import (
+    Author,
+    Capabilities,
+    EventHandler,
+    MessageStream,
+    OutboundMessage,
+    Persona,
+    ThreadEvent,
+    ThreadRef,
+)
 
 __all__ = ["InMemoryPlatform", "Posted"]
 
@@ -40,9 +51,20 @@ class Posted:
 class InMemoryPlatform:
     """A platform whose threads live in this object."""
 
-    name = "memory"
-
-    def __init__(self, workspace_id: str = "W1", channel_id: str = "C1") -> None:
+    def __init__(
+        self,
+        workspace_id: str = "W1",
+        channel_id: str = "C1",
+        *,
+        name: str = "memory",
+        capabilities: Capabilities | None = None,
+    ) -> None:
+        """``name``: the platform's name in the runtime (two in-memory platforms need two names);
+        ``capabilities``: what it claims to do (by default everything, with no length limit)."""
+        self.name = name
+        self.capabilities = capabilities or Capabilities(
+            personas=True, buttons=True, edits=True, ephemeral=True, streaming=True, uploads=True, typing=True
+        )
         self.workspace_id = workspace_id
         self.channel_id = channel_id
         self.posts: list[Posted] = []
@@ -54,6 +76,7 @@ class InMemoryPlatform:
         self._events = itertools.count(1)
         self._token = uuid.uuid4().hex[:6]  # event keys and message ids stay unique across instances
         self._running = False
+        self.connection_lost = False  # set it to show the platform as disconnected
 
     # -- the ChatPlatform protocol ----------------------------------------------------------------
 
@@ -72,12 +95,29 @@ class InMemoryPlatform:
         finally:
             self._running = False
 
+    @property
+    def connected(self) -> bool:
+        return not self.connection_lost
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return ()
+
+    async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
+        """A new thread in ``channel_id``, started by ``message`` (its id is the thread's, as on Slack)."""
+        message_id = f"m{next(self._ids)}"
+        thread = ThreadRef(self.name, workspace_id, channel_id, message_id)
+        await self._add(Posted(message_id, thread, message, time.monotonic()))
+        return thread
+
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
         posted = Posted(f"m{next(self._ids)}", thread, message, time.monotonic())
+        await self._add(posted)
+        return posted.id
+
+    async def _add(self, posted: Posted) -> None:
         async with self._changed:
             self.posts.append(posted)
             self._changed.notify_all()
-        return posted.id
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
         async with self._changed:

@@ -6,14 +6,18 @@ there are workspaces, channels, threads, people and messages.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import base64
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
+
+from aiohttp import web
 
 __all__ = [
     "Attachment",
     "Author",
     "Button",
+    "Capabilities",
     "ChatPlatform",
     "EventHandler",
     "MessageStream",
@@ -45,6 +49,16 @@ class Author:
     id: str
     display_name: str
     is_bot: bool = False
+    roles: tuple[str, ...] = ()  # the platform's role ids (Discord), for who may start or approve
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to upload into the thread (a plot, a long output)."""
+
+    name: str
+    mime_type: str
+    data: bytes
 
 
 EventKind = Literal["message", "mention", "command", "button"]
@@ -65,6 +79,7 @@ class ThreadEvent:
         action_id: which button (``approve``, ``reject``, ``continue``, ``choose``, ...).
         value: the button's value (what it answers).
         ref_message_id: the message the button belongs to.
+        attachments: files people attached (images for vision models), fetched when the event came.
     """
 
     kind: EventKind
@@ -77,14 +92,27 @@ class ThreadEvent:
     action_id: str | None = None
     value: str | None = None
     ref_message_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (to keep the event until it is handled)."""
-        return asdict(self)
+        data = asdict(self)
+        data["attachments"] = [
+            {"name": a.name, "mime_type": a.mime_type, "data": base64.b64encode(a.data).decode()}
+            for a in self.attachments
+        ]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ThreadEvent:
-        return cls(**{**data, "thread": ThreadRef(**data["thread"]), "author": Author(**data["author"])})
+        author = dict(data["author"])
+        author["roles"] = tuple(author.get("roles", ()))
+        attachments = tuple(
+            Attachment(a["name"], a["mime_type"], base64.b64decode(a["data"])) for a in data.get("attachments", ())
+        )
+        return cls(
+            **{**data, "thread": ThreadRef(**data["thread"]), "author": Author(**author), "attachments": attachments}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +127,6 @@ class Persona:
     @property
     def label(self) -> str:
         return self.display_name or self.name
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A file to upload into the thread (a plot, a long output)."""
-
-    name: str
-    mime_type: str
-    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +159,35 @@ class OutboundMessage:
 EventHandler = Callable[[ThreadEvent], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a platform can do; the runtime adapts to it instead of knowing each platform's rules.
+
+    Attributes:
+        personas: each agent can post under its own name and icon (else a bold name prefix).
+        buttons: messages can carry buttons.
+        edits: a posted message can be replaced (``update``).
+        ephemeral: a message can be shown to one person only (else it is posted in the thread).
+        streaming: ``start_stream`` can show a reply while it is written.
+        stream_seconds: how long a stream may stay open (the platform closes it after that).
+        uploads: files can be attached.
+        typing: ``set_status`` shows that the agents are working.
+        max_message_chars: the longest text one message may carry (the platform splits longer ones).
+        command: how people write the bot's command in a channel (``/threadcrew``).
+    """
+
+    personas: bool = False
+    buttons: bool = False
+    edits: bool = False
+    ephemeral: bool = False
+    streaming: bool = False
+    stream_seconds: float | None = None
+    uploads: bool = False
+    typing: bool = False
+    max_message_chars: int | None = None
+    command: str = "/threadcrew"
+
+
 class MessageStream(Protocol):
     """A message that shows a model's reply as it is written (see ``ChatPlatform.start_stream``)."""
 
@@ -160,9 +208,26 @@ class ChatPlatform(Protocol):
     """A chat platform, translated to the thread model."""
 
     name: str
+    capabilities: Capabilities
 
     async def run(self, on_event: EventHandler) -> None:
         """Deliver events to ``on_event`` until :meth:`close`; returns when closed."""
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """Whether the platform can reach people now (for ``/readyz``)."""
+        ...
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        """HTTP routes the platform needs on the bot's web server (Slack's HTTP mode); often none."""
+        ...
+
+    async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
+        """Post ``message`` into a channel as the start of a new thread; returns that thread.
+
+        This is how a run starts without an event (a schedule, the command line, the console).
+        """
         ...
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:

@@ -1,4 +1,11 @@
-"""A running bot: the database, the dispatcher, and one platform, from start to shutdown."""
+"""A running bot: one lifecycle from start to shutdown.
+
+The bot opens its resources in order and closes them in reverse (an ``AsyncExitStack``):
+the database, the web server (when something needs it), the platforms (each taking events),
+the dispatcher (which first goes on with what an earlier process left). On the way out the
+dispatcher stops taking events and lets running steps finish, the platforms close, then the
+web server and the database.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeAlias
 
 from adapters import ChatPlatform
 from agents import aclose_loop_resources
@@ -17,10 +25,14 @@ from .errors import StartupError
 from .runtime import Runtime
 from .settings import Settings
 from .teams import TeamCatalog
+from .web import ReadyCheck, WebServer
 
-__all__ = ["Bot", "prepare_database", "serve"]
+__all__ = ["Bot", "PlatformSource", "prepare_database", "serve"]
 
 _log = logging.getLogger(__name__)
+
+PlatformSource: TypeAlias = ChatPlatform | Callable[[Database], ChatPlatform]
+"""A platform, or a function that builds one on the bot's database (Slack's OAuth installations live there)."""
 
 
 async def prepare_database(db: Database, *, embedded: bool) -> None:
@@ -39,71 +51,159 @@ async def prepare_database(db: Database, *, embedded: bool) -> None:
 
 
 class Bot:
-    """One bot process: its database, its dispatcher, one platform; :meth:`run` from start to shutdown."""
+    """One bot process: its database, web server, platforms and dispatcher; :meth:`run` from start to shutdown.
 
-    def __init__(self, settings: Settings, platform: ChatPlatform, catalog: TeamCatalog) -> None:
+    Args:
+        settings: the deployment settings.
+        platforms: the platforms to serve (each by its own name), or functions that build them.
+        catalog: the teams.
+        intake: take the platforms' events (``False``: only go on with stored work and runs
+            started here, as ``threadcrew start`` does).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        platforms: PlatformSource | Sequence[PlatformSource],
+        catalog: TeamCatalog,
+        *,
+        intake: bool = True,
+    ) -> None:
         self.settings = settings
-        self.platform = platform
+        self.sources = list(platforms) if isinstance(platforms, Sequence) else [platforms]
         self.catalog = catalog
+        self.intake = intake
+        self.platforms: dict[str, ChatPlatform] = {}
+        self.db: Database | None = None
+        self.web: WebServer | None = None
         self.dispatcher: Dispatcher | None = None
         self.started = asyncio.Event()  # set once earlier work is recovered and events are taken
+        self._closing = asyncio.Event()
 
     async def run(self, *, until_idle: bool = False) -> None:
-        """Run until the platform closes (SIGTERM and SIGINT close it).
+        """Run until closed (SIGTERM, SIGINT, :meth:`close`, or a platform's events end).
 
-        First posts what an earlier process stored but did not post, and goes on with the runs
-        it left running. ``until_idle``: when the platform's events end (the console's input
-        ends), wait until every run finishes or waits for people, then stop. On the way out,
-        running steps get ``settings.drain_seconds`` to finish; their runs go on at the next start.
+        ``until_idle``: when a platform's events end (the console's input ends), wait until every
+        run finishes or waits for people, then stop. On the way out, running steps get
+        ``settings.drain_seconds`` to finish; their runs go on at the next start.
 
         Raises:
-            StartupError: the database cannot be used as configured.
+            StartupError: the database, the web server or a platform cannot be used as configured.
         """
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.effective_database_url)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(aclose_loop_resources)
+            self.db = db = Database(settings.effective_database_url)
+            stack.push_async_callback(db.close)
             await prepare_database(db, embedded=settings.database_url is None)
-            runtime = Runtime(
-                db, self.platform, self.catalog, settings.data_dir / "work", step_timeout=settings.step_timeout
-            )
+            self.platforms = platforms = self._build_platforms(db)
+            runtime = Runtime(db, platforms, self.catalog, settings.data_dir / "work", settings.step_timeout)
             self.dispatcher = dispatcher = Dispatcher(runtime)
-            await dispatcher.recover()
+            if self._needs_web(platforms):
+                self.web = web = self._web(db, platforms)
+                await stack.enter_async_context(web)
+            intake = [asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}") for n, p in platforms.items()]
+            stack.push_async_callback(self._stop_platforms, intake)
+            await dispatcher.open()
+            stack.push_async_callback(dispatcher.drain, settings.drain_seconds)
             self.started.set()
-            with _closing_on_signals(self.platform) as signalled:
-                await self.platform.run(dispatcher.handle)
-                if until_idle and not signalled:
-                    await dispatcher.wait_idle()
-            await dispatcher.drain(settings.drain_seconds)
-        finally:
-            await self.platform.close()
-            await db.close()
-            await aclose_loop_resources()
+            with _closing_on_signals(self.close) as signalled:
+                await self._serve(intake, until_idle=until_idle, signalled=signalled)
+
+    async def _serve(self, intake: list[asyncio.Task[None]], *, until_idle: bool, signalled: list[int]) -> None:
+        closing: asyncio.Task[Any] = asyncio.create_task(self._closing.wait())
+        waiting: set[asyncio.Task[Any]] = {closing, *intake}
+        if not self.intake:
+            assert self.dispatcher is not None
+            waiting = {closing, asyncio.create_task(self.dispatcher.wait_idle())}
+        done, pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending - set(intake):
+            task.cancel()
+        for task in done & set(intake):
+            task.result()  # a platform that failed says why
+        if until_idle and not signalled and not self._closing.is_set():
+            assert self.dispatcher is not None
+            await self.dispatcher.wait_idle()
+
+    def _build_platforms(self, db: Database) -> dict[str, ChatPlatform]:
+        platforms: dict[str, ChatPlatform] = {}
+        for source in self.sources:
+            platform: ChatPlatform = (
+                source if callable(getattr(source, "post", None)) else source(db)  # type: ignore[assignment,operator]
+            )
+            if platform.name in platforms:
+                raise StartupError(f"the platform {platform.name!r} is configured twice; name each one once")
+            platforms[platform.name] = platform
+        return platforms
+
+    def _needs_web(self, platforms: dict[str, ChatPlatform]) -> bool:
+        return self.settings.health or any(p.routes() for p in platforms.values())
+
+    def _web(self, db: Database, platforms: dict[str, ChatPlatform]) -> WebServer:
+        web = WebServer(self.settings.web_host, self.settings.http_port)
+        web.add_check("database", lambda: _database_problem(db))
+        for name, platform in platforms.items():
+            web.add_routes(platform.routes())
+            web.add_check(name, _connected_check(platform))
+        return web
+
+    async def _stop_platforms(self, intake: list[asyncio.Task[None]]) -> None:
+        await asyncio.gather(*(p.close() for p in self.platforms.values()), return_exceptions=True)
+        results = await asyncio.gather(*intake, return_exceptions=True)
+        for name, result in zip(self.platforms, results, strict=True):
+            if isinstance(result, Exception):
+                _log.warning("the %s platform stopped with an error: %s", name, result)
+
+    async def close(self) -> None:
+        """Stop taking events and shut down (as SIGTERM does)."""
+        self._closing.set()
 
 
-async def serve(settings: Settings, platform: ChatPlatform, catalog: TeamCatalog, *, until_idle: bool = False) -> None:
+def _connected_check(platform: ChatPlatform) -> ReadyCheck:
+    async def connected() -> str | None:
+        return None if platform.connected else "not connected"
+
+    return connected
+
+
+async def _database_problem(db: Database) -> str | None:
+    try:
+        await db.ping()
+    except Exception as exc:
+        return f"does not answer ({type(exc).__name__})"
+    return None
+
+
+async def serve(
+    settings: Settings,
+    platforms: PlatformSource | Sequence[PlatformSource],
+    catalog: TeamCatalog,
+    *,
+    until_idle: bool = False,
+) -> None:
     """Run a :class:`Bot` (see :meth:`Bot.run`)."""
-    await Bot(settings, platform, catalog).run(until_idle=until_idle)
+    await Bot(settings, platforms, catalog).run(until_idle=until_idle)
 
 
 @contextlib.contextmanager
-def _closing_on_signals(platform: ChatPlatform) -> Iterator[list[int]]:
-    """SIGTERM and SIGINT close the platform; yields the signals received (a list, filled later)."""
+def _closing_on_signals(close: Callable[[], Awaitable[None]]) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT close the bot; yields the signals received (a list, filled later)."""
     loop = asyncio.get_running_loop()
-    closing: set[asyncio.Task[None]] = set()
+    closing: set[asyncio.Task[Any]] = set()
     received: list[int] = []
 
-    def close(signum: int) -> None:
+    def on_signal(signum: int) -> None:
         received.append(signum)
         _log.warning("shutting down: finishing the steps under way")
-        task = loop.create_task(platform.close())
+        task: asyncio.Task[Any] = loop.create_task(close())  # type: ignore[arg-type]
         closing.add(task)
         task.add_done_callback(closing.discard)
 
     installed = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform / thread
-            loop.add_signal_handler(signum, close, signum)
+            loop.add_signal_handler(signum, on_signal, signum)
             installed.append(signum)
     try:
         yield received

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import shutil
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from adapters import ConsolePlatform
 from storage import ConversationRecord, Database, NotFoundError, StorageError, current_revision, head_revision, upgrade
 
-from .app import serve
+from .app import PlatformSource, serve
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .errors import BotError
 from .rendering import message_text
@@ -81,13 +82,18 @@ def _console(settings: Settings, *, opening: str | None = None) -> ConsolePlatfo
     )
 
 
-def _serve_console(settings: Settings, team: Path | None, opening: str | None) -> None:
+def _loaded_catalog(team: Path | None) -> TeamCatalog:
     try:
         catalog, scripted = _catalog(team)
     except BotError as exc:
         raise _fail(str(exc)) from exc
     if scripted:
         typer.echo(SCRIPTED_MODEL_NOTICE)
+    return catalog
+
+
+def _serve_console(settings: Settings, team: Path | None, opening: str | None) -> None:
+    catalog = _loaded_catalog(team)
     typer.echo(
         "Type to talk to the team (/as NAME to be someone else; /status, /pause, /resume, /stop); "
         "a number presses that button. End with Ctrl-D.\n"
@@ -95,43 +101,65 @@ def _serve_console(settings: Settings, team: Path | None, opening: str | None) -
     _run(lambda: serve(settings, _console(settings, opening=opening), catalog, until_idle=True))
 
 
+def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSource]:
+    """The platforms ``names`` from the settings, checked before anything starts.
+
+    Raises:
+        typer.Exit: an unknown platform, or its settings are missing or wrong (the message says which).
+    """
+    sources: list[PlatformSource] = []
+    for name in dict.fromkeys(names):  # each once, in the order given
+        if name not in PLATFORMS:
+            raise _fail(f"there is no platform {name!r}; use one of {', '.join(PLATFORMS)}", 2)
+        try:
+            if name == "slack":
+                slack_config(settings)  # fail before anything starts
+                sources.append(functools.partial(slack_platform, settings))
+            elif name == "console":
+                sources.append(_console(settings))
+            else:
+                raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
+        except BotError as exc:
+            raise _fail(str(exc)) from exc
+    return sources
+
+
+def _listening(settings: Settings, names: list[str]) -> str:
+    parts = []
+    for name in names:
+        if name == "slack":
+            http = settings.slack_mode == "http"
+            parts.append(f"Slack (HTTP on port {settings.http_port})" if http else "Slack (Socket Mode)")
+        else:
+            parts.append(name.capitalize())
+    return f"threadcrew is listening to {' and '.join(parts)}; Ctrl-C stops it."
+
+
 @app.command()
 def run(
-    platform: Annotated[str, typer.Option(help="Where the threads are: console, slack or discord.")] = "console",
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Where the threads are: console, slack or discord; repeat it to serve several "
+            "(default: THREADCREW_PLATFORMS, else console)."
+        ),
+    ] = None,
     team: Annotated[
         Path | None, typer.Option(help="The team file (default: THREADCREW_TEAM, else the demo team).")
     ] = None,
 ) -> None:
     """Run the bot. On the console (the default) the terminal is one thread, kept across runs."""
-    if platform not in PLATFORMS:
-        raise _fail(f"there is no platform {platform!r}; use one of {', '.join(PLATFORMS)}", 2)
     settings = _settings()
-    if platform == "console":
+    names = list(platform or settings.platform_names() or ["console"])
+    sources = _platform_sources(settings, names)
+    if names == ["console"]:
         _serve_console(settings, team or settings.team, None)
-    elif platform == "slack":
-        _serve_slack(settings, team or settings.team)
-    else:
-        raise _fail(f"the {platform} adapter is not part of this version yet; use console or slack", 2)
-
-
-def _serve_slack(settings: Settings, team: Path | None) -> None:
-    try:
-        slack_config(settings)  # fail before anything starts
-        catalog, scripted = _catalog(team)
-    except BotError as exc:
-        raise _fail(str(exc)) from exc
-    if scripted:
-        typer.echo(SCRIPTED_MODEL_NOTICE)
-
-    async def main() -> None:
-        async with Database(settings.effective_database_url) as db:  # Slack's installations live here
-            platform = slack_platform(settings, db)
-            mode = "Socket Mode" if settings.slack_mode == "socket" else "HTTP"
-            where = "" if settings.slack_mode == "socket" else f" on port {settings.slack_http_port}"
-            typer.echo(f"threadcrew is listening to Slack ({mode}{where}); Ctrl-C stops it.")
-            await serve(settings, platform, catalog)
-
-    _run(main)
+        return
+    if "console" in names:
+        raise _fail("the console is one thread on this terminal: run it on its own, not with other platforms", 2)
+    catalog = _loaded_catalog(team or settings.team)
+    typer.echo(_listening(settings, names))
+    _run(lambda: serve(settings, sources, catalog))
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Channel commands (Slack's ``/threadcrew``): what runs in this channel, stop it, the teams, the schedules.
+"""Channel commands (``/threadcrew`` on Slack and Discord): what runs in this channel, stop it, the teams,
+the schedules.
 
 A command answers the person who typed it, privately. ``stop`` reaches each thread through
 the dispatcher, like a stop typed in the thread.
@@ -17,17 +18,21 @@ from .session import NOTE_PERSONA
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
 
-__all__ = ["HELP", "run_channel_command"]
+__all__ = ["help_text", "run_channel_command"]
 
-HELP = (
-    "`/threadcrew status` what runs in this channel · `/threadcrew stop [thread]` stop it (every run here, "
-    "or the one whose thread id you give) · `/threadcrew teams` the teams · `/threadcrew schedules` scheduled runs"
-)
+
+def help_text(command: str) -> str:
+    """What the channel command does, spelt the way the platform's people type it (``command``)."""
+    return (
+        f"`{command} status` what runs in this channel · `{command} stop [thread]` stop it (every run here, "
+        f"or the one whose thread id you give) · `{command} teams` the teams · `{command} schedules` scheduled runs"
+    )
 
 
 async def run_channel_command(dispatcher: Dispatcher, event: ThreadEvent) -> None:
     """Answer ``event`` (a command with no thread) in private."""
     rt = dispatcher.rt
+    platform = rt.platform_for(event.thread)
     command, args = event.command or "help", event.text.split()
     if command == "status":
         text = await _status(dispatcher, event.thread)
@@ -39,8 +44,9 @@ async def run_channel_command(dispatcher: Dispatcher, event: ThreadEvent) -> Non
     elif command == "schedules":
         text = await _schedules(dispatcher, event.thread)
     else:
-        text = ("" if command == "help" else f"There is no `{command}` command. ") + HELP
-    await rt.platform.post(event.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+        text = "" if command == "help" else f"There is no `{command}` command. "
+        text += help_text(platform.capabilities.command)
+    await platform.post(event.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
 
 
 async def _status(dispatcher: Dispatcher, channel: ThreadRef) -> str:

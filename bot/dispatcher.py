@@ -41,7 +41,9 @@ class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self._workers: dict[str, _ThreadWorker] = {}
+        self._opened = False  # until open(), accepted events wait in the inbox
         self._closing = False
+        self._queued_early: set[int] | None = None  # while open() looks for pending events: those queued meanwhile
 
     async def handle(self, event: ThreadEvent) -> None:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
@@ -63,7 +65,9 @@ class Dispatcher:
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
         # Kept in the inbox until handled: a crash before then leaves it for the next start.
         inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
-        if inbox_id is not None and not self._closing:  # closing: the next start handles it
+        if inbox_id is not None and self._opened and not self._closing:  # else open() or the next start has it
+            if self._queued_early is not None:
+                self._queued_early.add(inbox_id)
             self._worker(event.thread).put(_Accepted(event, inbox_id))
 
     def _triggers(self, thread: ThreadRef) -> TriggerSpec:
@@ -88,22 +92,29 @@ class Dispatcher:
         if self._workers.get(key) is worker:
             del self._workers[key]
 
-    async def recover(self) -> None:
-        """After a start: post what was stored but not posted, and go on with running conversations.
+    async def open(self) -> None:
+        """Start working: post what was stored but not posted, go on with running conversations,
+        and handle the events accepted before (by an earlier process, or while this one started),
+        on every platform this process serves.
 
-        A conversation that waits for people needs nothing: its wait is in its stored state, and
-        the next reply or button in its thread opens it again.
+        A conversation that waits for people needs nothing: its wait is stored, and the next
+        reply or button in its thread opens it again.
         """
+        self._opened, self._queued_early = True, set()
         stores = self.rt.db.stores
         pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
         running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
         for conversation_id in sorted(pending | running):
             thread = thread_of(await stores.conversations.get(conversation_id))
-            if thread.platform == self.rt.platform.name:
+            if thread.platform in self.rt.served:
                 self._worker(thread).put(_RESUME)
-        for inbox_id, payload in await stores.events.pending(self.rt.platform.name):
-            event = ThreadEvent.from_json(payload)
-            self._worker(event.thread).put(_Accepted(event, inbox_id))
+        for platform in sorted(self.rt.served):
+            for inbox_id, payload in await stores.events.pending(platform):
+                if inbox_id in self._queued_early:  # it came while we looked: queued already
+                    continue
+                event = ThreadEvent.from_json(payload)
+                self._worker(event.thread).put(_Accepted(event, inbox_id))
+        self._queued_early = None
 
     async def wait_idle(self) -> None:
         """Until no thread has work left (every run finished, or waiting for people)."""
@@ -152,7 +163,7 @@ class _ThreadWorker:
             return
         self.working = working
         try:
-            await self.dispatcher.rt.platform.set_status(self.thread, WORKING if working else None)
+            await self.dispatcher.rt.platform_for(self.thread).set_status(self.thread, WORKING if working else None)
         except Exception as exc:
             _log.info("could not show the status of %s: %s", self.thread.key, exc)
 

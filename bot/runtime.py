@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters import ChatPlatform
+from adapters import ChatPlatform, ThreadRef
 from storage import Database
 
+from .errors import BotError
 from .teams import TeamCatalog
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "UnknownPlatformError"]
+
+
+class UnknownPlatformError(BotError):
+    """A thread belongs to a platform this process does not serve."""
 
 
 @dataclass
 class Runtime:
-    """The database, the platform, the teams, and the limits of one bot process."""
+    """The database, the platforms (by name), the teams, and the limits of one bot process."""
 
     db: Database
-    platform: ChatPlatform
+    platforms: dict[str, ChatPlatform]
     catalog: TeamCatalog
     work_root: Path
     step_timeout: float = 600.0
+    served: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.served = set(self.platforms)
+
+    def platform_for(self, thread: ThreadRef) -> ChatPlatform:
+        """The platform ``thread`` lives on.
+
+        Raises:
+            UnknownPlatformError: this process does not serve that platform.
+        """
+        platform = self.platforms.get(thread.platform)
+        if platform is None:
+            served = ", ".join(sorted(self.platforms)) or "none"
+            raise UnknownPlatformError(f"thread {thread.key} is on {thread.platform!r}; this bot serves {served}")
+        return platform

@@ -45,13 +45,14 @@ class ThreadSession:
     def __init__(self, runtime: Runtime, thread: ThreadRef, record: ConversationRecord) -> None:
         self.rt = runtime
         self.thread = thread
+        self.platform = runtime.platform_for(thread)
         self.record = record
         self.team: Team | None = None
         self.run: GroupChatRun | None = None
         self.state = ThreadState()
         self._files_seen: object = None
         self._handling: list[int] = []  # the inbox entry of the event being handled
-        self.streams = StepStream(runtime.platform, thread, self._persona, lambda: self.state.reader)
+        self.streams = StepStream(self.platform, thread, self._persona, lambda: self.state.reader)
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -390,11 +391,11 @@ class ThreadSession:
         for message in records:
             persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
             outbound = to_outbound(message, persona)
-            found = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
+            found = await self.platform.find_posted(self.thread, outbound.key) if check_posted else None
             streamed = await self.streams.take(message.name) if message.author_kind == "agent" else None
             if found is None and streamed is not None:
                 found = await streamed.finish(outbound)  # the preview becomes the stored reply
-            posted.append((message.id, found or await self.rt.platform.post(self.thread, outbound)))
+            posted.append((message.id, found or await self.platform.post(self.thread, outbound)))
         await self.streams.drop()
         await self.rt.db.stores.messages.mark_posted_many(posted)
 
@@ -410,10 +411,10 @@ class ThreadSession:
         if found and (posted_as := found[0].platform_message_id):
             stored = found[0]
             updated = OutboundMessage(NOTE_PERSONA, f"{stored.content}\n\n{decision}.", key=f"tc-{stored.id}")
-            await self.rt.platform.update(self.thread, posted_as, updated)
+            await self.platform.update(self.thread, posted_as, updated)
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
-        await self.rt.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+        await self.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
 
     @staticmethod
     def _safe(exc: Exception) -> str:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
@@ -31,16 +31,32 @@ class Settings(BaseSettings):
         step_timeout: seconds one step of a run may take (a model call, a code run) before the
             run stops with a note (``THREADCREW_STEP_TIMEOUT``).
         drain_seconds: on shutdown, how long running steps may take to finish.
+        platforms: the platforms one ``threadcrew run`` serves (``THREADCREW_PLATFORMS``, comma-separated).
+        http_host, http_port: the bot's one web server (``THREADCREW_HTTP_HOST``/``_PORT``; the
+            older ``THREADCREW_SLACK_HTTP_HOST``/``_PORT`` still work). It listens on ``127.0.0.1``
+            unless told otherwise, or on every interface for Slack's HTTP mode.
+        health: serve ``/healthz`` and ``/readyz`` (``THREADCREW_HEALTH``), which starts the web server.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
     """
 
-    model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     team: Path | None = None
     step_timeout: float = Field(default=600.0, gt=0)
     drain_seconds: float = Field(default=30.0, ge=0)
+    platforms: str = ""
+    http_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("threadcrew_http_host", "threadcrew_slack_http_host", "http_host")
+    )
+    http_port: int = Field(
+        default=3000,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("threadcrew_http_port", "threadcrew_slack_http_port", "http_port"),
+    )
+    health: bool = False
 
     slack_mode: Literal["socket", "http"] = "socket"
     slack_bot_token: SecretStr | None = None
@@ -49,11 +65,21 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    slack_http_host: str = "0.0.0.0"
-    slack_http_port: int = Field(default=3000, ge=0, le=65535)
     slack_http_path: str = "/slack/events"
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
     slack_allow_bots: bool = False
+
+    @property
+    def web_host(self) -> str:
+        """Where the web server listens: ``http_host``; else every interface for Slack's HTTP mode
+        (Slack must reach it, behind your TLS proxy), else this machine only."""
+        if self.http_host:
+            return self.http_host
+        return "0.0.0.0" if "slack" in self.platform_names() and self.slack_mode == "http" else "127.0.0.1"
+
+    def platform_names(self) -> list[str]:
+        """``platforms`` as a list (``THREADCREW_PLATFORMS=slack,discord``)."""
+        return [name.strip() for name in self.platforms.split(",") if name.strip()]
 
     @property
     def effective_database_url(self) -> str:

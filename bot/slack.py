@@ -57,8 +57,6 @@ def slack_config(settings: Settings) -> SlackConfig:
         client_id=settings.slack_client_id,
         client_secret=client_secret,
         api_url=settings.slack_api_url,
-        http_host=settings.slack_http_host,
-        http_port=settings.slack_http_port,
         http_path=settings.slack_http_path,
         allowed_channels=channels,
         allow_bots=settings.slack_allow_bots,

@@ -2,8 +2,9 @@
 
 The stream is only a preview: the reply is stored when the step ends, like every message,
 and then the stream is turned into that stored message (``finish``), so the thread shows it
-once. A stream is closed well before Slack's five minutes: a reply still coming then goes on
-unshown, and its preview is taken away when the whole reply is posted. A step that fails takes
+once. A stream is closed well before the platform's own limit (Slack ends streams after five
+minutes): a reply still coming then goes on unshown, and its preview is taken away when the
+whole reply is posted. A step that fails takes
 its preview away. (A crash mid-stream leaves the preview; the step runs again after the restart
 and posts the reply anew.)
 """
@@ -16,12 +17,18 @@ from collections.abc import Callable
 
 from adapters import ChatPlatform, MessageStream, OutboundMessage, Persona, ThreadRef
 
-__all__ = ["StepStream"]
+__all__ = ["StepStream", "max_age"]
 
 _log = logging.getLogger(__name__)
 
 APPEND_EVERY = 0.5  # seconds: how often the preview grows (platforms rate-limit edits)
-MAX_AGE = 240.0  # seconds: Slack ends a stream after 5 minutes
+CLOSE_AT = 0.8  # of the platform's stream time limit: close a stream with time to spare
+
+
+def max_age(platform: ChatPlatform) -> float:
+    """How long a preview may stay open on ``platform`` (seconds; no limit when it has none)."""
+    limit = platform.capabilities.stream_seconds
+    return limit * CLOSE_AT if limit is not None else float("inf")
 
 
 class StepStream:
@@ -40,6 +47,7 @@ class StepStream:
         self.persona = persona
         self.reader = reader
         self.clock = clock
+        self.max_age = max_age(platform)
         self.agent: str | None = None
         self.live: MessageStream | None = None
         self.stale: list[MessageStream] = []
@@ -73,7 +81,7 @@ class StepStream:
         now = self.clock()
         if self.live is None:
             return
-        if now - self._started >= MAX_AGE:
+        if now - self._started >= self.max_age:
             await self.live.finish(OutboundMessage(self.persona(agent), self._text + " …"))
             self.stale.append(self.live)
             self.live = None

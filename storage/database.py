@@ -24,11 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .errors import UnsupportedDatabaseError
+from .errors import StorageError, UnsupportedDatabaseError
 
 __all__ = ["SUPPORTED_SCHEMES", "Clock", "Database", "database_url"]
 
@@ -167,6 +167,18 @@ class Database:
             if self.dialect == "sqlite":
                 await conn.execution_options(threadcrew_read=True)
             yield conn
+
+    async def ping(self) -> None:
+        """Ask the database something trivial (is it there?).
+
+        Raises:
+            StorageError: it does not answer.
+        """
+        try:
+            async with self.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database at {self.safe_url} does not answer: {type(exc).__name__}") from exc
 
     @property
     def safe_url(self) -> str:

@@ -28,7 +28,7 @@ class SlackConfig:
 
     Attributes:
         mode: ``socket`` (an app-level token; no public URL) or ``http`` (Slack posts to
-            ``http_host:http_port`` + ``http_path``; requests are checked with ``signing_secret``).
+            ``http_path`` on the bot's web server; requests are checked with ``signing_secret``).
         bot_token: one workspace's bot token (``xoxb-``); without it, HTTP mode installs into
             many workspaces through OAuth (``client_id``, ``client_secret``).
         api_url: Slack's Web API (a proxy, or a local fake in tests).
@@ -44,8 +44,6 @@ class SlackConfig:
     client_id: str | None = None
     client_secret: str | None = None
     api_url: str = "https://slack.com/api/"
-    http_host: str = "0.0.0.0"
-    http_port: int = 3000
     http_path: str = "/slack/events"
     install_path: str = "/slack/install"
     redirect_path: str = "/slack/oauth_redirect"

@@ -12,10 +12,11 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -29,7 +30,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..errors import NotInstalledError
-from ..thread import EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from ..thread import Capabilities, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from ._errors import platform_errors, slack_error_code
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
@@ -43,6 +44,8 @@ _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WORKING_REACTION = "hourglass_flowing_sand"
+STREAM_SECONDS = 300.0  # Slack ends a chat stream after five minutes
+MARKDOWN_BLOCK_CHARS = 12_000
 
 
 class SlackPlatform:
@@ -58,6 +61,18 @@ class SlackPlatform:
         state_store: AsyncOAuthStateStore | None = None,
     ) -> None:
         self.config = config
+        self.capabilities = Capabilities(
+            personas=True,
+            buttons=True,
+            edits=True,
+            ephemeral=True,
+            streaming=True,
+            stream_seconds=STREAM_SECONDS,
+            uploads=True,
+            typing=True,
+            max_message_chars=MARKDOWN_BLOCK_CHARS,
+            command=config.command,
+        )
         self._installations = installation_store
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
@@ -68,8 +83,7 @@ class SlackPlatform:
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
         self.app = self._build_app(state_store)
-        self.port: int | None = None  # the HTTP server's port once it listens
-        self.ready = asyncio.Event()  # set once Slack can reach the bot (socket connected, server up)
+        self.ready = asyncio.Event()  # set once Slack can reach the bot (socket connected, routes served)
         self._busy = 0  # listeners running: events Slack was told we have
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -197,31 +211,59 @@ class SlackPlatform:
     # -- the ChatPlatform protocol ------------------------------------------------------------------
 
     async def run(self, on_event: EventHandler) -> None:
+        """Take Slack's events until :meth:`close`: over Socket Mode, or (HTTP mode) through
+        :meth:`routes` on the bot's web server, which must be serving them by now."""
         self._on_event = on_event
-        if self.config.mode == "socket":
-            handler = AsyncSocketModeHandler(self.app, self.config.app_token)
+        handler = AsyncSocketModeHandler(self.app, self.config.app_token) if self.config.mode == "socket" else None
+        if handler is not None:
             await handler.connect_async()  # type: ignore[no-untyped-call]
-            self.ready.set()
-            try:
-                await self._closed.wait()
-            finally:
-                await handler.close_async()  # type: ignore[no-untyped-call]
-                await self._wait_quiet()
-            return
-        runner = web.AppRunner(self.app.web_app(self.config.http_path, self.config.http_port), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
-        await site.start()
-        server = site._server
-        if server is not None and server.sockets:  # type: ignore[attr-defined]
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.ready.set()
         try:
             await self._closed.wait()
         finally:
-            await runner.shutdown()  # no new requests
+            self.ready.clear()
+            if handler is not None:
+                await handler.close_async()  # type: ignore[no-untyped-call]
             await self._wait_quiet()
-            await runner.cleanup()
+
+    @property
+    def connected(self) -> bool:
+        return self.ready.is_set()
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        """HTTP mode: Slack's events, actions and commands (and the OAuth install pages when
+        workspaces install the app) on the bot's web server."""
+        if self.config.mode != "http":
+            return ()
+        routes = [web.post(self.config.http_path, self._http_event)]
+        oauth = self.app.oauth_flow
+        if oauth is not None:
+            routes += [
+                web.get(oauth.install_path, self._http_page(oauth.handle_installation)),
+                web.get(oauth.redirect_uri_path, self._http_page(oauth.handle_callback)),
+            ]
+        return routes
+
+    async def _http_event(self, request: web.Request) -> web.StreamResponse:
+        if not self.ready.is_set():  # closing (or not started): Slack retries later
+            return web.Response(status=503, text="threadcrew is restarting")
+        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    @staticmethod
+    def _http_page(handle: Callable[[Any], Awaitable[Any]]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def page(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(await handle(await to_bolt_request(request)))
+
+        return page
+
+    async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
+        """Post ``message`` in the channel; its ``ts`` is the new thread's.
+
+        Raises:
+            PlatformError: Slack refused (``not_in_channel``: invite the bot first).
+        """
+        ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
+        return ThreadRef(self.name, workspace_id, channel_id, ts)
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""

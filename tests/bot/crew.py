@@ -163,7 +163,7 @@ class RunningBot:
 
 
 def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10)
+    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10, http_port=0)
 
 
 @asynccontextmanager

@@ -91,7 +91,8 @@ async def slack_bot(slack: FakeSlack, server: ScriptedOpenAI, tmp_path: Path, **
     bot = Bot(settings, platform, catalog)
     task = asyncio.create_task(bot.run())
     await asyncio.wait_for(platform.ready.wait(), 10)
-    sender = SlackSender(f"http://127.0.0.1:{platform.port}/slack/events")
+    assert bot.web is not None  # HTTP mode is served by the bot's web server
+    sender = SlackSender(f"{bot.web.url}/slack/events")
     db = Database(settings.effective_database_url)
     try:
         yield SlackBot(slack, sender, db, bot)
@@ -162,7 +163,7 @@ async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothin
             await mention(bot, "chart the squares")
             await model.arrived("coder")
             await bot.reply("use blue bars", "UBOB", "1700000060.000100")  # accepted during the step
-            closing = asyncio.create_task(bot.bot.platform.close())  # a deploy: SIGTERM mid-step
+            closing = asyncio.create_task(bot.bot.close())  # a deploy: SIGTERM mid-step
             gate.set()
             await closing
         async with slack_bot(slack, server, tmp_path) as bot:
@@ -218,7 +219,8 @@ async def test_a_workspace_installs_the_app_through_oauth_and_its_threads_use_it
         bot = Bot(settings, platform, catalog)
         task = asyncio.create_task(bot.run())
         await asyncio.wait_for(platform.ready.wait(), 10)
-        base = f"http://127.0.0.1:{platform.port}"
+        assert bot.web is not None
+        base = bot.web.url
         try:
             async with aiohttp.ClientSession() as browser:
                 async with browser.get(f"{base}/slack/install") as page:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters import InMemoryPlatform, MessageStream, OutboundMessage, Persona, ThreadRef
-from bot.streaming import APPEND_EVERY, MAX_AGE, StepStream
+from adapters import Capabilities, InMemoryPlatform, MessageStream, OutboundMessage, Persona, ThreadRef
+from bot.streaming import APPEND_EVERY, StepStream
 from tests.bot.crew import Crew, authors, crew_bot, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -41,10 +41,11 @@ async def test_the_preview_grows_at_most_every_half_second_and_becomes_the_reply
 
 
 async def test_a_reply_still_coming_after_four_minutes_closes_its_preview_which_goes_when_it_is_posted() -> None:
-    platform, clock = InMemoryPlatform(), Clock()
+    platform, clock = InMemoryPlatform(capabilities=Capabilities(streaming=True, stream_seconds=300)), Clock()
     stream = stream_for(platform, clock)
+    assert stream.max_age == 240  # four of Slack's five minutes
     await stream.delta("coder", "A long ")
-    clock.now += MAX_AGE
+    clock.now += stream.max_age
     await stream.delta("coder", "story")
     assert [p.text for p in platform.posts] == ["A long story …"]  # closed in time, as far as it got
     clock.now += 60

@@ -108,14 +108,12 @@ class FakeSlack:
             await self._runner.cleanup()
 
     def http_config(self, **overrides: Any) -> SlackConfig:
-        """threadcrew's Slack settings for HTTP mode on a free local port, against this fake."""
+        """threadcrew's Slack settings for HTTP mode against this fake (the bot's web server picks the port)."""
         settings: dict[str, Any] = {
             "mode": "http",
             "bot_token": BOT_TOKEN,
             "signing_secret": SIGNING_SECRET,
             "api_url": self.api_url,
-            "http_host": "127.0.0.1",
-            "http_port": 0,
         }
         return SlackConfig(**{**settings, **overrides})
 

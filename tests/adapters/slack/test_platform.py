@@ -35,6 +35,7 @@ from tests.fakes.slack_requests import (
     command_fields,
     event_body,
 )
+from tests.fakes.web import serving
 
 THREAD = ThreadRef("slack", "T1", "C1", "1699999999.000100")
 CODER = Persona("coder", "Coder", icon_emoji=":computer:")
@@ -67,15 +68,16 @@ async def slack_app(**config: Any) -> AsyncIterator[Running]:
                 running.events.append(event)
                 running.arrived.notify_all()
 
-        task = asyncio.create_task(platform.run(collect))
-        await asyncio.wait_for(platform.ready.wait(), 10)
-        running.sender.url = f"http://127.0.0.1:{platform.port}/slack/events"
-        try:
-            yield running
-        finally:
-            await running.sender.close()
-            await platform.close()
-            await task
+        async with serving(platform.routes()) as base:
+            task = asyncio.create_task(platform.run(collect))
+            await asyncio.wait_for(platform.ready.wait(), 10)
+            running.sender.url = f"{base}/slack/events"
+            try:
+                yield running
+            finally:
+                await running.sender.close()
+                await platform.close()
+                await task
             await platform.app.client.session.close() if platform.app.client.session else None
 
 
