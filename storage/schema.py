@@ -42,6 +42,7 @@ __all__ = [
     "processed_events",
     "schedules",
     "usage",
+    "platform_state",
     "waits",
 ]
 
@@ -193,6 +194,16 @@ schedules = Table(
     Column("enabled", Boolean, nullable=False, server_default="1"),
     Column("created_at", Time, nullable=False),
     Column("last_run_at", Time, nullable=True),
+)
+
+# What a platform adapter keeps between runs (a Discord channel's webhook, say), by its own keys.
+platform_state = Table(
+    "platform_state",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", Time, nullable=False),
 )
 
 llm_cache = Table(

@@ -9,6 +9,7 @@ from .conversations import ACTIVE_STATUSES, ConversationStore
 from .events import EventStore
 from .leases import LeaseStore
 from .messages import MessageStore
+from .platform_state import PlatformStateStore
 from .schedules import ScheduleStore
 from .usage import UsageStore
 from .waits import WaitStore
@@ -22,6 +23,7 @@ __all__ = [
     "EventStore",
     "LeaseStore",
     "MessageStore",
+    "PlatformStateStore",
     "ResponseCacheStore",
     "ScheduleStore",
     "Stores",
@@ -42,3 +44,4 @@ class Stores:
         self.schedules = ScheduleStore(db)
         self.llm_cache = ResponseCacheStore(db)
         self.usage = UsageStore(db)
+        self.platform_state = PlatformStateStore(db)

@@ -407,3 +407,17 @@ class TestInbox:
         assert len(await db.stores.events.pending("slack")) == 1
         await db.stores.conversations.save_step(cid, {"n": 1}, expected_version=0, handled=[accepted])
         assert await db.stores.events.pending("slack") == []
+
+
+class TestPlatformState:
+    async def test_a_value_is_kept_replaced_and_forgotten_per_platform(self, db: Database) -> None:
+        state = db.stores.platform_state
+        assert await state.get("discord", "webhook:C1") is None
+        await state.put("discord", "webhook:C1", {"id": "1", "token": "t"})
+        await state.put("slack", "webhook:C1", {"other": True})
+        await state.put("discord", "webhook:C1", {"id": "2", "token": "u"})
+        assert await state.get("discord", "webhook:C1") == {"id": "2", "token": "u"}
+        assert await state.get("slack", "webhook:C1") == {"other": True}
+        await state.delete("discord", "webhook:C1")
+        assert await state.get("discord", "webhook:C1") is None
+        assert await state.get("slack", "webhook:C1") == {"other": True}
