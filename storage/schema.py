@@ -39,10 +39,10 @@ __all__ = [
     "llm_cache",
     "messages",
     "metadata",
+    "platform_state",
     "processed_events",
     "schedules",
     "usage",
-    "platform_state",
     "waits",
 ]
 
