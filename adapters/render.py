@@ -4,6 +4,8 @@ and defusing mass mentions."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 __all__ = ["defuse_mass_mentions", "split_markdown"]
 
@@ -23,19 +25,25 @@ def defuse_mass_mentions(text: str) -> str:
     return _MASS.sub("@\u200b\\1", text)
 
 
-def split_markdown(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters.
+def split_markdown(text: str, limit: int, *, length: Callable[[str], int] = len) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters, as ``length`` counts them.
 
     Pieces end at line breaks where they can (paragraph breaks first). A code block cut in two is
     closed at the end of one piece and opened again, with its language, at the start of the next,
-    so every piece renders on its own.
+    so every piece renders on its own. A line longer than a piece is cut hard, but never inside a
+    character and what joins to it (an emoji's skin tone, a ZWJ sequence, an accent).
+
+    Args:
+        text: markdown.
+        limit: the most one piece may hold.
+        length: how the platform counts (``len``: code points; Discord's UTF-16 units are longer).
 
     Raises:
         ValueError: ``limit`` is too small to hold a fence and some code (under 20).
     """
     if limit < 20:
         raise ValueError("limit must be at least 20 characters")
-    if len(text) <= limit:
+    if length(text) <= limit:
         return [text]
     pieces: list[str] = []
     current: list[str] = []
@@ -50,14 +58,14 @@ def split_markdown(text: str, limit: int) -> list[str]:
         if body.strip():
             pieces.append(body)
         current = [fence] if fence is not None else []
-        size = len(fence) if fence is not None else 0
+        size = length(fence) if fence is not None else 0
 
-    for line in _lines_within(text, limit - 10):
-        reserve = len(_closing(fence)) + 1 if fence is not None else 0
-        if current and size + 1 + len(line) + reserve > limit:
+    for line in _lines_within(text, limit - 10, length):
+        reserve = length(_closing(fence)) + 1 if fence is not None else 0
+        if current and size + 1 + length(line) + reserve > limit:
             flush()
         current.append(line)
-        size += len(line) + (1 if size else 0)
+        size += length(line) + (1 if size else 0)
         marker = _FENCE.match(line)
         if marker:
             fence = None if fence is not None else line.strip()
@@ -71,15 +79,42 @@ def _closing(fence: str) -> str:
     return match.group(1) if match else "```"
 
 
-def _lines_within(text: str, width: int) -> list[str]:
+def _lines_within(text: str, width: int, length: Callable[[str], int]) -> list[str]:
     lines = []
     for line in text.split("\n"):
         rest = line
-        while len(rest) > width:
-            lines.append(rest[:width])
-            rest = rest[width:]
+        while length(rest) > width:
+            cut = _cut(rest, width, length)
+            lines.append(rest[:cut])
+            rest = rest[cut:]
         lines.append(rest)
     return lines
+
+
+def _cut(line: str, width: int, length: Callable[[str], int]) -> int:
+    """Where to cut ``line`` so the first part holds at most ``width``: not before a joining character."""
+    cut, used = 0, 0
+    while cut < len(line) and used + length(line[cut]) <= width:
+        used += length(line[cut])
+        cut += 1
+    safe = cut
+    while safe > 0 and (_joins_before(line[safe]) or line[safe - 1] == _ZWJ):
+        safe -= 1
+    return safe or cut  # a whole piece of joined characters is cut where it must be
+
+
+_ZWJ = "\u200d"
+
+
+def _joins_before(char: str) -> bool:
+    """Whether ``char`` belongs to the character before it (a mark, a joiner, a variation or skin tone)."""
+    return (
+        char == _ZWJ
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"  # tag characters (flags of regions)
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+    )
 
 
 def _merge_paragraph_breaks(pieces: list[str]) -> list[str]:

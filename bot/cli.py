@@ -14,11 +14,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from adapters import ConsolePlatform
+from adapters import AdapterError, ConsolePlatform
 from storage import ConversationRecord, Database, NotFoundError, StorageError, current_revision, head_revision, upgrade
 
 from .app import PlatformSource, serve
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
+from .discord import discord_config, discord_platform
 from .errors import BotError
 from .rendering import message_text
 from .session import thread_of
@@ -56,7 +57,7 @@ def _run(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main``, turning threadcrew's own errors into a clear message and exit code 1."""
     try:
         return asyncio.run(main())  # type: ignore[arg-type]
-    except (BotError, StorageError) as exc:
+    except (BotError, StorageError, AdapterError) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -117,6 +118,9 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
                 sources.append(functools.partial(slack_platform, settings))
             elif name == "console":
                 sources.append(_console(settings))
+            elif name == "discord":
+                discord_config(settings)  # fail before anything starts
+                sources.append(functools.partial(discord_platform, settings))
             else:
                 raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
         except BotError as exc:
@@ -346,6 +350,52 @@ def _exported(m: Any) -> dict[str, Any]:
         "posted_at": m.posted_at.isoformat() if m.posted_at else None,
         "platform_message_id": m.platform_message_id,
     }
+
+
+# -- Discord ------------------------------------------------------------------------------------------
+
+discord_app = typer.Typer(help="The Discord bot: its slash command and its invite link.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("sync-commands")
+def discord_sync_commands(
+    guild: Annotated[
+        str | None, typer.Option(help="Register in this guild only (at once); else globally (up to an hour).")
+    ] = None,
+) -> None:
+    """Register /threadcrew with Discord (run it once, and after upgrading; never done on connect)."""
+    from adapters.discord import sync_commands
+
+    try:
+        config = discord_config(_settings())
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    application = _run(lambda: sync_commands(config, guild))
+    where = f"in guild {guild}" if guild else "globally (Discord may take up to an hour to show it everywhere)"
+    typer.echo(f"registered /{config.command} for application {application} {where}")
+
+
+@discord_app.command("invite-url")
+def discord_invite_url(
+    client_id: Annotated[
+        str | None, typer.Option(help="The application id (default: read from THREADCREW_DISCORD_TOKEN).")
+    ] = None,
+) -> None:
+    """Print the link that adds the bot to a server, with exactly the permissions it needs."""
+    from adapters.discord import client_id_from_token, invite_url
+
+    try:
+        if client_id is None:
+            token = _settings().discord_token
+            if token is None:
+                raise _fail(
+                    "give --client-id (General Information > Application ID) or set THREADCREW_DISCORD_TOKEN", 2
+                )
+            client_id = client_id_from_token(token.get_secret_value())
+        typer.echo(invite_url(client_id))
+    except AdapterError as exc:
+        raise _fail(str(exc), 2) from exc
 
 
 def main() -> None:

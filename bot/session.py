@@ -146,7 +146,7 @@ class ThreadSession:
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()
         team = self._build(self.rt.catalog.team_for(self.thread))
-        if not team.may_start(event.author.id):
+        if not team.may_start(event.author.id, event.author.roles):
             await team.close()
             await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
             return
@@ -198,7 +198,7 @@ class ThreadSession:
             self.run.deliver("")
             decision = f"{who.display_name} let the team go on"
         elif action in ("approve", "reject") and waiting.agent.startswith(APPROVAL_PREFIX):
-            if not self.team.may_approve(who.id):
+            if not self.team.may_approve(who.id, who.roles):
                 await self._ephemeral(event, "You are not allowed to approve or reject this.")
                 return
             self.run.deliver(f"{action.capitalize()}:{who.display_name}")

@@ -1,0 +1,116 @@
+"""The whole bot on Discord: the real discord.py client against the fake Discord (REST, webhooks,
+gateway, interactions), the scripted crew model over the real openai client, SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.app import Bot
+from bot.discord import discord_platform
+from bot.teams import TeamCatalog
+from storage import Database
+from tests.bot.crew import DONE, PLOT, Crew, settings_for, write_team
+from tests.fakes.discord_api import APPROVER_ROLE, BOT, CHANNEL, PEOPLE, TOKEN, FakeDiscord, Message
+from tests.fakes.openai_server import ScriptedOpenAI
+
+
+@dataclass
+class DiscordBot:
+    fake: FakeDiscord
+    db: Database
+    bot: Bot
+    thread_id: str = ""
+
+    def thread(self) -> list[Message]:
+        return self.fake.in_channel(self.thread_id)
+
+    def said(self) -> list[tuple[str, str]]:
+        """(who, text) of what the agents and threadcrew posted in the thread."""
+        return [(m.username, m.text) for m in self.thread() if m.author_id != PEOPLE.get(m.username)]
+
+    async def until(self, text: str, within: float = 30) -> Message:
+        """Wait until a post in the thread contains ``text``; returns it."""
+        await self.fake.wait_for(lambda f: any(text in m.text for m in self.thread()), within)
+        return next(m for m in self.thread() if text in m.text)
+
+    async def mention(self, task: str) -> Message:
+        said = await self.fake.say(CHANNEL, "alice", f"<@{BOT}> {task}")
+        self.thread_id = said.id  # the thread opened on the message has its id
+        return said
+
+
+@asynccontextmanager
+async def discord_bot(
+    fake: FakeDiscord, server: ScriptedOpenAI, tmp_path: Path, **team: Any
+) -> AsyncIterator[DiscordBot]:
+    catalog = TeamCatalog()
+    catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url, **team), default=True)
+    settings = settings_for(tmp_path / "data").model_copy(
+        update={"discord_token": SecretStr(TOKEN), "discord_api_url": fake.api_url}
+    )
+    bot = Bot(settings, functools.partial(discord_platform, settings), catalog)
+    task = asyncio.create_task(bot.run())
+    await fake.wait_connected()
+    await asyncio.wait_for(bot.started.wait(), 10)
+    db = Database(settings.effective_database_url)
+    try:
+        yield DiscordBot(fake, db, bot)
+    finally:
+        await db.close()
+        await bot.close()
+        await task
+
+
+async def test_the_whole_story_in_a_discord_thread(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    model, server = crew
+    model.say("selector", "planner", "user", "coder", "runner", "reviewer")
+    model.say("planner", "Plan: the coder charts the squares. user, bars or a line?")
+    model.say("coder", PLOT)
+    model.say("reviewer", DONE)
+    async with FakeDiscord() as fake, discord_bot(fake, server, tmp_path, approvers=[APPROVER_ROLE]) as bot:
+        await bot.mention("chart the first ten squares")
+        question = await bot.until("The team is waiting for you")
+        assert question.custom_ids()  # people can answer with a button too
+
+        await fake.say(bot.thread_id, "alice", "Bars, please.")  # no mention needed in the thread
+        approval = await bot.until("runner wants to run the code above (python, 6 lines).")
+        refused = await fake.click(approval, "approve", "carol")  # not an approver
+        await fake.wait_for(lambda f: bool(f.private_to(PEOPLE["carol"])))
+        allowed = await fake.click(approval, "approve", "bob")  # an approver by his role
+        await bot.until(DONE, within=60)
+        record = await bot.db.stores.conversations.find("discord", "100", CHANNEL, bot.thread_id)
+
+    assert fake.threads[bot.thread_id]["name"] == "chart the first ten squares"
+    said = bot.said()
+    assert [who for who, _ in said] == ["Plan Bot", "threadcrew", "coder", "threadcrew", "runner", "reviewer"]
+    assert said[0][1] == "Plan: the coder charts the squares. user, bars or a line?"
+    assert said[1][1].endswith("answered by alice.")  # the question, edited once answered
+    assert said[3][1].endswith("Approved by bob.")  # the approval, edited with who decided
+    assert said[4][1].startswith("Ran the code: 0 (execution succeeded)")
+    assert "saved squares.png" in said[4][1]
+    # Every post went through the channel's one webhook, pinging no one.
+    posts = [m for m in bot.thread() if m.author_id != PEOPLE.get(m.username)]
+    assert {m.webhook_id for m in posts} == set(fake.webhooks)
+    assert all(m.allowed_mentions == {"parse": []} for m in posts)
+    [plot] = [m for m in posts if m.files]
+    assert [f["filename"] for f in plot.files] == ["squares.png"]
+    assert plot.files[0]["data"].startswith(b"\x89PNG\r\n\x1a\n")
+    # The refusal was private to carol; each press was answered at once (deferred).
+    [private] = fake.private_to(PEOPLE["carol"])
+    assert private.text == "You are not allowed to approve or reject this."
+    assert refused.responses[0] == {"type": 6, "flags": 0}
+    assert allowed.responses == [{"type": 6, "flags": 0}]
+    assert all(not m.components for m in posts)  # decided: no buttons left
+    assert any({"role": "user", "name": "user", "content": "Bars, please."} in m for m in model.requests_of("coder"))
+    assert model.seen("planner") == 1
+    assert set(fake.typing) == {bot.thread_id}  # the typing indicator, in the thread only
+    assert record is not None
+    assert record.status == "finished"
