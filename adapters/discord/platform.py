@@ -236,32 +236,41 @@ class DiscordPlatform:
 
     async def _on_interaction(self, interaction: discord.Interaction) -> None:
         data: Any = interaction.data or {}
-        if interaction.guild_id is None:
+        if interaction.guild_id is None or self.client is None:
             return
-        if interaction.type == discord.InteractionType.component:
+        kind = interaction.type
+        if kind == discord.InteractionType.component:
             if parse_custom_id(str(data.get("custom_id", ""))) is None:
                 return  # not one of ours
             await interaction.response.defer()  # first thing: Discord wants an answer within 3 s
-        elif (
-            interaction.type == discord.InteractionType.application_command and data.get("name") == self.config.command
-        ):
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        elif kind == discord.InteractionType.application_command and data.get("name") == self.config.command:
+            await self._acknowledge_command(interaction)
         else:
             return
-        place = await self._place(interaction.channel, interaction.guild_id)
+        channel = interaction.channel or self.client.get_partial_messageable(interaction.channel_id or 0)
+        place = await self._place(channel, interaction.guild_id)
         payload = interaction_payload(interaction)
         self._remember(place.thread_id or place.channel_id, str(interaction.user.id), interaction)
         if not self.config.allows(place.guild_id, place.channel_id):
             await interaction.followup.send("threadcrew is not enabled in this channel.", ephemeral=True)
             return
         event = (
-            button_event(payload, place)
-            if interaction.type == discord.InteractionType.component
-            else command_event(payload, place)
+            button_event(payload, place) if kind == discord.InteractionType.component else command_event(payload, place)
         )
         if event is not None:
             async with self._order:
                 await self._deliver(event)
+
+    @staticmethod
+    async def _acknowledge_command(interaction: discord.Interaction) -> None:
+        """In a channel the bot answers privately later (Discord shows "thinking" until then); in a
+        thread the run answers in the thread, so the person is told at once that it was heard."""
+        if isinstance(interaction.channel, discord.Thread):
+            data: Any = interaction.data or {}
+            sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") == 1), "help")
+            await interaction.response.send_message(f"`{sub}` goes to this thread's run.", ephemeral=True)
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
 
     def _remember(self, where: str, user: str, interaction: discord.Interaction) -> None:
         self._interactions[(where, user)] = interaction

@@ -50,6 +50,7 @@ class DiscordStream:
             return
         wait = self.edited_at + self.platform.config.edit_every - self.platform.clock()
         if wait <= 0:
+            await self._cancel_pending()  # this edit shows what the waiting one would have
             await self._edit()
         elif self._pending is None:
             self._pending = asyncio.create_task(self._edit_after(wait))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import signal
+import subprocess
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -86,6 +89,8 @@ async def test_the_whole_story_in_a_discord_thread(crew: tuple[Crew, ScriptedOpe
         await fake.wait_for(lambda f: bool(f.private_to(PEOPLE["carol"])))
         allowed = await fake.click(approval, "approve", "bob")  # an approver by his role
         await bot.until(DONE, within=60)
+        assert bot.bot.dispatcher is not None
+        await bot.bot.dispatcher.wait_idle()  # the run's end is stored
         record = await bot.db.stores.conversations.find("discord", "100", CHANNEL, bot.thread_id)
 
     assert fake.threads[bot.thread_id]["name"] == "chart the first ten squares"
@@ -114,3 +119,99 @@ async def test_the_whole_story_in_a_discord_thread(crew: tuple[Crew, ScriptedOpe
     assert set(fake.typing) == {bot.thread_id}  # the typing indicator, in the thread only
     assert record is not None
     assert record.status == "finished"
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    return subprocess.run(
+        [*THREADCREW, *args], capture_output=True, text=True, timeout=60, env=clean_env(env), check=False
+    )
+
+
+async def test_the_discord_commands_print_the_invite_link_and_register_the_slash_command(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        env = {"THREADCREW_DATA_DIR": str(tmp_path), "THREADCREW_DISCORD_API_URL": fake.api_url}
+        by_id = await asyncio.to_thread(_cli, "discord", "invite-url", "--client-id", "123456789012345678", env=env)
+        by_token = await asyncio.to_thread(
+            _cli, "discord", "invite-url", env={**env, "THREADCREW_DISCORD_TOKEN": TOKEN}
+        )
+        synced = await asyncio.to_thread(
+            _cli, "discord", "sync-commands", "--guild", "100", env={**env, "THREADCREW_DISCORD_TOKEN": TOKEN}
+        )
+    assert by_id.returncode == 0, by_id.stderr
+    assert by_id.stdout.startswith("https://discord.com/oauth2/authorize?client_id=123456789012345678")
+    assert "permissions=309774616576" in by_id.stdout
+    assert f"client_id={BOT}" in by_token.stdout
+    assert synced.returncode == 0, synced.stderr
+    assert f"registered /threadcrew for application {BOT} in guild 100" in synced.stdout
+    [command] = fake.commands["100"]
+    assert command["name"] == "threadcrew"
+    assert [o["name"] for o in command["options"]] == ["status", "stop", "teams", "schedules"]
+    assert None not in fake.commands  # nothing registered globally
+    assert TOKEN not in synced.stdout + synced.stderr
+
+
+async def test_bad_discord_settings_and_a_refused_intent_stop_the_bot_with_what_to_fix(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    base = {"THREADCREW_DATA_DIR": str(tmp_path / "data")}
+    no_token = await asyncio.to_thread(_cli, "run", "--platform", "discord", env=base)
+    slack_token = await asyncio.to_thread(
+        _cli, "run", "--platform", "discord", env={**base, "THREADCREW_DISCORD_TOKEN": "xoxb-1"}
+    )
+    shards = await asyncio.to_thread(
+        _cli,
+        "run",
+        "--platform",
+        "discord",
+        env={**base, "THREADCREW_DISCORD_TOKEN": TOKEN, "THREADCREW_DISCORD_SHARD_IDS": "0,1"},
+    )
+    async with FakeDiscord() as fake:
+        fake.refuse_intents = True
+        env = {
+            **base,
+            "THREADCREW_DISCORD_TOKEN": TOKEN,
+            "THREADCREW_DISCORD_API_URL": fake.api_url,
+            "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+        }
+        refused = await asyncio.to_thread(_cli, "run", "--platform", "discord", env=env)
+    assert "Discord needs THREADCREW_DISCORD_TOKEN" in no_token.stderr
+    assert "THREADCREW_DISCORD_TOKEN is not a Discord bot token" in slack_token.stderr
+    assert "THREADCREW_DISCORD_SHARD_IDS needs THREADCREW_DISCORD_SHARD_COUNT" in shards.stderr
+    assert refused.returncode == 1
+    assert "Privileged Gateway Intents > Message Content Intent" in refused.stderr
+    for done in (no_token, slack_token, shards, refused):
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr
+        assert TOKEN not in done.stdout + done.stderr  # a token is never echoed
+
+
+async def test_threadcrew_run_on_discord_as_a_user_runs_it(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    _, server = crew
+    async with FakeDiscord() as fake:
+        env = clean_env(
+            {
+                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+                "THREADCREW_DISCORD_TOKEN": TOKEN,
+                "THREADCREW_DISCORD_API_URL": fake.api_url,
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            *THREADCREW, "run", "--platform", "discord", env=env, stdout=PIPE, stderr=PIPE
+        )
+        try:
+            await fake.wait_connected(within=60)
+            said = await fake.say(CHANNEL, "alice", f"<@{BOT}> chart it")
+            await fake.wait_for(lambda f: any("waiting for you" in m.text for m in f.in_channel(said.id)), 60)
+        finally:
+            process.send_signal(signal.SIGTERM)  # what a deploy does
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert "threadcrew is listening to Discord" in stdout.decode()
+    assert [m.username for m in fake.in_channel(said.id)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    assert TOKEN not in stdout.decode() + stderr.decode()

@@ -12,7 +12,7 @@ import pytest
 
 from adapters import Button, OutboundMessage, Persona, PlatformError, ThreadEvent, ThreadRef
 from adapters.discord import DiscordPlatform, MemoryStateStore
-from tests.fakes.discord_api import BOT, CHANNEL, GUILD, PEOPLE, FakeDiscord
+from tests.fakes.discord_api import BOT, CHANNEL, GUILD, OTHER_CHANNEL, PEOPLE, FakeDiscord
 
 PLANNER = Persona("planner", display_name="Plan Bot", icon_url="https://example.invalid/plan.png")
 
@@ -239,3 +239,85 @@ async def test_the_gateway_refusing_the_message_content_intent_says_where_to_ena
 
     with pytest.raises(PlatformError, match="Privileged Gateway Intents > Message Content Intent"):
         await asyncio.wait_for(platform.run(ignore), 30)
+
+
+async def test_a_plain_channel_message_names_its_own_thread_which_opens_when_the_team_posts(fake: FakeDiscord) -> None:
+    async with running(fake) as bot:
+        said = await fake.say(CHANNEL, "alice", "crew, please chart the squares")  # a trigger word, no mention
+        event = await bot.next_event()
+        assert not fake.threads  # nothing opened for a message that may not be for the bot
+        await bot.platform.post(event.thread, OutboundMessage(PLANNER, "On it."))
+    assert (event.kind, event.message_id, event.thread.thread_id) == ("message", said.id, said.id)
+    assert fake.threads[said.id]["parent_id"] == CHANNEL
+    assert [m.text for m in fake.in_channel(said.id)] == ["On it."]
+
+
+async def test_other_bots_and_other_channels_are_ignored_unless_allowed(fake: FakeDiscord) -> None:
+    async with running(fake, allowed_channels=frozenset({CHANNEL})) as bot:
+        await fake.say(OTHER_CHANNEL, "alice", f"<@{BOT}> not here")
+        typed = await fake.slash(OTHER_CHANNEL, "alice", "status")
+        await fake.wait_for(lambda f: bool(f.private_to(PEOPLE["alice"])))
+        await fake.say(CHANNEL, "alice", f"<@{BOT}> here")
+        event = await bot.next_event()
+    assert event.text == "here"
+    assert len(bot.events) == 1
+    assert typed.responses[0]["type"] == 5
+    assert [m.text for m in fake.private_to(PEOPLE["alice"])] == ["threadcrew is not enabled in this channel."]
+    assert OTHER_CHANNEL not in {t["parent_id"] for t in fake.threads.values()}
+
+
+async def test_the_slash_command_in_a_thread_is_for_that_thread_and_is_acknowledged_at_once(fake: FakeDiscord) -> None:
+    async with running(fake) as bot:
+        thread = await _thread(fake, bot)
+        typed = await fake.slash(thread.thread_id, "carol", "status")
+        event = await bot.next_event(2)
+    assert (event.kind, event.command, event.thread) == ("command", "status", thread)
+    assert typed.responses[0] == {"type": 4, "flags": 64}  # a private "heard", not a lasting "thinking"
+
+
+async def test_the_channels_webhook_is_remembered_across_restarts(fake: FakeDiscord) -> None:
+    store = MemoryStateStore()
+    for text in ("before", "after"):
+        platform = DiscordPlatform(fake.config(), store=store)
+
+        async def ignore(event: ThreadEvent) -> None:
+            pass
+
+        task = asyncio.create_task(platform.run(ignore))
+        thread = ThreadRef("discord", GUILD, CHANNEL, "")
+        await platform.post(thread, OutboundMessage(PLANNER, text))
+        await platform.close()
+        await task
+    assert [m.text for m in fake.in_channel(CHANNEL)] == ["before", "after"]
+    assert len(fake.calls("POST", f"/channels/{CHANNEL}/webhooks")) == 1
+    assert list(store.values) == [f"webhook:{CHANNEL}"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_streamed_reply_is_edited_at_most_once_a_second_and_becomes_the_final_message(
+    fake: FakeDiscord,
+) -> None:
+    clock = Clock()
+    async with running(fake) as bot:
+        thread = await _thread(fake, bot)
+        bot.platform.clock = clock
+        stream = await bot.platform.start_stream(thread, PLANNER)
+        assert stream is not None
+        for step, piece in enumerate(["Plan", ": the", " coder", " charts", " the squares."]):
+            clock.now = step * 0.4  # five pieces in 1.6 s
+            await stream.append(piece)
+        [shown] = fake.in_channel(thread.thread_id)
+        edits_while_streaming = shown.edits
+        final = await stream.finish(OutboundMessage(PLANNER, "Plan: the coder charts the squares.", key="tc-8"))
+        found = await bot.platform.find_posted(thread, "tc-8")
+    assert edits_while_streaming == 1  # at 1.2 s; the pieces at 0.4, 0.8 and 1.6 s waited for their turn
+    assert (final, found) == (shown.id, shown.id)
+    assert shown.text == "Plan: the coder charts the squares."
+    assert shown.username == "Plan Bot"
