@@ -215,3 +215,111 @@ async def test_threadcrew_run_on_discord_as_a_user_runs_it(crew: tuple[Crew, Scr
     assert "threadcrew is listening to Discord" in stdout.decode()
     assert [m.username for m in fake.in_channel(said.id)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
     assert TOKEN not in stdout.decode() + stderr.decode()
+
+
+async def test_a_sigkill_mid_run_loses_nothing_repeats_nothing_and_old_buttons_still_work(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    model, server = crew
+    model.say("selector", "planner", "coder", "coder", "runner", "reviewer")
+    model.say("coder", PLOT, PLOT)  # the first is lost with the process that asked for it
+    model.say("reviewer", DONE)
+    gate = model.hold("coder")
+    async with FakeDiscord() as fake:
+        env = clean_env(
+            {
+                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url, approvers=["302"])),
+                "THREADCREW_DISCORD_TOKEN": TOKEN,
+                "THREADCREW_DISCORD_API_URL": fake.api_url,
+            }
+        )
+
+        async def start(times: int) -> asyncio.subprocess.Process:
+            process = await asyncio.create_subprocess_exec(*THREADCREW, "run", "--platform", "discord", env=env)
+            await fake.wait_connected(within=60, times=times)
+            return process
+
+        async def kill(process: asyncio.subprocess.Process) -> None:
+            process.kill()  # SIGKILL: no shutdown, no drain
+            await process.wait()
+
+        first = await start(1)
+        said = await fake.say(CHANNEL, "alice", f"<@{BOT}> chart the squares")
+        await model.arrived("coder")  # the step is under way
+        await kill(first)
+        gate.set()
+
+        second = await start(2)  # goes on with the run it finds running
+        await fake.wait_for(lambda f: any("wants to run the code" in m.text for m in f.in_channel(said.id)), 60)
+        approval = next(m for m in fake.in_channel(said.id) if "wants to run the code" in m.text)
+        await kill(second)
+
+        third = await start(3)
+        pressed = await fake.click(approval, "approve", "bob")  # a button from two processes ago
+        await fake.wait_for(lambda f: any(DONE in m.text for m in f.in_channel(said.id)), 60)
+        third.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(third.wait(), 60) == 0
+
+    texts = [m.text for m in fake.in_channel(said.id)]
+    assert len(texts) == len(set(texts)), f"a message was posted twice: {texts}"
+    assert texts[0] == "planner on 'chart the squares'"
+    assert any(t.endswith("Approved by bob.") for t in texts)
+    assert any(t.startswith("Ran the code: 0 (execution succeeded)") for t in texts)
+    assert pressed.responses[0] == {"type": 6, "flags": 0}
+    assert model.seen("planner") == 1
+    async with Database(f"sqlite:///{tmp_path / 'data' / 'threadcrew.db'}") as db:
+        record = await db.stores.conversations.find("discord", "100", CHANNEL, said.id)
+        assert record is not None
+        stored = await db.stores.messages.list_since(record.id)
+    assert all(m.posted_at is not None for m in stored)
+    assert [m.content for m in stored if m.author_kind == "human"] == ["chart the squares"]
+
+
+async def test_one_process_serves_the_same_team_on_slack_and_discord(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    from adapters.slack import SlackPlatform
+    from tests.fakes.slack_api import FakeSlack
+    from tests.fakes.slack_requests import SlackSender, event_body
+
+    _, server = crew
+    catalog = TeamCatalog()
+    catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url), default=True)
+    async with FakeDiscord() as fake, FakeSlack() as slack:
+        settings = settings_for(tmp_path / "data").model_copy(
+            update={"discord_token": SecretStr(TOKEN), "discord_api_url": fake.api_url}
+        )
+        slack_platform = SlackPlatform(slack.http_config())
+        bot = Bot(settings, [slack_platform, functools.partial(discord_platform, settings)], catalog)
+        task = asyncio.create_task(bot.run())
+        try:
+            await fake.wait_connected()
+            await asyncio.wait_for(slack_platform.ready.wait(), 10)
+            assert bot.web is not None
+            sender = SlackSender(f"{bot.web.url}/slack/events")
+            mention = {"type": "app_mention", "user": "UALICE", "text": "<@UBOT> squares on Slack", "channel": "C1"}
+            assert (await sender.event(event_body({**mention, "ts": "1700000000.000100"})))[0] == 200
+            await sender.close()
+            said = await fake.say(CHANNEL, "alice", f"<@{BOT}> squares on Discord")
+            await fake.wait_for(lambda f: any("waiting for you" in m.text for m in f.in_channel(said.id)), 30)
+            await slack.wait_for(
+                lambda s: any("waiting for you" in p.text for p in s.in_thread("C1", "1700000000.000100"))
+            )
+        finally:
+            await bot.close()
+            await task
+    on_discord = [m.text for m in fake.in_channel(said.id)]
+    on_slack = [p.blocks[0]["text"] for p in slack.in_thread("C1", "1700000000.000100") if p.blocks]
+    assert on_discord[:3] == [
+        "planner on 'squares on Discord'",
+        "coder on 'squares on Discord'",
+        "Reviewed 'squares on Discord'. user, does this look right?",
+    ]
+    assert on_slack[:3] == [
+        "planner on 'squares on Slack'",
+        "coder on 'squares on Slack'",
+        "Reviewed 'squares on Slack'. user, does this look right?",
+    ]

@@ -144,8 +144,9 @@ class FakeDiscord(LocalFake):
             lambda: "\n".join(f"  {m.channel_id} {m.username}: {m.text[:100]!r}" for m in self.messages[-10:]),
         )
 
-    async def wait_connected(self, within: float = 30) -> None:
-        await self.wait_for(lambda f: bool(f._sockets and f.identified), within)
+    async def wait_connected(self, within: float = 30, *, times: int = 1) -> None:
+        """Until a client has identified on the gateway (``times`` clients in all, one after another)."""
+        await self.wait_for(lambda f: bool(f._sockets) and len(f.identified) >= times, within)
 
     # -- people ----------------------------------------------------------------------------------------------
 
