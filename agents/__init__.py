@@ -59,6 +59,7 @@ from .llm import (
     gather_usage_summary,
 )
 from .messages import ImagePart, Message, TextPart, ToolCall, ToolResponse, content_str
+from .outcome import Approval, StepMessage, StepOutcome, Stop, StopKind
 from .termination import (
     ChatProgress,
     External,
@@ -74,6 +75,7 @@ from .user_proxy_agent import UserProxyAgent
 __all__ = [
     "Agent",
     "AgentError",
+    "Approval",
     "AssistantAgent",
     "ChatProgress",
     "ChatResult",
@@ -118,6 +120,10 @@ __all__ = [
     "ResponseCache",
     "ScriptedInput",
     "SenderRequiredError",
+    "StepMessage",
+    "StepOutcome",
+    "Stop",
+    "StopKind",
     "TerminationCondition",
     "TextMention",
     "TextPart",

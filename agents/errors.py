@@ -115,11 +115,12 @@ class HumanInputRequired(BaseException):
     and records a wait. Reply functions must not catch it.
     """
 
-    def __init__(self, agent: str, prompt: str, choices: tuple[str, ...] = ()) -> None:
+    def __init__(self, agent: str, prompt: str, choices: tuple[str, ...] = (), kind: str = "question") -> None:
         super().__init__(f"waiting for human input for {agent!r}")
         self.agent = agent
         self.prompt = prompt
         self.choices = choices
+        self.kind = kind  # a WaitKind: question, approval, speaker
 
 
 _SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|xox[abposr]-[A-Za-z0-9\-]{6,}|Bearer\s+[A-Za-z0-9._\-]{8,})")

@@ -53,11 +53,11 @@ class ThreadBudget(TerminationCondition):
         tokens = self.spent_tokens + sum(u.total_tokens for _, u in progress.usage.models())
         cost = self.spent_cost + progress.usage.total_cost
         if self.max_tokens is not None and tokens >= self.max_tokens:
-            return f"budget: this thread has used {tokens:,} of its {self.max_tokens:,} tokens"
+            return f"this thread has used {tokens:,} of its {self.max_tokens:,} tokens"
         if self.max_cost is not None and cost >= self.max_cost:
-            return f"budget: this thread has spent ${cost:.2f} of its ${self.max_cost:.2f}"
+            return f"this thread has spent ${cost:.2f} of its ${self.max_cost:.2f}"
         if self.max_rounds is not None and len(progress.messages) >= self.max_rounds:
-            return f"budget: this run reached its {self.max_rounds} messages"
+            return f"this run reached its {self.max_rounds} messages"
         return None
 
 
@@ -72,15 +72,13 @@ class ThreadApproval:
         lines = sum(len(b.code.splitlines()) for b in blocks)
         languages = ", ".join(sorted({b.language or "code" for b in blocks}))
         what = f"{len(blocks)} code blocks" if len(blocks) > 1 else "the code"
-        answer = await self._ask.get_input(
+        approval = await self._ask.get_approval(
             f"{self.agent_name} wants to run {what} above ({languages}, {lines} lines).",
             agent_name=APPROVAL_PREFIX + self.agent_name,
-            choices=["Approve", "Reject"],
         )
-        verdict, _, who = answer.partition(":")
-        if verdict.lower() == "approve":
+        if approval.approved:
             return None
-        return f"running the code was rejected{f' by {who}' if who else ''}"
+        return f"running the code was rejected{f' by {approval.by}' if approval.by else ''}"
 
 
 @dataclass

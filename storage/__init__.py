@@ -21,7 +21,9 @@ from .records import (
     ModelUsage,
     NewMessage,
     NewUsage,
+    NewWait,
     ScheduleRecord,
+    WaitAnswer,
     WaitRecord,
 )
 from .slack import slack_installation_store, slack_oauth_state_store
@@ -39,11 +41,13 @@ __all__ = [
     "ModelUsage",
     "NewMessage",
     "NewUsage",
+    "NewWait",
     "NotFoundError",
     "ScheduleRecord",
     "StorageError",
     "Stores",
     "UnsupportedDatabaseError",
+    "WaitAnswer",
     "WaitRecord",
     "check_schema",
     "current_revision",
