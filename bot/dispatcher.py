@@ -12,13 +12,14 @@ import collections
 import contextlib
 import dataclasses
 import logging
+import uuid
 from dataclasses import dataclass
 
-from adapters import ThreadEvent, ThreadRef
+from adapters import Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
 
 from .commands import run_channel_command
 from .runtime import Runtime
-from .session import ThreadSession, thread_of
+from .session import NOTE_PERSONA, ThreadSession, thread_of
 from .team_config import TriggerSpec
 
 __all__ = ["Dispatcher"]
@@ -79,7 +80,50 @@ class Dispatcher:
 
     def starts_conversation(self, event: ThreadEvent) -> bool:
         """Whether ``event`` may start a conversation in a thread that has none."""
-        return event.kind == "mention" and self._triggers(event.thread).mention
+        return event.kind == "start" or (event.kind == "mention" and self._triggers(event.thread).mention)
+
+    async def start_run(
+        self,
+        platform: str,
+        workspace_id: str,
+        channel_id: str,
+        text: str,
+        *,
+        team: str | None = None,
+        started_by: Author | None = None,
+        thread_id: str | None = None,
+        opening: str | None = None,
+    ) -> ThreadRef:
+        """Start a team's run without a platform event (a schedule, the command line, the console).
+
+        In a new thread (the platform opens it with ``opening``, by default the task itself) or
+        in ``thread_id``; the run then goes on as if ``started_by`` had mentioned the bot with
+        ``text``. Returns the thread.
+
+        Raises:
+            UnknownPlatformError: this process does not serve ``platform``.
+            TeamConfigError: no such team.
+            PlatformError: the platform could not open the thread (the bot is not in the channel...).
+        """
+        name = self.rt.catalog.check(team)
+        who = started_by or Author("threadcrew", "threadcrew")
+        if thread_id is None:
+            chat = self.rt.platform_for(ThreadRef(platform, workspace_id, channel_id, ""))
+            first = OutboundMessage(NOTE_PERSONA, defuse_mass_mentions(opening or text))
+            thread = await chat.open_thread(workspace_id, channel_id, first)
+            thread_id = thread.thread_id
+        else:
+            thread = ThreadRef(platform, workspace_id, channel_id, thread_id)
+        stores = self.rt.db.stores
+        await stores.conversations.get_or_create(platform, thread.workspace_id, channel_id, thread_id, team=name)
+        key = f"start:{uuid.uuid4().hex}"
+        await self.handle(ThreadEvent("start", thread, who, key, text=text, message_id=thread_id))
+        return thread
+
+    async def wait_idle_thread(self, thread: ThreadRef) -> None:
+        """Until ``thread`` has no work left (its run finished, or waits for people)."""
+        while (worker := self._workers.get(thread.key)) is not None:
+            await asyncio.gather(worker.task, return_exceptions=True)
 
     def _worker(self, thread: ThreadRef) -> _ThreadWorker:
         worker = self._workers.get(thread.key)
@@ -92,15 +136,19 @@ class Dispatcher:
         if self._workers.get(key) is worker:
             del self._workers[key]
 
-    async def open(self) -> None:
+    async def open(self, *, recover: bool = True) -> None:
         """Start working: post what was stored but not posted, go on with running conversations,
         and handle the events accepted before (by an earlier process, or while this one started),
         on every platform this process serves.
 
         A conversation that waits for people needs nothing: its wait is stored, and the next
-        reply or button in its thread opens it again.
+        reply or button in its thread opens it again. ``recover=False`` only takes new work
+        (a ``threadcrew start`` beside a running bot leaves the bot's work to the bot).
         """
         self._opened, self._queued_early = True, set()
+        if not recover:
+            self._queued_early = None
+            return
         stores = self.rt.db.stores
         pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
         running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}

@@ -137,7 +137,7 @@ class ThreadSession:
                 await self._command(event)
             elif event.kind == "button":
                 await self._button(event)
-            elif event.kind == "mention" and self.ended:
+            elif event.kind in ("mention", "start") and self.ended:
                 await self._start(event)
             else:
                 await self._people_said(event)
@@ -153,7 +153,7 @@ class ThreadSession:
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()
         team = self._build(self.record.team)
-        if not team.may_start(event.author.id):
+        if event.kind != "start" and not team.may_start(event.author.id):  # a schedule or an operator may
             await team.close()
             await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
             return

@@ -190,16 +190,24 @@ class TeamCatalog:
     def names(self) -> list[str]:
         return sorted(self._factories)
 
+    def check(self, name: str | None) -> str:
+        """The team called ``name`` (None: the default).
+
+        Raises:
+            TeamConfigError: there is none (the message lists the known ones).
+        """
+        chosen = name or self.default
+        if chosen is None or chosen not in self._factories:
+            raise TeamConfigError(f"no team named {chosen!r}; known teams: {', '.join(self.names) or 'none'}")
+        return chosen
+
     def build(self, name: str | None, work_dir: Path) -> Team:
         """A fresh team whose code runs in ``work_dir``.
 
         Raises:
             TeamConfigError: no such team (the message lists the known ones).
         """
-        chosen = name or self.default
-        if chosen is None or chosen not in self._factories:
-            raise TeamConfigError(f"no team named {chosen!r}; known teams: {', '.join(self.names) or 'none'}")
-        return self._factories[chosen](work_dir)
+        return self._factories[self.check(name)](work_dir)
 
 
 def build_team(config: TeamConfig, work_dir: Path | None) -> Team:

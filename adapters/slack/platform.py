@@ -257,11 +257,17 @@ class SlackPlatform:
         return page
 
     async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
-        """Post ``message`` in the channel; its ``ts`` is the new thread's.
+        """Post ``message`` in the channel; its ``ts`` is the new thread's. ``workspace_id`` may be
+        empty with one bot token: the token's own workspace.
 
         Raises:
             PlatformError: Slack refused (``not_in_channel``: invite the bot first).
         """
+        if not workspace_id:
+            if not self.config.bot_token:
+                raise NotInstalledError("name the Slack workspace (team id) to start a run in: the app is in several")
+            with platform_errors("auth.test"):
+                workspace_id = str((await self.app.client.auth_test())["team_id"])
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
 
