@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.slack import SlackPlatform
+from adapters.slack import SlackPlatform, slack_installation_store, slack_oauth_state_store
 from bot.app import Bot
 from bot.teams import TeamCatalog
-from storage import Database, slack_installation_store, slack_oauth_state_store
+from storage import Database
 from tests.bot.crew import DONE, Crew, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, Posted
@@ -211,13 +211,20 @@ async def test_a_workspace_installs_the_app_through_oauth_and_its_threads_use_it
         catalog = TeamCatalog()
         catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url), default=True)
         settings = settings_for(tmp_path / "data")
-        db = Database(settings.effective_database_url)
         config = slack.http_config(bot_token=None, client_id="111.222", client_secret="not-a-real-secret")
-        platform = SlackPlatform(
-            config, installation_store=slack_installation_store(db, "111.222"), state_store=slack_oauth_state_store(db)
-        )
-        bot = Bot(settings, platform, catalog)
+
+        def platform_on(db: Database) -> SlackPlatform:  # the installations live in the bot's own database
+            return SlackPlatform(
+                config,
+                installation_store=slack_installation_store(db.engine, "111.222"),
+                state_store=slack_oauth_state_store(db.engine),
+            )
+
+        bot = Bot(settings, platform_on, catalog)
         task = asyncio.create_task(bot.run())
+        await asyncio.wait_for(bot.started.wait(), 10)
+        platform = bot.platforms["slack"]
+        assert isinstance(platform, SlackPlatform)
         await asyncio.wait_for(platform.ready.wait(), 10)
         assert bot.web is not None
         base = bot.web.url
@@ -237,9 +244,8 @@ async def test_a_workspace_installs_the_app_through_oauth_and_its_threads_use_it
             await sender.close()
             await slack.wait_for(lambda s: len(s.in_thread("C9", ROOT_TS)) >= 4)
         finally:
-            await platform.close()
+            await bot.close()
             await task
-            await db.close()
     posts = slack.calls_of("chat.postMessage")
     assert posts
     assert {c.token for c in posts} == {"xoxb-t2-not-real"}  # the installation's own token
