@@ -207,11 +207,12 @@ class _ThreadWorker:
 
     async def _show_working(self, working: bool) -> None:
         """The platform's "working" status for the thread, while steps run (never fatal)."""
-        if working == self.working:
+        platform = self.dispatcher.rt.platform_for(self.thread)
+        if working == self.working or not platform.capabilities.typing:
             return
         self.working = working
         try:
-            await self.dispatcher.rt.platform_for(self.thread).set_status(self.thread, WORKING if working else None)
+            await platform.set_status(self.thread, WORKING if working else None)
         except Exception as exc:
             _log.info("could not show the status of %s: %s", self.thread.key, exc)
 

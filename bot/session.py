@@ -436,6 +436,9 @@ class ThreadSession:
             await self.platform.update(self.thread, posted_as, updated)
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
+        """Tell the person who did ``event`` alone; where the platform cannot, in the thread, by name."""
+        if not self.platform.capabilities.ephemeral:
+            text = f"{event.author.display_name}: {text}"
         await self.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
 
     @staticmethod

@@ -12,12 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters import InMemoryPlatform
+from adapters import Capabilities, InMemoryPlatform
 from adapters.slack import SlackPlatform
 from bot.app import Bot
 from bot.teams import TeamCatalog
 from storage import Database
-from tests.bot.crew import DONE, Crew, authors, in_thread, last_starts, settings_for, write_team
+from tests.bot.crew import DONE, Crew, authors, crew_bot, in_thread, last_starts, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackSender, event_body
@@ -180,3 +180,14 @@ async def test_a_wait_row_records_who_answered_and_how(crew: tuple[Crew, Scripte
             row = (await conn.execute(select(waits).where(waits.c.id == wait.id))).one()
         assert (row.answer, row.answered_by) == ("yes, ship it", "bob")
         assert row.answered_at is not None
+
+
+async def test_the_runtime_adapts_to_what_a_platform_can_do(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    _, server = crew
+    plain = InMemoryPlatform(capabilities=Capabilities(buttons=True))  # no typing, no private messages
+    async with crew_bot(server, tmp_path, plain, starters=["bob"]):
+        await plain.mention("t1", "chart the squares", who="alice")
+        await plain.wait_for(last_starts("alice: You are not allowed to start a run"))
+        await plain.mention("t2", "chart the squares", who="bob")
+        await plain.wait_for(in_thread("t2"))
+        assert plain.statuses == []  # it has no typing indicator: the runtime did not ask for one
