@@ -31,7 +31,7 @@ __all__ = ["LLMClient", "use_cache"]
 
 _log = logging.getLogger(__name__)
 
-_chat_cache: ContextVar[ResponseCache | None] = ContextVar("threadcrew_chat_cache", default=None)
+_chat_cache: ContextVar[ResponseCache | Any] = ContextVar("threadcrew_chat_cache", default=None)
 
 
 @contextmanager
@@ -40,7 +40,6 @@ def use_cache(cache: ResponseCache | Any) -> Iterator[None]:
 
     ``cache`` is a :class:`ResponseCache` or AutoGen's ``Cache`` (``Cache.disk()``, ``Cache.redis()``).
     """
-    cache = as_response_cache(cache)
     if cache is None:
         yield
         return
@@ -115,9 +114,11 @@ class LLMClient:
         """
         if context:
             messages = instantiate_messages(messages, context, self.config.allow_format_str_template)
-        cache = as_response_cache(cache)
         if cache is None:
             cache = _chat_cache.get()
+        # AutoGen's Cache is per seed: its keys are those of llm_config's cache_seed of the same value.
+        seed = getattr(cache, "cache_seed", self.config.cache_seed)
+        cache = as_response_cache(cache)
         if cache is None and self.config.cache_seed is not None:
             cache = disk_cache_for_seed(self.config.cache_path_root, self.config.cache_seed)
         failures: list[ModelError] = []
@@ -129,7 +130,7 @@ class LLMClient:
                     f"call agent.register_model_client({entry.model_client_cls}, ...)"
                 )
             request = ModelRequest(entry.model, messages, list(tools or ()), dict(entry.params), stream_handler)
-            key = cache_key(self.config.cache_seed, request) if cache is not None else ""
+            key = cache_key(seed, request) if cache is not None else ""
             if cache is not None:
                 hit = await cache.get(key)
                 if hit is not None:
