@@ -230,3 +230,21 @@ async def test_legacy_use_docker_builds_a_docker_executor(monkeypatch: pytest.Mo
     finally:
         await executor.stop()
     assert reply == "exitcode: 0 (execution succeeded)\nCode output: in docker\n"
+
+
+def test_the_sync_calls_reuse_the_container_across_their_event_loops() -> None:
+    executor = DockerCommandLineCodeExecutor(image=IMAGE, timeout=10, mem_limit="256m")
+    try:
+        first = executor.execute_code_blocks([CodeBlock(code="open('kept.txt', 'w').write('x')", language="Python")])
+        container = executor.container_id
+        second = executor.execute_code_blocks(
+            [CodeBlock(code="import os; print(os.path.exists('kept.txt'))", language="py")]
+        )
+        assert (first.exit_code, second.output, executor.container_id) == (0, "True\n", container)
+        assert second.code_file is not None
+        assert second.code_file.startswith("/workspace/")
+        executor.restart()
+        third = executor.execute_code_blocks([CodeBlock(code="ls kept.txt || echo gone", language="bash")])
+        assert third.output.endswith("gone\n")
+    finally:
+        asyncio.run(executor.stop())

@@ -164,3 +164,7 @@ def test_autogens_group_chat_exceptions_exist_with_their_messages() -> None:
     assert issubclass(NoEligibleSpeaker, autogen.AgentError)
     with pytest.raises(NoEligibleSpeaker):
         GroupChat(agents=[agent("a"), agent("b")], messages=[]).next_agent(agent("a"), [])
+    from agents import exception_utils
+
+    assert exception_utils.NoEligibleSpeaker is NoEligibleSpeaker
+    assert exception_utils.SenderRequired is autogen.SenderRequiredError
