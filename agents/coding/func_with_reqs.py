@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import string
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,11 +28,13 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from ..errors import ConfigurationError
 
 __all__ = [
+    "FUNCTION_PROMPT_TEMPLATE",
     "Alias",
     "FunctionWithRequirements",
     "FunctionWithRequirementsStr",
     "ImportFromModule",
     "build_python_functions_file",
+    "format_functions_for_prompt",
     "with_requirements",
     "write_functions_module",
 ]
@@ -170,3 +173,28 @@ def write_functions_module(work_dir: Path, funcs: Sequence[Any], module: str = "
     path = work_dir / f"{module}.py"
     path.write_text(build_python_functions_file(funcs))
     return path
+
+
+FUNCTION_PROMPT_TEMPLATE = """You can call these functions from your Python code: import them from the \
+module `$module_name`, for example `from $module_name import name`.
+
+$functions"""
+
+
+def _stub(source: str) -> str:
+    """The signature and docstring of the function in ``source``, its body elided."""
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+    docstring = ast.get_docstring(node)
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(docstring))] if docstring else []
+    node.body = [*body, ast.Expr(ast.Constant(...))]
+    node.decorator_list = []
+    return ast.unparse(node)
+
+
+def format_functions_for_prompt(
+    funcs: Sequence[Any], module: str = "functions", prompt_template: str = FUNCTION_PROMPT_TEMPLATE
+) -> str:
+    """Tell a model which functions its code may import: ``prompt_template`` with ``$module_name``
+    and ``$functions`` (each function's signature and docstring) filled in."""
+    stubs = "\n\n".join(_stub(_source(func)) for func in funcs)
+    return string.Template(prompt_template).substitute(module_name=module, functions=stubs)

@@ -37,7 +37,7 @@ from ._interpreter import absolute_interpreter, interpreter_trees
 from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeFile, CodeResult
 from .executor import CodeExecutorBase
-from .func_with_reqs import write_functions_module
+from .func_with_reqs import FUNCTION_PROMPT_TEMPLATE, format_functions_for_prompt, write_functions_module
 
 __all__ = ["LocalCommandLineCodeExecutor"]
 
@@ -101,8 +101,13 @@ class LocalCommandLineCodeExecutor(CodeExecutorBase):
                 "install it (apt-get install bubblewrap) or pass sandbox=False"
             )
         self.sandboxed = sandbox
+        self.functions = tuple(functions)
         self.functions_module = functions_module
-        write_functions_module(self.work_dir, functions, functions_module)
+        write_functions_module(self.work_dir, self.functions, functions_module)
+
+    def format_functions_for_prompt(self, prompt_template: str = FUNCTION_PROMPT_TEMPLATE) -> str:
+        """What to tell the model about ``functions`` (see :func:`.func_with_reqs.format_functions_for_prompt`)."""
+        return format_functions_for_prompt(self.functions, self.functions_module, prompt_template)
 
     async def a_execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
         """Run the blocks in order, stopping at the first that fails."""

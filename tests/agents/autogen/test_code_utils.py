@@ -108,3 +108,13 @@ def test_the_functions_module_has_its_imports_and_no_decorators(tmp_path: Path) 
         FunctionWithRequirements.from_str("x = 1")
     with pytest.raises(ConfigurationError, match="give a named function"):
         build_python_functions_file([lambda: 1])
+
+
+def test_format_functions_for_prompt_lists_signatures_and_docstrings(tmp_path: Path) -> None:
+    executor = LocalCommandLineCodeExecutor(work_dir=tmp_path, functions=[circle_area, add])
+    prompt = executor.format_functions_for_prompt()
+    assert "from functions import name" in prompt
+    assert 'def circle_area(radius: float) -> float:\n    """The area of a circle."""\n    ...' in prompt
+    assert "def add(a: int, b: int) -> int:\n    ..." in prompt
+    assert "return a + b" not in prompt
+    assert executor.format_functions_for_prompt("Module $module_name:\n$functions").startswith("Module functions:\n")
