@@ -47,6 +47,17 @@ def test_config_list_from_json_gives_an_empty_list_for_a_missing_file_and_an_err
         autogen.config_list_from_json("BROKEN_LIST")
 
 
+def test_autogens_module_paths_reach_the_same_names() -> None:
+    from agents.cache import Cache as CacheFromModule
+    from agents.oai import OpenAIWrapper, config_list_from_json
+    from agents.oai.openai_utils import filter_config
+
+    assert CacheFromModule is Cache
+    assert config_list_from_json is autogen.config_list_from_json
+    assert filter_config is autogen.filter_config
+    assert OpenAIWrapper is autogen.OpenAIWrapper
+
+
 def test_filter_config_matches_values_tags_missing_keys_and_excludes() -> None:
     assert autogen.filter_config(CONFIGS, {"model": ["gpt-4o", "llama3"]}) == [CONFIGS[0], CONFIGS[2]]
     assert autogen.filter_config(CONFIGS, {"tags": ["fast"]}) == [CONFIGS[1]]
