@@ -344,3 +344,23 @@ async def test_threadcrew_run_on_slack_in_socket_mode_as_a_user_runs_it(
     assert "threadcrew is listening to Slack (Socket Mode)" in stdout.decode()
     assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
     assert BOT_TOKEN not in stdout.decode() + stderr.decode()
+
+
+async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_on_its_own(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("reviewer", DONE)
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path) as bot:
+        assert bot.bot.dispatcher is not None
+        bot.bot.dispatcher.retry_base = 0.01  # back off quickly in a test
+        slack.fail("chat.postMessage", "internal_error")  # one refusal...
+        slack.rate_limit("chat.postMessage", times=7)  # ...and more 429s than slack-sdk retries
+        await mention(bot, "chart the squares")
+        await bot.until(DONE)
+        record = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+        assert record is not None
+        assert record.status == "finished"
+        assert await bot.db.stores.messages.outbox() == []
+    texts = [text for _, text in bot.said()]
+    assert texts == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
