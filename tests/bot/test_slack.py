@@ -364,3 +364,34 @@ async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_o
         assert await bot.db.stores.messages.outbox() == []
     texts = [text for _, text in bot.said()]
     assert texts == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
+
+
+async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows_its_question(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    _, server = crew
+    async with FakeSlack() as slack:
+        env = clean_env(
+            {
+                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+                "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+                "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
+                "THREADCREW_SLACK_API_URL": slack.api_url,
+            }
+        )
+        start = [*THREADCREW, "start", "--platform", "slack", "--channel", "C5", "chart the squares"]
+        started = await asyncio.create_subprocess_exec(*start, env=env, stdout=PIPE, stderr=PIPE)
+        out, err = await asyncio.wait_for(started.communicate(), 60)
+        assert started.returncode == 0, err.decode()
+        listing = await asyncio.create_subprocess_exec(*THREADCREW, "waits", "list", env=env, stdout=PIPE, stderr=PIPE)
+        waits, _ = await asyncio.wait_for(listing.communicate(), 60)
+    [opening] = [p for p in slack.posted if p.channel == "C5" and p.thread_ts is None]
+    assert opening.blocks[0]["text"] == "chart the squares"
+    assert out.decode().startswith(f"started in slack:T1:C5:{opening.ts}")
+    assert [p.username for p in slack.in_thread("C5", opening.ts)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    assert not slack.calls_of("apps.connections.open")  # it took no events: it only started the run
+    [line] = waits.decode().splitlines()
+    assert f"question slack:T1:C5:{opening.ts}  for user; answered by anyone in the thread" in line
