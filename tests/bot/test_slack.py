@@ -22,6 +22,7 @@ from bot.app import Bot
 from bot.teams import TeamCatalog
 from storage import Database
 from tests.bot.crew import DONE, Crew, settings_for, write_team
+from tests.bot.test_runtime import assert_waits_match_states
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, Posted
 from tests.fakes.slack_requests import SlackSender, action_payload, command_fields, event_body
@@ -169,6 +170,7 @@ async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothin
         async with slack_bot(slack, server, tmp_path) as bot:
             await bot.until("The team is waiting for you")
             stored = await bot.db.stores.messages.list_since(1)
+            await assert_waits_match_states(bot.db)
     said = bot.said()
     texts = [text for _, text in said]
     assert len(texts) == len(set(texts)), "a message was posted twice"
