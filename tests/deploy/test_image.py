@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -71,18 +71,15 @@ def eventually(check: Callable[[], str | None], what: str, timeout: float = 60) 
 
 
 class ConsoleContainer:
-    """``threadcrew run --platform console`` in a container whose stdin this test holds open."""
+    """threadcrew on the console in a container whose stdin this test holds open (EOF ends it)."""
 
-    def __init__(self, image: str, tmp: Path, *docker_args: str) -> None:
+    def __init__(self, image: str, tmp: Path, docker_args: Sequence[str], command: Sequence[str]) -> None:
         self.cidfile = tmp / f"{id(self)}.cid"
         self.output = tmp / f"{id(self)}.out"
-        command = ["docker", "run", "-i", "--network", "none", "--cidfile", str(self.cidfile), *docker_args]
+        run = ["docker", "run", "-i", "--network", "none", "--cidfile", str(self.cidfile), *docker_args]
         with self.output.open("wb") as output:  # the child keeps its own copy open
             self.process = subprocess.Popen(
-                [*command, image, "run", "--platform", "console"],
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=subprocess.STDOUT,
+                [*run, image, *command], stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT
             )
         self.id = eventually(self._created, "the container to be created")
 
@@ -93,8 +90,15 @@ class ConsoleContainer:
     def printed(self) -> str:
         return self.output.read_text(errors="replace")
 
-    def wait_ready(self) -> None:
-        eventually(lambda: "" if "End with Ctrl-D" in self.printed() else None, "the console to start")
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        """Wait until the console has printed ``text``."""
+        eventually(lambda: "" if text in self.printed() else None, f"{text!r} in:\n{self.printed()}", timeout)
+
+    def send(self, line: str) -> None:
+        """Type a line into the console."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{line}\n".encode())
+        self.process.stdin.flush()
 
     def exec(self, *command: str) -> subprocess.CompletedProcess[str]:
         return docker("exec", self.id, *command, check=False)
@@ -114,17 +118,45 @@ class ConsoleContainer:
         docker("rm", "--force", "--volumes", self.id, check=False)
 
 
+CONSOLE = ("run", "--platform", "console")
+READY = "End with Ctrl-D"  # the console's banner, printed once it serves
+
+
 @pytest.fixture
 def console(image: str, tmp_path: Path) -> Iterator[Callable[..., ConsoleContainer]]:
     started: list[ConsoleContainer] = []
 
-    def start(*docker_args: str) -> ConsoleContainer:
-        started.append(ConsoleContainer(image, tmp_path, *docker_args))
+    def start(*docker_args: str, command: Sequence[str] = CONSOLE) -> ConsoleContainer:
+        started.append(ConsoleContainer(image, tmp_path, docker_args, command))
         return started[-1]
 
     yield start
     for container in started:
         container.remove()
+
+
+@pytest.fixture
+def detached(image: str) -> Iterator[Callable[..., str]]:
+    """Start containers in the background (no network); each is removed by id at the end."""
+    started: list[str] = []
+
+    def start(*args: str) -> str:
+        started.append(docker("run", "--detach", "--network", "none", *args).stdout.strip())
+        return started[-1]
+
+    yield start
+    for container in started:
+        docker("rm", "--force", "--volumes", container, check=False)
+
+
+def health_of(container: str) -> str:
+    """Docker's verdict on the container's HEALTHCHECK, once it has one."""
+
+    def verdict() -> str | None:
+        status = docker("inspect", "--format", "{{.State.Health.Status}}", container).stdout.strip()
+        return status if status != "starting" else None
+
+    return eventually(verdict, f"a health verdict on {container}")
 
 
 @pytest.fixture
@@ -180,7 +212,7 @@ def test_the_console_keeps_its_database_in_the_volume_and_ends_on_eof(
     console: Callable[..., ConsoleContainer],
 ) -> None:
     bot = console("--volume", f"{volume}:/data")
-    bot.wait_ready()
+    bot.wait_for(READY)
 
     # A new volume takes the image's /data, owner included: the non-root bot can write it.
     listed = bot.exec("ls", "-l", "/data")
@@ -190,9 +222,45 @@ def test_the_console_keeps_its_database_in_the_volume_and_ends_on_eof(
     assert bot.close_stdin() == 0, bot.printed()
 
 
+def test_the_demo_team_holds_a_whole_conversation_in_the_container(
+    console: Callable[..., ConsoleContainer],
+) -> None:
+    # The scripted demo model, its tool, code run after approval, a chart file: all offline.
+    bot = console(command=("demo",))
+    bot.wait_for("[1] Approve")
+    bot.send("1")
+    bot.wait_for("[1] Continue")
+    bot.send("that is what I wanted")
+    bot.wait_for("TERMINATE")
+
+    assert "Ran the code: 0 (execution succeeded)" in bot.printed()
+    files = bot.exec("ls", "/data/demo/files")
+    assert files.stdout.split() == ["squares.svg"], files.stderr
+    assert bot.close_stdin() == 0
+
+
+def test_migrations_ship_in_the_image(image: str) -> None:
+    upgraded = run_once(image, "db", "upgrade")
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "migrated from an empty database to" in upgraded.stdout
+
+
+def test_the_healthcheck_asks_healthz_on_the_configured_port(image: str, detached: Callable[..., str]) -> None:
+    # A stand-in for threadcrew's web server: files served by http.server, /healthz among them.
+    serve = "mkdir -p /tmp/www && echo ok > /tmp/www/healthz && exec python3 -m http.server --directory /tmp/www"
+    often = ["--health-interval", "1s", "--health-start-period", "1ms", "--health-retries", "1"]
+    often += ["--env", "THREADCREW_HTTP_PORT=3001"]
+    answering = detached(*often, "--entrypoint", "sh", image, "-c", f"{serve} --bind 127.0.0.1 3001")
+    elsewhere = detached(*often, "--entrypoint", "sh", image, "-c", f"{serve} --bind 127.0.0.1 3000")
+
+    assert health_of(answering) == "healthy"
+    assert health_of(elsewhere) == "unhealthy"
+
+
 def test_healthz_answers_inside_the_container(console: Callable[..., ConsoleContainer]) -> None:
     bot = console("--health-interval", "1s", "--health-start-period", "60s")
-    bot.wait_ready()
+    bot.wait_for(READY)
 
     def answer() -> str | None:
         probe = bot.exec("python3", "-c", PROBE, "http://127.0.0.1:3000/healthz")
@@ -205,9 +273,4 @@ def test_healthz_answers_inside_the_container(console: Callable[..., ConsoleCont
     if reply == "refused" or reply.startswith("404"):
         pytest.xfail(f"GET /healthz is not served yet ({reply}): it comes with the web server (THREADCREW_HEALTH)")
     assert reply == "200 ok"
-
-    def health() -> str | None:
-        status = docker("inspect", "--format", "{{.State.Health.Status}}", bot.id).stdout.strip()
-        return status if status != "starting" else None
-
-    assert eventually(health, "the HEALTHCHECK's verdict") == "healthy"
+    assert health_of(bot.id) == "healthy"
