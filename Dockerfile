@@ -14,11 +14,18 @@ ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE} AS wheels
 ARG WHEELHOUSE=
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+RUN python3 -m venv /opt/pip
 WORKDIR /src
+# The dependencies first, from pyproject.toml alone: a change to the code reuses this layer.
+# (With no WHEELHOUSE, README.md stands in for it: COPY needs a source.)
+COPY pyproject.toml README.md ./
+COPY ${WHEELHOUSE:-README.md} /wheelhouse/
+RUN if [ -n "$WHEELHOUSE" ]; then offline="--no-index --find-links /wheelhouse"; else offline=""; fi \
+    && /opt/pip/bin/pip wheel $offline --wheel-dir /wheels . \
+    && rm /wheels/threadcrew-*.whl
 COPY . .
-RUN python3 -m venv /opt/pip \
-    && if [ -n "$WHEELHOUSE" ]; then offline="--no-index --find-links /src/$WHEELHOUSE"; else offline=""; fi \
-    && /opt/pip/bin/pip wheel $offline --wheel-dir /wheels .
+RUN if [ -n "$WHEELHOUSE" ]; then offline="--no-index --find-links /wheelhouse"; else offline=""; fi \
+    && /opt/pip/bin/pip wheel $offline --no-deps --wheel-dir /wheels .
 
 FROM ${BASE_IMAGE} AS install
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

@@ -95,6 +95,12 @@ def test_the_readme_explains_every_variable_of_env_example() -> None:
     assert {name for name in DOCUMENTED if name not in readme} == set()
 
 
+def test_secrets_and_local_state_stay_out_of_the_build_context() -> None:
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".env", ".git", ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache"} <= ignored
+    assert "wheelhouse" not in ignored  # offline builds read it from the context
+
+
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     if (
         shutil.which("docker") is None
