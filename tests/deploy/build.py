@@ -95,7 +95,7 @@ def built_image(name: str, base_image: str) -> Iterator[str]:
         for stage in (*STAGES, None):
             tag = f"{name}:{stage or 'image'}"
             target = ["--target", stage] if stage else []
-            docker("build", "--force-rm", *args, *target, "--tag", tag, str(ROOT), timeout=900)
+            docker("build", *args, *target, "--tag", tag, str(ROOT), timeout=900)
             tags.append(tag)
         yield tags[-1]
     finally:
