@@ -3,7 +3,8 @@
 CI's Docker engine reaches no registry, so the test build takes its base image from the engine
 (``threadcrew-python-build:bookworm``, made by ``.ci/sandboxes.sh up``) through ``BASE_IMAGE``,
 and every dependency's wheel from ``wheelhouse/`` (``WHEELHOUSE``), which this module fills on
-the host with pip. The wheelhouse is kept between runs while ``pyproject.toml`` is unchanged.
+the host with pip. The wheelhouse is kept between runs while the requirements in
+``pyproject.toml`` and the Python version stay the same.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ _VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
 def fill_wheelhouse() -> Path:
     """Wheels of every dependency and of the build backend, for this Python, in ``wheelhouse/``.
 
-    pip downloads what its cache lacks (PyPI is reachable where the tests run; the engine is not
-    meant to be). Kept while pyproject.toml and the Python version are the same.
+    pip downloads what its cache lacks: PyPI is reachable where the tests run, the engine's builds
+    are not meant to reach anything.
     """
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     requirements = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
