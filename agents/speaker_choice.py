@@ -18,6 +18,7 @@ class _Group(Protocol):
     @property
     def agents(self) -> Any: ...
 
+
 __all__ = ["manual_select_speaker", "random_select_speaker"]
 
 _ATTEMPTS = 2

@@ -266,11 +266,6 @@ def test_healthz_answers_inside_the_container(console: Callable[..., ConsoleCont
         probe = bot.exec("python3", "-c", PROBE, "http://127.0.0.1:3000/healthz")
         return None if probe.stdout.startswith("refused") else probe.stdout.strip()
 
-    try:
-        reply = eventually(answer, "GET /healthz", timeout=10)
-    except AssertionError:
-        reply = "refused"
-    if reply == "refused" or reply.startswith("404"):
-        pytest.xfail(f"GET /healthz is not served yet ({reply}): it comes with the web server (THREADCREW_HEALTH)")
+    reply = eventually(answer, "GET /healthz", timeout=10)
     assert reply == "200 ok"
     assert health_of(bot.id) == "healthy"
