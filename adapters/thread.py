@@ -61,7 +61,7 @@ class Attachment:
     data: bytes
 
 
-EventKind = Literal["message", "mention", "command", "button"]
+EventKind = Literal["message", "mention", "command", "button", "start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,8 @@ class ThreadEvent:
     """Something that happened in a thread.
 
     Attributes:
-        kind: a plain message, a mention of the bot, a command (``/stop``), or a button press.
+        kind: a plain message, a mention of the bot, a command (``/stop``), a button press, or
+            ``start``: a run started without a platform event (a schedule, the command line).
         thread: where.
         author: who.
         event_key: the platform's id for this delivery, the same when it is delivered twice.

@@ -18,7 +18,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .coding.base import extract_code_blocks
+from .coding.executor import a_run_code_blocks
 from .messages import Message
+from .outcome import Stop, StopKind, record_code_result
 from .tools import execute_tool_calls
 
 if TYPE_CHECKING:
@@ -107,12 +109,12 @@ async def a_check_termination_and_human_reply(
     return False, None
 
 
-def _why_stop(agent: ConversableAgent, sender: str, message: Message, mode: str, limit: int) -> str:
+def _why_stop(agent: ConversableAgent, sender: str, message: Message, mode: str, limit: int) -> Stop:
     if mode != "NEVER" and agent._human_input and agent._human_input[-1] == "exit":
-        return f"exit typed for {agent.name}"
+        return Stop(StopKind.HUMAN_EXIT, f"exit typed for {agent.name}")
     if agent._is_termination_msg(message):
-        return f"termination message from {sender}"
-    return f"{agent.name} reached max_consecutive_auto_reply ({limit})"
+        return Stop(StopKind.TERMINATION_MESSAGE, f"termination message from {sender}")
+    return Stop(StopKind.AUTO_REPLY_LIMIT, f"{agent.name} reached max_consecutive_auto_reply ({limit})")
 
 
 async def a_generate_tool_calls_reply(
@@ -158,12 +160,14 @@ async def a_generate_code_execution_reply(
         blocks = extract_code_blocks(message.text) if message.content else []
         if not blocks:
             continue
-        decision = await agent._a_approve_code(blocks)
-        if decision is not None:
-            return True, decision
+        refused = await agent._a_refusal(blocks)
+        if refused is not None:
+            record_code_result(agent.name, refused)
+            return True, f"exitcode: 1 (execution denied)\nCode output: {refused}"
         _log.info("%s runs %d code block(s): %s", agent.name, len(blocks), ", ".join(b.language for b in blocks))
-        result = await executor.execute_code_blocks(blocks)
+        result = await a_run_code_blocks(executor, blocks)
         agent._last_code_result = result
+        record_code_result(agent.name, result)
         status = "execution succeeded" if result.exit_code == 0 else "execution failed"
         return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
     return False, None

@@ -27,6 +27,7 @@ from .llm.cache import ResponseCache
 from .llm.client import use_cache
 from .llm.usage import Usage, collect_usage
 from .messages import Message
+from .outcome import Approval, StepMessage, StepOutcome, Stop, StopKind, WaitKind
 from .termination import ChatProgress, TerminationCondition
 
 __all__ = ["DurableRun", "HumanInputWait", "Status"]
@@ -38,18 +39,23 @@ _inside_run: ContextVar[bool] = ContextVar("threadcrew_inside_run", default=Fals
 
 @dataclass(frozen=True, slots=True)
 class HumanInputWait:
-    """What a waiting run waits for: an answer for ``agent`` to ``prompt`` (maybe one of ``choices``)."""
+    """What a waiting run waits for: an answer for ``agent`` to ``prompt`` (maybe one of ``choices``).
+
+    ``kind``: a question for people, an approval (answered with an :class:`~agents.Approval`),
+    or a choice of the next speaker (one of ``choices``).
+    """
 
     agent: str
     prompt: str
     choices: tuple[str, ...] = ()
+    kind: WaitKind = "question"
 
     def to_json(self) -> dict[str, Any]:
-        return {"agent": self.agent, "prompt": self.prompt, "choices": list(self.choices)}
+        return {"agent": self.agent, "prompt": self.prompt, "choices": list(self.choices), "kind": self.kind}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HumanInputWait:
-        return cls(data["agent"], data["prompt"], tuple(data.get("choices") or ()))
+        return cls(data["agent"], data["prompt"], tuple(data.get("choices") or ()), data.get("kind", "question"))
 
 
 class DurableRun(ABC):
@@ -61,13 +67,14 @@ class DurableRun(ABC):
         self.termination_condition = termination_condition
         self._cache = cache
         self._waiting: HumanInputWait | None = None
-        self._answers: dict[str, list[str]] = {}
+        self._answers: dict[str, list[Any]] = {}
         self._usage = Usage()
         self._human_input: list[str] = []
         self._started_at = time.time()
         self._stop_requested = False
-        self._stop_reason: str | None = None
+        self._stop: Stop | None = None
         self._summary: str | None = None
+        self._added: list[StepMessage] = []  # what the step under way added
 
     # -- what subclasses provide -------------------------------------------------------------------
 
@@ -85,8 +92,8 @@ class DurableRun(ABC):
         """The chat's messages, as its result and its termination conditions see them."""
 
     @abstractmethod
-    def _end(self, reason: str) -> None:
-        """Stop taking turns for ``reason``; the remaining steps wrap up (the summary)."""
+    def _end(self, stop: Stop) -> None:
+        """Stop taking turns (``stop`` says why); the remaining steps wrap up (the summary)."""
 
     # -- status ----------------------------------------------------------------------------------------
 
@@ -103,22 +110,31 @@ class DurableRun(ABC):
 
     @property
     def stop_reason(self) -> str | None:
-        return self._stop_reason
+        """Why the run ended, in words (see :attr:`stop` for the kind)."""
+        return self._stop.detail if self._stop is not None else None
+
+    @property
+    def stop(self) -> Stop | None:
+        """Why the run ended, or None while it goes on."""
+        return self._stop
 
     @property
     def usage(self) -> Usage:
         """Tokens and cost of the run's model calls so far."""
         return self._usage
 
-    def deliver(self, answer: str) -> None:
+    def deliver(self, answer: str | Approval) -> None:
         """Answer what the run waits for; the next :meth:`a_step` / :meth:`a_run` goes on.
+
+        An approval wait takes an :class:`~agents.Approval`; the other waits take text.
 
         Raises:
             RuntimeError: the run is not waiting.
         """
         if self._waiting is None:
             raise RuntimeError(f"the chat is {self.status}: there is no question to answer")
-        self._answers.setdefault(self._waiting.agent, []).append(answer)
+        kept = answer.to_json() if isinstance(answer, Approval) else answer
+        self._answers.setdefault(self._waiting.agent, []).append(kept)
         self._waiting = None
 
     def request_stop(self) -> None:
@@ -129,11 +145,24 @@ class DurableRun(ABC):
 
     # -- running -----------------------------------------------------------------------------------------
 
+    async def a_advance(self) -> StepOutcome:
+        """Advance by one step, as :meth:`a_step`; returns what the step did."""
+        ended_before = self._stop is not None
+        self._added = []
+        status = await self.a_step()
+        added, self._added = tuple(self._added), []
+        stop = self._stop if self._stop is not None and not ended_before else None
+        return StepOutcome(added, status, stop, self._waiting)
+
+    def _add(self, message: StepMessage) -> None:
+        """Note that the step under way added ``message`` (for :meth:`a_advance`)."""
+        self._added.append(message)
+
     async def a_step(self) -> Status:
         """Advance by one step, unless the run waits or has finished; returns the status."""
-        if self._stop_requested and self._stop_reason is None and not self.finished:
+        if self._stop_requested and self._stop is None and not self.finished:
             self._waiting = None
-            self._end("stopped: a stop was requested")
+            self._end(Stop(StopKind.STOP_REQUESTED, "stopped: a stop was requested"))
         if self.finished or self._waiting is not None:
             return self.status
         outermost = not _inside_run.get()
@@ -150,7 +179,7 @@ class DurableRun(ABC):
                 except HumanInputRequired as wait:
                     if not outermost:
                         raise
-                    self._waiting = HumanInputWait(wait.agent, wait.prompt, wait.choices)
+                    self._waiting = HumanInputWait(wait.agent, wait.prompt, wait.choices, wait.kind)  # type: ignore[arg-type]
         finally:
             _inside_run.reset(token)
         return self.status
@@ -186,15 +215,16 @@ class DurableRun(ABC):
             summary=self._summary or "",
             cost=self._usage.summary(),
             human_input=list(self._human_input),
-            stop_reason=self._stop_reason,
+            stop_reason=self.stop_reason,
         )
 
-    def _termination(self, messages: Sequence[Message]) -> str | None:
+    def _termination(self, messages: Sequence[Message]) -> Stop | None:
         """Why the chat must stop now, by its termination condition, or None."""
         if self.termination_condition is None:
             return None
         progress = ChatProgress(messages, self._usage, self._started_at, self._stop_requested)
-        return self.termination_condition.check(progress)
+        reason = self.termination_condition.check(progress)
+        return Stop(StopKind.CONDITION, reason) if reason is not None else None
 
     # -- durable state --------------------------------------------------------------------------------------
 
@@ -215,7 +245,8 @@ class DurableRun(ABC):
             "human_input": self._human_input,
             "started_at": self._started_at,
             "stop_requested": self._stop_requested,
-            "stop_reason": self._stop_reason,
+            "stop_reason": self.stop_reason,
+            "stop": self._stop.to_json() if self._stop is not None else None,
             "summary": self._summary,
         }
 
@@ -226,5 +257,9 @@ class DurableRun(ABC):
         self._human_input = list(state["human_input"])
         self._started_at = float(state["started_at"])
         self._stop_requested = bool(state["stop_requested"])
-        self._stop_reason = state["stop_reason"]
+        stop = state.get("stop")
+        if stop is not None:
+            self._stop = Stop.from_json(stop)
+        elif state["stop_reason"] is not None:  # saved before stops were typed
+            self._stop = Stop(StopKind.CONDITION, state["stop_reason"])
         self._summary = state["summary"]

@@ -22,6 +22,7 @@ from .conversable_agent import ConversableAgent
 from .errors import ConfigurationError
 from .llm.cache import ResponseCache
 from .messages import Message, MessageLike
+from .outcome import Stop, StopKind
 from .termination import TerminationCondition
 
 __all__ = ["ChatRun", "HumanInputWait", "converse", "reply_step", "restore_team", "team_states"]
@@ -135,8 +136,8 @@ class ChatRun(DurableRun):
     def _history(self) -> list[Message]:
         return list(self.sender.chat_messages[self.recipient])
 
-    def _end(self, reason: str) -> None:
-        self._stop_reason = reason
+    def _end(self, stop: Stop) -> None:
+        self._stop = stop
         self._phase = "summary"
 
     async def _step(self) -> None:
@@ -146,7 +147,7 @@ class ChatRun(DurableRun):
             self._phase = "init"
         elif self._phase == "init":
             if self.max_turns == 0:
-                self._end("max_turns (0) reached")
+                self._end(Stop(StopKind.MAX_ROUND, "max_turns (0) reached"))
                 return
             first = await self._first_message()
             await sender.a_send(first, recipient, request_reply=False, silent=self.silent)
@@ -155,22 +156,22 @@ class ChatRun(DurableRun):
         elif self._phase == "recipient":
             if await reply_step(recipient, sender, silent=self.silent):
                 if self.max_turns is None and not sender.reply_at_receive[recipient]:
-                    self._end(f"{sender.name} does not reply to {recipient.name}")
+                    self._end(Stop(StopKind.NO_REPLY, f"{sender.name} does not reply to {recipient.name}"))
                 else:
                     self._after_message("sender")
             elif self.max_turns is None:
-                self._end(recipient.take_stop_reason())
+                self._end(recipient.take_stop())
             else:
                 recipient.take_stop_reason()
                 self._phase = "sender"
         elif self._phase == "sender":
             if self.max_turns is not None and self._turns >= self.max_turns:
-                self._end(f"max_turns ({self.max_turns}) reached")
+                self._end(Stop(StopKind.MAX_ROUND, f"max_turns ({self.max_turns}) reached"))
                 return
             if not await reply_step(sender, recipient, silent=self.silent):
-                self._end(sender.take_stop_reason())
+                self._end(sender.take_stop())
             elif self.max_turns is None and not recipient.reply_at_receive[sender]:
-                self._end(f"{recipient.name} does not reply to {sender.name}")
+                self._end(Stop(StopKind.NO_REPLY, f"{recipient.name} does not reply to {sender.name}"))
             else:
                 self._turns += 1
                 self._after_message("recipient")
@@ -179,9 +180,9 @@ class ChatRun(DurableRun):
             self._phase = "done"
 
     def _after_message(self, next_phase: _Phase) -> None:
-        reason = self._termination(self._history())
-        if reason is not None:
-            self._end(reason)
+        stop = self._termination(self._history())
+        if stop is not None:
+            self._end(stop)
         else:
             self._phase = next_phase
 

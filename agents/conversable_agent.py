@@ -30,6 +30,7 @@ from .human_input import ConsoleInput, HumanInputSource, record_human_input
 from .llm.base import StreamHandler
 from .llm.client import LLMClient
 from .messages import Message, MessageLike, WireCache, content_str
+from .outcome import Stop, StopKind
 from .tools import Tool
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class ConversableAgent:
         self.client: LLMClient | None = LLMClient(self.llm_config) if self.llm_config else None
         self._code_execution_config: dict[str, Any] | Literal[False] = self._init_code_execution(code_execution_config)
         self._last_code_result: CodeResult | None = None
-        self._stop_reason: str | None = None
+        self._stop_reason: Stop | None = None
         self._wire = WireCache()
         self._reply_func_list: list[_ReplyEntry] = []
         self.hook_lists: dict[str, list[Callable[..., Any]]] = {hook: [] for hook in _HOOKS}
@@ -549,12 +550,11 @@ class ConversableAgent:
             return reply
         return reply.content
 
-    async def _a_approve_code(self, blocks: list[CodeBlock]) -> str | None:
-        """None when the code may run; else the reply that says it was denied and why."""
+    async def _a_refusal(self, blocks: list[CodeBlock]) -> str | None:
+        """None when the code may run; else why it may not."""
         if self._code_approval is None:
             return None
-        reason = await self._code_approval(blocks)
-        return None if reason is None else f"exitcode: 1 (execution denied)\nCode output: {reason}"
+        return await self._code_approval(blocks)
 
     @property
     def last_code_result(self) -> CodeResult | None:
@@ -843,10 +843,14 @@ class ConversableAgent:
         return []
 
     def take_stop_reason(self) -> str:
+        """Why this agent's latest reply was None, in words (and forget it)."""
+        return self.take_stop().detail
+
+    def take_stop(self) -> Stop:
         """Why this agent's latest reply was None (and forget it)."""
-        reason = self._stop_reason or f"{self.name} had no reply"
+        stop = self._stop_reason or Stop(StopKind.NO_REPLY, f"{self.name} had no reply")
         self._stop_reason = None
-        return reason
+        return stop
 
     def get_state(self) -> dict[str, Any]:
         """What this agent remembers, as JSON-ready data keyed by peer name."""

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._run import DurableRun
 from .chat_run import restore_team, team_states
-from .errors import ConfigurationError, ModelError
+from .errors import ConfigurationError, HumanInputRequired, ModelError
 from .groupchat import NoEligibleSpeaker
 from .human_input import collect_human_input
 from .llm.cache import ResponseCache
 from .messages import Message, MessageLike
+from .outcome import CodeRun, MessageKind, StepMessage, Stop, StopKind, collect_code_results
 from .termination import TerminationCondition
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class GroupChatRun(DurableRun):
         self._steer = from_human if from_human is not None else self.sender.human_input_mode != "NEVER"
         self._human_indices: list[int] = []
         self._injected: list[str] = []
+        # The code run behind the reply about to be delivered (its author, and its result: None
+        # when the code was refused). Speaking and delivering happen in one step: not saved.
+        self._code_run: CodeRun | None = None
 
     @classmethod
     def continuing(cls, manager: GroupChatManager, sender: ConversableAgent, key: str) -> GroupChatRun:
@@ -110,6 +114,11 @@ class GroupChatRun(DurableRun):
         return self._round
 
     @property
+    def message_count(self) -> int:
+        """Messages in the group chat's transcript (earlier runs' included)."""
+        return len(self.groupchat.messages)
+
+    @property
     def human_indices(self) -> list[int]:
         """Positions in the group chat's messages of what people typed (not agents' replies)."""
         return list(self._human_indices)
@@ -125,8 +134,8 @@ class GroupChatRun(DurableRun):
     def _history(self) -> list[Message]:
         return list(self.groupchat.messages)
 
-    def _end(self, reason: str) -> None:
-        self._stop_reason = reason
+    def _end(self, stop: Stop) -> None:
+        self._stop = stop
         self._phase = "summary"
 
     def _agent(self, name: str) -> ConversableAgent:
@@ -178,17 +187,29 @@ class GroupChatRun(DurableRun):
         self.groupchat.append(self._pending, speaker)
         if self._steer:
             self._human_indices.append(len(self.groupchat.messages) - 1)
+        self._add(self._step_message(self._pending, speaker.name))
         for agent in self.groupchat.agents:
             if agent is not speaker:
                 await self.manager.a_send(self._pending, agent, request_reply=False, silent=True)
         if self.manager._is_termination_msg(self._pending):
-            self._end(f"termination message from {speaker.name}")
-        elif (reason := self._termination(self.groupchat.messages)) is not None:
-            self._end(reason)
+            self._end(Stop(StopKind.TERMINATION_MESSAGE, f"termination message from {speaker.name}"))
+        elif (stop := self._termination(self.groupchat.messages)) is not None:
+            self._end(stop)
         elif self._round >= self.groupchat.max_round - 1:
-            self._end(f"max_round ({self.groupchat.max_round}) reached")
+            self._end(Stop(StopKind.MAX_ROUND, f"max_round ({self.groupchat.max_round}) reached"))
         else:
             self._phase = "select"
+
+    def _step_message(self, message: Message, author: str) -> StepMessage:
+        """``message`` as the outcome reports it; a code result takes its run's exit code and files."""
+        run = self._code_run[1] if self._code_run is not None and self._code_run[0] == author else None
+        self._code_run = None
+        if isinstance(run, str):  # refused
+            return StepMessage(message, author, "code_result", self._steer, output=run)
+        if run is not None:
+            return StepMessage(message, author, "code_result", self._steer, run.exit_code, run.output, tuple(run.files))
+        kind: MessageKind = "tool_call" if message.tool_calls else "tool_result" if message.tool_responses else "text"
+        return StepMessage(message, author, kind, by_human=self._steer)
 
     async def _select(self) -> None:
         if self._injected:
@@ -206,8 +227,10 @@ class GroupChatRun(DurableRun):
             try:
                 chosen = await self.groupchat.a_select_speaker(speaker, self.manager)
             except NoEligibleSpeaker as exc:
-                self._end(str(exc))
+                self._end(Stop(StopKind.NO_SPEAKER, str(exc)))
                 return
+            except HumanInputRequired as wait:  # a person picks the next speaker
+                raise HumanInputRequired(wait.agent, wait.prompt, wait.choices, "speaker") from None
         if not self.silent:
             print(f"\nNext speaker: {chosen.name}\n", flush=True)
         self._next = chosen.name
@@ -234,11 +257,14 @@ class GroupChatRun(DurableRun):
         assert self._next is not None
         agent = self._agent(self._next)
         typed: list[str] = []
-        with collect_human_input(typed):
+        ran: list[CodeRun] = []
+        with collect_human_input(typed), collect_code_results(ran):
             reply = await agent.a_generate_reply(sender=self.manager)
         if reply is None:
-            self._end(agent.take_stop_reason())
+            self._end(agent.take_stop())
             return
+        runs = [result for name, result in ran if name == agent.name]
+        self._code_run = (agent.name, runs[-1]) if runs else None
         await agent.a_send(reply, self.manager, request_reply=False, silent=self.silent)
         self._pending = self.manager.chat_messages[agent][-1]
         self._speaker = agent.name

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .errors import HumanInputError, HumanInputRequired
+from .outcome import Approval
 
 __all__ = [
     "AcceptsAnswers",
@@ -92,7 +93,7 @@ class DeferredInput:
     """No blocking: without a delivered answer, ask the chat loop to wait for one."""
 
     def __init__(self) -> None:
-        self._answers: deque[str] = deque()
+        self._answers: deque[Any] = deque()
 
     def deliver(self, answer: str) -> None:
         self._answers.append(answer)
@@ -101,20 +102,39 @@ class DeferredInput:
     def pending(self) -> int:
         return len(self._answers)
 
-    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str:
+    async def get_input(
+        self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None, kind: str = "question"
+    ) -> str:
+        """The answer, or (none yet) a wait of ``kind`` for one (see :class:`~agents.outcome.WaitKind`)."""
+        answer = self._take(agent_name)
+        if answer is None:
+            raise HumanInputRequired(agent_name, prompt, tuple(choices or ()), kind)
+        return str(answer)
+
+    async def get_approval(self, prompt: str, *, agent_name: str) -> Approval:
+        """A person's decision on ``prompt`` (delivered as an :class:`~agents.outcome.Approval`), or
+        (none yet) an approval wait."""
+        answer = self._take(agent_name)
+        if answer is None:
+            raise HumanInputRequired(agent_name, prompt, ("approve", "reject"), "approval")
+        if isinstance(answer, Mapping):
+            return Approval.from_json(answer)
+        return Approval(str(answer).strip().lower() in ("approve", "approved", "yes", "y"))  # typed by a person
+
+    def _take(self, agent_name: str) -> Any:
         if self._answers:
             return self._answers.popleft()
         box = _answer_box.get()
         if box and box.get(agent_name):
             return box[agent_name].pop(0)
-        raise HumanInputRequired(agent_name, prompt, tuple(choices or ()))
+        return None
 
 
-_answer_box: ContextVar[dict[str, list[str]] | None] = ContextVar("threadcrew_answer_box", default=None)
+_answer_box: ContextVar[dict[str, list[Any]] | None] = ContextVar("threadcrew_answer_box", default=None)
 
 
 @contextmanager
-def provide_answers(answers: dict[str, list[str]]) -> Iterator[None]:
+def provide_answers(answers: dict[str, list[Any]]) -> Iterator[None]:
     """Let every :class:`DeferredInput` asked in this context take its answer from ``answers``.
 
     ``answers`` maps agent names to answers not yet taken; a taken answer is removed from

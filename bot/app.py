@@ -57,8 +57,9 @@ class Bot:
         settings: the deployment settings.
         platforms: the platforms to serve (each by its own name), or functions that build them.
         catalog: the teams.
-        intake: take the platforms' events (``False``: only go on with stored work and runs
-            started here, as ``threadcrew start`` does).
+        intake: take the platforms' events and go on with stored work (``False``: only run what
+            is started here with ``dispatcher.start_run``, until :meth:`close`, as ``threadcrew
+            start`` does beside a running bot).
     """
 
     def __init__(
@@ -100,12 +101,16 @@ class Bot:
             self.platforms = platforms = self._build_platforms(db)
             runtime = Runtime(db, platforms, self.catalog, settings.data_dir / "work", settings.step_timeout)
             self.dispatcher = dispatcher = Dispatcher(runtime)
-            if self._needs_web(platforms):
+            if self.intake and self._needs_web(platforms):
                 self.web = web = self._web(db, platforms)
                 await stack.enter_async_context(web)
-            intake = [asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}") for n, p in platforms.items()]
+            intake = [
+                asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")
+                for n, p in platforms.items()
+                if self.intake
+            ]
             stack.push_async_callback(self._stop_platforms, intake)
-            await dispatcher.open()
+            await dispatcher.open(recover=self.intake)
             stack.push_async_callback(dispatcher.drain, settings.drain_seconds)
             self.started.set()
             with _closing_on_signals(self.close) as signalled:
@@ -113,11 +118,7 @@ class Bot:
 
     async def _serve(self, intake: list[asyncio.Task[None]], *, until_idle: bool, signalled: list[int]) -> None:
         closing: asyncio.Task[Any] = asyncio.create_task(self._closing.wait())
-        waiting: set[asyncio.Task[Any]] = {closing, *intake}
-        if not self.intake:
-            assert self.dispatcher is not None
-            waiting = {closing, asyncio.create_task(self.dispatcher.wait_idle())}
-        done, pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait({closing, *intake}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending - set(intake):
             task.cancel()
         for task in done & set(intake):
@@ -151,7 +152,7 @@ class Bot:
     async def _stop_platforms(self, intake: list[asyncio.Task[None]]) -> None:
         await asyncio.gather(*(p.close() for p in self.platforms.values()), return_exceptions=True)
         results = await asyncio.gather(*intake, return_exceptions=True)
-        for name, result in zip(self.platforms, results, strict=True):
+        for name, result in zip(self.platforms, results, strict=False):
             if isinstance(result, Exception):
                 _log.warning("the %s platform stopped with an error: %s", name, result)
 

@@ -15,9 +15,18 @@ import typer
 from pydantic import ValidationError
 
 from adapters import AdapterError, ConsolePlatform
-from storage import ConversationRecord, Database, NotFoundError, StorageError, current_revision, head_revision, upgrade
+from storage import (
+    ConversationRecord,
+    Database,
+    NotFoundError,
+    StorageError,
+    WaitRecord,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 
-from .app import PlatformSource, serve
+from .app import Bot, PlatformSource, serve
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .discord import discord_config, discord_platform
 from .errors import BotError
@@ -31,9 +40,11 @@ app = typer.Typer(help="Multi-agent conversations in chat threads.", no_args_is_
 db_app = typer.Typer(help="The database: migrations and their state.", no_args_is_help=True)
 teams_app = typer.Typer(help="Team files.", no_args_is_help=True)
 transcript_app = typer.Typer(help="What was said in a thread's conversation.", no_args_is_help=True)
+waits_app = typer.Typer(help="What the teams wait for: questions, approvals, choices of speaker.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(teams_app, name="teams")
 app.add_typer(transcript_app, name="transcript")
+app.add_typer(waits_app, name="waits")
 
 PLATFORMS = ("console", "slack", "discord")
 T = TypeVar("T")
@@ -159,11 +170,56 @@ def run(
     if names == ["console"]:
         _serve_console(settings, team or settings.team, None)
         return
-    if "console" in names:
-        raise _fail("the console is one thread on this terminal: run it on its own, not with other platforms", 2)
     catalog = _loaded_catalog(team or settings.team)
     typer.echo(_listening(settings, names))
     _run(lambda: serve(settings, sources, catalog))
+
+
+@app.command()
+def start(
+    task: Annotated[str, typer.Argument(help="What the team should do (the run's first message).")],
+    platform: Annotated[str, typer.Option(help="Where: slack, discord (or console).")] = "slack",
+    channel: Annotated[str, typer.Option(help="The channel to open the thread in (its id, e.g. C123).")] = "",
+    workspace: Annotated[
+        str,
+        typer.Option(
+            help="The workspace (Slack team id; with one bot token, its own workspace). Discord: the channel's guild."
+        ),
+    ] = "",
+    team: Annotated[str | None, typer.Option(help="The team's name (default: the default team).")] = None,
+    team_file: Annotated[
+        Path | None, typer.Option("--team-file", help="The team file (default: THREADCREW_TEAM, else the demo team).")
+    ] = None,
+) -> None:
+    """Start a team's run in a new thread, without a mention; runs it until it finishes or waits for people.
+
+    A bot serving the same database (`threadcrew run`) takes the thread's replies and buttons after that.
+    """
+    settings = _settings()
+    if platform != "console" and not channel:
+        raise _fail("name the channel to start the run in: --channel C123", 2)
+    sources = _platform_sources(settings, [platform])
+    catalog = _loaded_catalog(team_file or settings.team)
+
+    async def main() -> str:
+        bot = Bot(settings, sources, catalog, intake=False)
+        running = asyncio.create_task(bot.run())
+        started = asyncio.create_task(bot.started.wait())
+        await asyncio.wait([running, started], return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            started.cancel()
+            await running  # it could not start: say why
+        assert bot.dispatcher is not None
+        try:
+            thread = await bot.dispatcher.start_run(platform, workspace, channel, task, team=team)
+            await bot.dispatcher.wait_idle_thread(thread)
+        finally:
+            await bot.close()
+            await running
+        return thread.key
+
+    key = _run(main)
+    typer.echo(f"started in {key}; `threadcrew transcript show {key}` shows it")
 
 
 @app.command()
@@ -350,6 +406,26 @@ def _exported(m: Any) -> dict[str, Any]:
         "posted_at": m.posted_at.isoformat() if m.posted_at else None,
         "platform_message_id": m.platform_message_id,
     }
+
+
+@waits_app.command("list")
+def waits_list() -> None:
+    """The open waits, oldest first: which thread, what kind, who may answer, since when."""
+
+    async def work(db: Database) -> list[tuple[WaitRecord, ConversationRecord]]:
+        waits = await db.stores.waits.open_waits()
+        return [(w, await db.stores.conversations.get(w.conversation_id)) for w in waits]
+
+    found = _with_database(work)
+    if not found:
+        typer.echo("nothing is waiting")
+    for wait, record in found:
+        who = ", ".join(wait.allowed_answerers) if wait.allowed_answerers else "anyone in the thread"
+        prompt = " ".join(wait.prompt.split())
+        typer.echo(
+            f"{wait.id:>5}  {wait.created_at:%Y-%m-%d %H:%M}  {wait.kind:<8} {thread_of(record).key}  "
+            f"for {wait.agent}; answered by {who}: {prompt[:80]}"
+        )
 
 
 # -- Discord ------------------------------------------------------------------------------------------

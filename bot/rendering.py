@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from adapters import Attachment, Button, OutboundMessage, Persona, defuse_mass_mentions
-from agents import CodeFile, Message
+from agents import StepMessage
 from storage import MessageRecord, NewMessage
 
 __all__ = ["NOTE", "button_json", "message_text", "note", "people_message", "to_new_message", "to_outbound"]
@@ -22,31 +22,36 @@ NOTE = "threadcrew"
 _MAX_FILE = 8 * 1024 * 1024
 
 
-def to_new_message(message: Message, files: tuple[CodeFile, ...] = ()) -> NewMessage:
-    """An agent's message as it is stored (and later posted)."""
-    attachments = [
+def to_new_message(added: StepMessage) -> NewMessage:
+    """An agent's message as it is stored (and later posted); a code result keeps its exit code,
+    its output and its files."""
+    message = added.message
+    files = [
         {"name": f.name, "mime_type": f.mime_type, "size": f.size, "data": base64.b64encode(f.data).decode()}
-        for f in files
+        for f in added.files
         if f.data is not None and f.size <= _MAX_FILE
     ]
+    attachments: dict[str, Any] = {"files": files} if files else {}
+    if added.kind == "code_result":
+        attachments["code"] = {"exit_code": added.exit_code, "output": added.output}
     return NewMessage(
         role=message.role,
         content=message.text if message.content is not None else None,
-        name=message.name,
+        name=added.author,
         author_kind="agent",
-        author_id=message.name,
+        author_id=added.author,
         tool_calls=[c.to_dict() for c in message.tool_calls] or None,
         tool_responses=[r.to_dict() for r in message.tool_responses] or None,
-        attachments={"files": attachments} if attachments else None,
+        attachments=attachments or None,
     )
 
 
-def people_message(message: Message, author_id: str, platform_message_id: str | None, now: dt.datetime) -> NewMessage:
-    """A person's words: stored as already posted (they are in the thread)."""
+def people_message(added: StepMessage, author_id: str, platform_message_id: str | None, now: dt.datetime) -> NewMessage:
+    """A person's words (passed on by the people's agent): stored as already posted (they are in the thread)."""
     return NewMessage(
         role="user",
-        content=message.text,
-        name=message.name,
+        content=added.message.text,
+        name=added.author,
         author_kind="human",
         author_id=author_id,
         platform_message_id=platform_message_id or "",
@@ -86,12 +91,15 @@ def message_text(record: MessageRecord) -> str:
     """A stored message as people read it: words, code output, tool calls and results."""
     parts: list[str] = []
     content = record.content or ""
-    if content.startswith("exitcode:"):
-        head, _, output = content.partition("\nCode output: ")
-        denied = head.endswith("(execution denied)")
-        parts.append("Did not run the code." if denied else f"Ran the code: {head.removeprefix('exitcode: ')}")
-        if output.strip():
-            parts.append(f"```\n{output.strip()}\n```")
+    code = (record.attachments or {}).get("code")
+    if code is not None:
+        exit_code = code["exit_code"]
+        if exit_code is None:
+            parts.append("Did not run the code.")
+        else:
+            parts.append(f"Ran the code: {exit_code} (execution {'succeeded' if exit_code == 0 else 'failed'})")
+        if code["output"].strip():
+            parts.append(f"```\n{code['output'].strip()}\n```")
     elif record.tool_responses:
         for response in record.tool_responses:
             parts.append(f"Tool result:\n```\n{response['content']}\n```")

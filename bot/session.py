@@ -1,9 +1,12 @@
 """One thread's conversation: a team's run, kept in storage, posted through the outbox.
 
 After every step the session stores the step's new messages together with the run's state
-(one transaction), then posts what is stored but not posted yet, then marks it posted. A wait
-for people (a question, an approval, a choice of speaker) is part of the state and a message
-with buttons; nothing blocks. A restarted bot loads the state and goes on.
+(one transaction), then posts what is stored but not posted yet, then marks it posted. What a
+step did comes from its typed outcome (the messages it added, why the run stopped, what it
+waits for); the session renders from that alone. A wait for people (a question, an approval,
+a choice of speaker) is a row in ``waits``, opened and closed in the same transaction as the
+state that refers to it, and a message with buttons; nothing blocks. A restarted bot loads the
+state and goes on.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from adapters import Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
-from agents import AgentError, GroupChatRun, Message
+from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutcome, StopKind
 from agents.chat_run import restore_team
-from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage
+from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
 
 from .rendering import NOTE, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
 from .streaming import StepStream
-from .teams import APPROVAL_PREFIX, Team
+from .teams import Team
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -50,8 +53,8 @@ class ThreadSession:
         self.team: Team | None = None
         self.run: GroupChatRun | None = None
         self.state = ThreadState()
-        self._files_seen: object = None
         self._handling: list[int] = []  # the inbox entry of the event being handled
+        self._answer: WaitAnswer | None = None  # how the open wait was answered, stored with the next save
         self.streams = StepStream(self.platform, thread, self._persona, lambda: self.state.reader)
 
     # -- opening ---------------------------------------------------------------------------------
@@ -78,10 +81,14 @@ class ThreadSession:
         self.team = self._build(state["team"])
         self.run = GroupChatRun.from_json(state["run"], self.team.agents(), termination_condition=self._budget())
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, wait_id: int | None = None) -> dict[str, Any]:
+        """The state to store; ``wait_id``: the wait this save opens (the state refers to it)."""
         if self.team is None or self.run is None:
             return {}
-        return {"team": self.team.name, "run": self.run.to_json(), **self.state.to_json()}
+        state = {"team": self.team.name, "run": self.run.to_json(), **self.state.to_json()}
+        if wait_id is not None:
+            state["wait_id"] = wait_id
+        return state
 
     def _build(self, name: str) -> Team:
         team = self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
@@ -130,7 +137,7 @@ class ThreadSession:
                 await self._command(event)
             elif event.kind == "button":
                 await self._button(event)
-            elif event.kind == "mention" and self.ended:
+            elif event.kind in ("mention", "start") and self.ended:
                 await self._start(event)
             else:
                 await self._people_said(event)
@@ -145,8 +152,18 @@ class ThreadSession:
 
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()
-        team = self._build(self.rt.catalog.team_for(self.thread))
-        if not team.may_start(event.author.id, event.author.roles):
+        try:
+            team = self._build(self.record.team)
+        except OSError as exc:  # its work dir cannot be made: say so rather than drop the mention
+            _log.error("thread %s: cannot start a run: %s", self.thread.key, exc)
+            reason = exc.strerror or type(exc).__name__
+            await self._save(
+                extra=[note(f"I could not start a run: the bot cannot prepare its work space ({reason}).")]
+            )
+            return
+        if event.kind != "start" and not team.may_start(
+            event.author.id, event.author.roles
+        ):  # a schedule or an operator may
             await team.close()
             await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
             return
@@ -160,15 +177,14 @@ class ThreadSession:
         self.team = team
         # A new run: the thread's earlier runs count against its budget.
         self.state = ThreadState(
-            stored_upto=len(team.manager.groupchat.messages),
             spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
         )
         self.state.people = [self._person(event)]
         self.run = GroupChatRun(
             team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
         )
-        await self.run.a_step()  # the people's message goes in (no model call); stored with the start
-        await self._save()
+        # The people's message goes in (no model call); stored with the start.
+        await self._save(await self.run.a_advance())
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()
@@ -178,8 +194,8 @@ class ThreadSession:
         assert self.team is not None
         waiting = self.run.waiting
         self.state.people.append(self._person(event))
-        if waiting is not None and waiting.agent == self.team.human.name:
-            self.run.deliver(text)
+        if waiting is not None and waiting.kind == "question":
+            self._deliver(text, text, event.author.id)
             await self._settle_prompt(f"answered by {event.author.display_name}")
         else:
             self.run.inject(text)
@@ -194,17 +210,17 @@ class ThreadSession:
             await self._ephemeral(event, "That question was answered already.")
             return
         who, action = event.author, event.action_id
-        if action == "continue" and waiting.agent == self.team.human.name:
-            self.run.deliver("")
+        if action == "continue" and waiting.kind == "question":
+            self._deliver("", "(continue)", who.id)
             decision = f"{who.display_name} let the team go on"
-        elif action in ("approve", "reject") and waiting.agent.startswith(APPROVAL_PREFIX):
+        elif action in ("approve", "reject") and waiting.kind == "approval":
             if not self.team.may_approve(who.id, who.roles):
                 await self._ephemeral(event, "You are not allowed to approve or reject this.")
                 return
-            self.run.deliver(f"{action.capitalize()}:{who.display_name}")
+            self._deliver(Approval(action == "approve", who.display_name), action, who.id)
             decision = f"{'Approved' if action == 'approve' else 'Rejected'} by {who.display_name}"
-        elif action == "choose" and waiting.agent == self.team.manager.name and event.value in waiting.choices:
-            self.run.deliver(event.value or "")
+        elif action == "choose" and waiting.kind == "speaker" and event.value in waiting.choices:
+            self._deliver(event.value or "", event.value or "", who.id)
             decision = f"{who.display_name} chose {event.value}"
         else:
             await self._ephemeral(event, "That button does not answer the question the team is waiting on.")
@@ -213,34 +229,44 @@ class ThreadSession:
         await self._settle_prompt(decision)
         await self._save()
 
+    def _deliver(self, answer: str | Approval, recorded: str, by: str) -> None:
+        """Answer the run's wait; its row is closed with the state this leads to."""
+        assert self.run is not None
+        self.run.deliver(answer)
+        if self.state.wait_id is not None:
+            self._answer = WaitAnswer(self.state.wait_id, recorded, by)
+
     async def _command(self, event: ThreadEvent) -> None:
         who = event.author.display_name
         if self.ended:
-            await self._save([note(f"Nothing is running in this thread ({self.status}).")])
+            await self._save(extra=[note(f"Nothing is running in this thread ({self.status}).")])
             return
         assert self.run is not None
         if event.command == "stop":
             self.run.request_stop()
             self.state.paused = False
+            outcome = None
             if self.run.waiting is not None:  # nothing would step it again: end it now
-                await self.run.a_step()
+                if self.state.wait_id is not None:
+                    self._answer = WaitAnswer(self.state.wait_id, "(stopped)", event.author.id)
+                outcome = await self.run.a_advance()
                 await self._settle_prompt(f"stopped by {who}")
-            await self._save([note(f"Stopped by {who}.")])
+            await self._save(outcome, [note(f"Stopped by {who}.")])
         elif event.command == "pause":
             self.state.paused = True
-            await self._save([note(f"Paused by {who}. Use resume to go on.")])
+            await self._save(extra=[note(f"Paused by {who}. Use resume to go on.")])
         elif event.command == "resume":
             self.state.paused = False
-            await self._save([note(f"Resumed by {who}.")])
+            await self._save(extra=[note(f"Resumed by {who}.")])
         elif event.command == "status":
-            await self._save([note(self._status_text())])
+            await self._save(extra=[note(self._status_text())])
 
     def _status_text(self) -> str:
         assert self.run is not None
         assert self.team is not None
         usage = self.run.usage
         waiting = f", waiting for {self.run.waiting.agent}" if self.run.waiting else ""
-        count = len(self.team.manager.groupchat.messages)
+        count = self.run.message_count
         return (
             f"Status: {self.status}{waiting}; {count} message{'' if count == 1 else 's'}; "
             f"{usage.total_tokens:,} tokens, ${usage.total_cost:.4f} in this run."
@@ -257,74 +283,88 @@ class ThreadSession:
         assert self.run is not None
         try:
             async with asyncio.timeout(self.rt.step_timeout):
-                await self.run.a_step()
+                outcome = await self.run.a_advance()
         except AgentError as exc:
             _log.warning("thread %s: the run failed: %s", self.thread.key, exc)
             await self.streams.drop()
             self.state.failed = "the model or the code sandbox failed"
-            await self._save([note(f"The team stopped: {self._safe(exc)}. Mention me to try again.")])
+            await self._save(extra=[note(f"The team stopped: {self._safe(exc)}. Mention me to try again.")])
             return
         except TimeoutError:
             await self.streams.drop()
             self.state.failed = "a step took too long"
-            await self._save([note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
+            await self._save(extra=[note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
             return
-        await self._save()
+        except Exception:  # a fault of ours: stop the run, say so, keep the bot serving
+            _log.exception("thread %s: a step failed", self.thread.key)
+            await self.streams.drop()
+            self.state.failed = "an internal error"
+            await self._save(
+                extra=[note("The team stopped: something went wrong on our side. Mention me to try again.")]
+            )
+            return
+        await self._save(outcome)
 
-    async def _save(self, extra: list[NewMessage] | None = None) -> None:
-        """Store new messages and usage with the state (one transaction), then post the messages."""
-        produced = self._new_messages()
+    async def _save(self, outcome: StepOutcome | None = None, extra: list[NewMessage] | None = None) -> None:
+        """Store a step's messages, usage and waits with the state (one transaction), then post the messages."""
+        produced = self._new_messages(outcome)
         produced += extra or []
-        produced += self._prompt_if_waiting(len(produced))
-        produced += self._closing_note()
+        wait = self._wait_to_open()
+        if wait is not None:
+            produced += self._prompt(wait, len(produced))
+        produced += self._closing_note(outcome)
+        answered = [self._answer] if self._answer is not None else []
+        if self.state.wait_id is not None and (self.run is None or self.run.waiting is None) and not answered:
+            answered = [WaitAnswer(self.state.wait_id, "(ended)", NOTE)]  # the run ended while it waited
+        if answered:
+            self.state.wait_id = None
         usage = self._take_usage()
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            self._state(),
+            self._state if wait is not None else self._state(),
             expected_version=self.record.version,
             status=self.status,
             messages=produced,
             usage=usage,
             handled=self._handling,
+            open_wait=wait[1] if wait is not None else None,
+            answered=answered,
         )
-        self._handling = []
+        if wait is not None:
+            self.state.wait_id = (self.record.state or {}).get("wait_id")
+        self._handling, self._answer = [], None
         await self._post([m for m in stored if m.posted_at is None])
 
-    def _new_messages(self) -> list[NewMessage]:
-        if self.run is None or self.team is None:
+    def _new_messages(self, outcome: StepOutcome | None) -> list[NewMessage]:
+        if outcome is None:
             return []
-        transcript = self.team.manager.groupchat.messages
-        human = set(self.run.human_indices)
         now = self.rt.db.clock()
         produced: list[NewMessage] = []
-        for index in range(self.state.stored_upto, len(transcript)):
-            message = transcript[index]
-            if index in human and self.state.people:
+        for added in outcome.messages:
+            if added.by_human and self.state.people:
                 person = self.state.people.pop(0)
-                produced.append(people_message(message, person["author"], person["message_id"], now))
-            elif message.text.strip() or message.tool_calls or message.tool_responses:
-                produced.append(to_new_message(message, self._files_of(message)))
-        self.state.stored_upto = len(transcript)
+                produced.append(people_message(added, person["author"], person["message_id"], now))
+            elif added.kind != "text" or added.message.text.strip():
+                produced.append(to_new_message(added))
         return produced
 
-    def _files_of(self, message: Message) -> tuple[Any, ...]:
-        runner = self.team.runner if self.team else None
-        result = runner.last_code_result if runner is not None else None
-        if runner is None or result is None or message.name != runner.name or result is self._files_seen:
-            return ()
-        self._files_seen = result
-        return result.files
-
-    def _prompt_if_waiting(self, at: int) -> list[NewMessage]:
-        """A question's message with buttons, once per wait; ``at`` is its place among this step's messages."""
+    def _wait_to_open(self) -> tuple[HumanInputWait, NewWait] | None:
+        """The run's wait, when it has just begun (its row and its prompt are stored with this save)."""
         waiting = self.run.waiting if self.run is not None else None
         if waiting is None or self.team is None or self.status != "waiting":
-            return []
+            return None
         if self.state.prompted == waiting.to_json():
-            return []
+            return None
+        allowed = sorted(self.team.approvers) if waiting.kind == "approval" and self.team.approvers else None
+        return waiting, NewWait(waiting.kind, waiting.agent, waiting.prompt, list(waiting.choices), allowed)
+
+    def _prompt(self, wait: tuple[HumanInputWait, NewWait], at: int) -> list[NewMessage]:
+        """A wait's message with buttons; ``at`` is its place among this save's messages."""
+        waiting = wait[0]
+        assert self.team is not None
         self.state.prompted = waiting.to_json()
         self.state.prompt_seq = self.record.last_seq + at + 1  # the number the store gives it
-        if waiting.agent.startswith(APPROVAL_PREFIX):
+        if waiting.kind == "approval":
             who = "someone allowed to approve" if self.team.approvers else "someone"
             return [
                 note(
@@ -335,7 +375,7 @@ class ThreadSession:
                     ],
                 )
             ]
-        if waiting.agent == self.team.manager.name:
+        if waiting.kind == "speaker":
             return [note("Who should speak next?", [Button(c, "choose", c) for c in waiting.choices])]
         return [
             note(
@@ -347,16 +387,16 @@ class ThreadSession:
             )
         ]
 
-    def _closing_note(self) -> list[NewMessage]:
-        if self.run is None or not self.run.finished or self.state.failed or self.state.closing_noted:
+    def _closing_note(self, outcome: StepOutcome | None) -> list[NewMessage]:
+        stop = outcome.stop if outcome is not None else None
+        if stop is None or self.state.failed or self.state.closing_noted:
             return []
-        reason = self.run.stop_reason or ""
         self.state.closing_noted = True
-        if reason.startswith("budget:"):
-            return [note(f"The team stopped: {reason.removeprefix('budget: ')}.")]
-        if reason.startswith("max_round"):
+        if stop.kind is StopKind.CONDITION:  # the thread's budget
+            return [note(f"The team stopped: {stop.detail}.")]
+        if stop.kind is StopKind.MAX_ROUND:
             return [note("The team stopped: it reached the most messages a run may have.")]
-        if reason.startswith("no agent may speak") or reason.endswith("had no reply"):
+        if stop.kind in (StopKind.NO_SPEAKER, StopKind.NO_REPLY):
             return [note("The team stopped: nobody had anything more to say. Mention me to go on.")]
         return []
 
@@ -414,6 +454,9 @@ class ThreadSession:
             await self.platform.update(self.thread, posted_as, updated)
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
+        """Tell the person who did ``event`` alone; where the platform cannot, in the thread, by name."""
+        if not self.platform.capabilities.ephemeral:
+            text = f"{event.author.display_name}: {text}"
         await self.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
 
     @staticmethod

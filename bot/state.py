@@ -16,10 +16,10 @@ class ThreadState:
     Attributes:
         paused: a person paused the run.
         failed: why the run stopped on an error (the model, the sandbox, a step's time).
-        stored_upto: how many of the group chat's messages are stored already.
         people: people's messages not stored yet: who wrote each, and its platform id.
         prompted: the wait a prompt (a question with buttons) was stored for.
         prompt_seq: that prompt's number in the conversation (to update it once answered).
+        wait_id: the open wait's row in ``waits`` (None when the run waits for nothing).
         closing_noted: the note that says why the run ended is stored.
         usage_seen: per model, the tokens and cost already stored.
         spent: tokens and cost of the thread's earlier runs (its budget counts them).
@@ -28,10 +28,10 @@ class ThreadState:
 
     paused: bool = False
     failed: str | None = None
-    stored_upto: int = 0
     people: list[dict[str, Any]] = field(default_factory=list)
     prompted: dict[str, Any] | None = None
     prompt_seq: int | None = None
+    wait_id: int | None = None
     closing_noted: bool = False
     usage_seen: dict[str, list[float]] = field(default_factory=dict)
     spent: list[float] = field(default_factory=lambda: [0, 0.0])

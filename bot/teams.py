@@ -17,8 +17,8 @@ from typing import Any
 from adapters import Persona
 from agents import (
     AssistantAgent,
+    AsyncCodeExecutor,
     CodeBlock,
-    CodeExecutor,
     ConversableAgent,
     DeferredInput,
     DockerCommandLineCodeExecutor,
@@ -53,11 +53,11 @@ class ThreadBudget(TerminationCondition):
         tokens = self.spent_tokens + sum(u.total_tokens for _, u in progress.usage.models())
         cost = self.spent_cost + progress.usage.total_cost
         if self.max_tokens is not None and tokens >= self.max_tokens:
-            return f"budget: this thread has used {tokens:,} of its {self.max_tokens:,} tokens"
+            return f"this thread has used {tokens:,} of its {self.max_tokens:,} tokens"
         if self.max_cost is not None and cost >= self.max_cost:
-            return f"budget: this thread has spent ${cost:.2f} of its ${self.max_cost:.2f}"
+            return f"this thread has spent ${cost:.2f} of its ${self.max_cost:.2f}"
         if self.max_rounds is not None and len(progress.messages) >= self.max_rounds:
-            return f"budget: this run reached its {self.max_rounds} messages"
+            return f"this run reached its {self.max_rounds} messages"
         return None
 
 
@@ -72,15 +72,13 @@ class ThreadApproval:
         lines = sum(len(b.code.splitlines()) for b in blocks)
         languages = ", ".join(sorted({b.language or "code" for b in blocks}))
         what = f"{len(blocks)} code blocks" if len(blocks) > 1 else "the code"
-        answer = await self._ask.get_input(
+        approval = await self._ask.get_approval(
             f"{self.agent_name} wants to run {what} above ({languages}, {lines} lines).",
             agent_name=APPROVAL_PREFIX + self.agent_name,
-            choices=["Approve", "Reject"],
         )
-        verdict, _, who = answer.partition(":")
-        if verdict.lower() == "approve":
+        if approval.approved:
             return None
-        return f"running the code was rejected{f' by {who}' if who else ''}"
+        return f"running the code was rejected{f' by {approval.by}' if approval.by else ''}"
 
 
 @dataclass
@@ -95,7 +93,7 @@ class Team:
     approvers: frozenset[str] = frozenset()
     starters: frozenset[str] = frozenset()
     budget: ThreadBudget = field(default_factory=ThreadBudget)
-    executor: CodeExecutor | None = None
+    executor: AsyncCodeExecutor | None = None
 
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
@@ -194,16 +192,24 @@ class TeamCatalog:
     def names(self) -> list[str]:
         return sorted(self._factories)
 
+    def check(self, name: str | None) -> str:
+        """The team called ``name`` (None: the default).
+
+        Raises:
+            TeamConfigError: there is none (the message lists the known ones).
+        """
+        chosen = name or self.default
+        if chosen is None or chosen not in self._factories:
+            raise TeamConfigError(f"no team named {chosen!r}; known teams: {', '.join(self.names) or 'none'}")
+        return chosen
+
     def build(self, name: str | None, work_dir: Path) -> Team:
         """A fresh team whose code runs in ``work_dir``.
 
         Raises:
             TeamConfigError: no such team (the message lists the known ones).
         """
-        chosen = name or self.default
-        if chosen is None or chosen not in self._factories:
-            raise TeamConfigError(f"no team named {chosen!r}; known teams: {', '.join(self.names) or 'none'}")
-        return self._factories[chosen](work_dir)
+        return self._factories[self.check(name)](work_dir)
 
 
 def build_team(config: TeamConfig, work_dir: Path | None) -> Team:
@@ -294,9 +300,9 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
     )
 
 
-def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, CodeExecutor | None]:
+def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, AsyncCodeExecutor | None]:
     run = config.code_execution
-    executor: CodeExecutor | None = None
+    executor: AsyncCodeExecutor | None = None
     code_execution: dict[str, Any] | bool = False
     if run.executor != "none" and work_dir is not None:
         if run.executor == "local":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -11,7 +12,9 @@ __all__ = [
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
+    "NewWait",
     "ScheduleRecord",
+    "WaitAnswer",
     "WaitRecord",
     "record_from_row",
 ]
@@ -102,6 +105,32 @@ class WaitRecord:
     @property
     def is_open(self) -> bool:
         return self.answered_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class NewWait:
+    """A wait to open with a step's state (see ``save_step``): what the conversation asks, of whom.
+
+    ``kind`` is the engine's (a question, an approval, a choice of speaker); ``choices`` the
+    answers offered; ``allowed_answerers`` None means anyone in the thread; ``expires_at`` the
+    deadline, if any.
+    """
+
+    kind: str
+    agent: str
+    prompt: str
+    choices: Sequence[str] | None = None
+    allowed_answerers: Sequence[str] | None = None
+    expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitAnswer:
+    """How a wait was answered (see ``save_step``): with what, by whom."""
+
+    wait_id: int
+    answer: str
+    answered_by: str
 
 
 @dataclass(frozen=True, slots=True)

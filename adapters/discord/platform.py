@@ -42,7 +42,7 @@ from ..thread import (
 from ._errors import ARCHIVED_THREAD, THREAD_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, discord_code, platform_errors
 from ._objects import button_view, interaction_payload, message_payload
 from .config import API_URL, PORTAL, DiscordConfig, intents
-from .events import Place, button_event, command_event, mentions_bot, message_event
+from .events import Place, button_event, command_event, message_event
 from .render import find_key, message_pieces, parse_custom_id, thread_name, within_upload_limit
 from .streams import DiscordStream
 from .webhooks import MemoryStateStore, StateStore, WebhookBook
@@ -91,7 +91,8 @@ class DiscordPlatform:
         self.client: discord.Client | None = None
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
-        self._rest_ready = asyncio.Event()
+        self._login = asyncio.Lock()
+        self._running = False
         self._order = asyncio.Lock()  # events are handed over in the order they came
         self._typing: dict[str, asyncio.Task[None]] = {}
         self._interactions: collections.OrderedDict[tuple[str, str], discord.Interaction] = collections.OrderedDict()
@@ -104,9 +105,6 @@ class DiscordPlatform:
         platform = self
 
         class Listener(base):  # type: ignore[valid-type,misc]
-            async def setup_hook(self) -> None:
-                await platform._before_connect(self)
-
             async def on_message(self, message: discord.Message) -> None:
                 await platform._on_message(message)
 
@@ -127,20 +125,10 @@ class DiscordPlatform:
                 where to fix it), or could not be reached.
         """
         self._on_event = on_event
-        if self.config.api_url != API_URL:
-            discord.http.Route.BASE = self.config.api_url.rstrip("/")  # discord.py keeps it per process
-        self.client = client = self._new_client()
+        self._running = True
         try:
-            try:
-                await client.login(self.config.token)
-            except discord.LoginFailure as exc:
-                raise PlatformError(
-                    "Discord refused THREADCREW_DISCORD_TOKEN: copy the bot's token again "
-                    "(Developer Portal > your application > Bot > Reset Token)",
-                    status=401,
-                    code="invalid_token",
-                ) from exc
-            self._rest_ready.set()
+            client = await self._rest()
+            await self._find_gateway(client)
             connecting = asyncio.create_task(client.connect(reconnect=True), name="discord gateway")
             closing = asyncio.create_task(self._closed.wait())
             await asyncio.wait({connecting, closing}, return_when=asyncio.FIRST_COMPLETED)
@@ -152,14 +140,12 @@ class DiscordPlatform:
         except (discord.HTTPException, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
             raise PlatformError(f"Discord could not be reached: {exc}") from exc
         finally:
-            for task in self._typing.values():
-                task.cancel()
-            self._typing.clear()
-            await client.close()
+            self._running = False
+            await self._shut()
 
-    async def _before_connect(self, client: discord.Client) -> None:
+    async def _find_gateway(self, client: discord.Client) -> None:
         """Elsewhere than discord.com (a proxy, a fake), the gateway is where the REST API says."""
-        if self.config.api_url != API_URL and not isinstance(client, discord.AutoShardedClient):
+        if self.config.api_url != API_URL:
             _, url, _ = await client.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
@@ -171,15 +157,40 @@ class DiscordPlatform:
         return ()
 
     async def close(self) -> None:
+        """Stop :meth:`run`; without one (a bot that only posts), let the REST client go."""
         self._closed.set()
+        if not self._running:
+            await self._shut()
+
+    async def _shut(self) -> None:
+        for task in self._typing.values():
+            task.cancel()
+        self._typing.clear()
+        if self.client is not None:
+            await self.client.close()
 
     async def _rest(self) -> discord.Client:
-        """The client, once logged in (posting needs REST only, not the gateway)."""
-        try:
-            await asyncio.wait_for(self._rest_ready.wait(), 60)
-        except TimeoutError:
-            raise PlatformError("Discord is not connected (the bot has not logged in)") from None
-        assert self.client is not None
+        """The client, logged in: posting needs the REST API only, not the gateway (``threadcrew
+        start`` posts without taking events)."""
+        async with self._login:
+            if self.client is None:
+                if self.config.api_url != API_URL:
+                    discord.http.Route.BASE = self.config.api_url.rstrip("/")  # discord.py keeps it per process
+                client = self._new_client()
+                try:
+                    with platform_errors("logging in"):
+                        await client.login(self.config.token)
+                except PlatformError as exc:
+                    await client.close()
+                    if isinstance(exc.__cause__, discord.LoginFailure):
+                        raise PlatformError(
+                            "Discord refused THREADCREW_DISCORD_TOKEN: copy the bot's token again "
+                            "(Developer Portal > your application > Bot > Reset Token)",
+                            status=401,
+                            code="invalid_token",
+                        ) from exc
+                    raise
+                self.client = client
         return self.client
 
     # -- events in ---------------------------------------------------------------------------------------
@@ -211,13 +222,17 @@ class DiscordPlatform:
                 return
             if not self.config.allows(place.guild_id, place.channel_id):
                 return
-            payload = message_payload(message)
-            bot_id = str(client.user.id)
-            if place.thread_id is None and mentions_bot(payload, bot_id):
-                await self._start_thread(place.channel_id, str(message.id), thread_name(message.clean_content))
-            event = message_event(payload, place, bot_user_id=bot_id, attachments=await self._images(message))
-            if event is not None:
-                await self._deliver(event)
+            event = message_event(
+                message_payload(message),
+                place,
+                bot_user_id=str(client.user.id),
+                attachments=await self._images(message),
+            )
+            if event is None:
+                return
+            if place.thread_id is None and event.kind == "mention":  # the conversation lives in a thread on it
+                await self._start_thread(place.channel_id, str(message.id), thread_name(event.text))
+            await self._deliver(event)
 
     async def _images(self, message: discord.Message) -> tuple[Attachment, ...]:
         """The images attached to ``message``, fetched now (their URLs expire)."""
@@ -286,6 +301,11 @@ class DiscordPlatform:
         Raises:
             PlatformError: Discord refused (the bot may not post or create threads there).
         """
+        if not workspace_id:  # the channel knows its guild
+            client = await self._rest()
+            with platform_errors("looking up the channel"):
+                found = await client.http.get_channel(int(channel_id))
+            workspace_id = str(found.get("guild_id") or "")
         first = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         thread_id = await self._start_thread(channel_id, first, thread_name(message.text))
         return ThreadRef(self.name, workspace_id, channel_id, thread_id)

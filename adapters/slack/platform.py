@@ -29,7 +29,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..errors import NotInstalledError
+from ..errors import NotInstalledError, PlatformError
 from ..thread import Capabilities, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from ._errors import platform_errors, slack_error_code
 from .config import BOT_SCOPES, SlackConfig
@@ -104,7 +104,9 @@ class SlackPlatform:
             "client": base,
             "signing_secret": config.signing_secret or "",
             "request_verification_enabled": config.mode == "http",
-            "process_before_response": False,
+            # Slack gets its answer once the listener has handed the event over (the bot keeps it in
+            # its inbox first): a crash before that, or a failure to keep it, makes Slack send it again.
+            "process_before_response": True,
         }
         if config.bot_token:
             app = AsyncApp(token=config.bot_token, **common)
@@ -182,9 +184,9 @@ class SlackPlatform:
         )
 
     async def _deliver(self, event: ThreadEvent) -> None:
+        """Hand ``event`` to the bot; Slack is answered after this, with an error if it raises (and retries)."""
         if self._on_event is None:
-            _log.warning("a Slack event came before the bot was ready; Slack will send it again")
-            return
+            raise PlatformError("a Slack event came before the bot was ready; Slack will send it again")
         await self._on_event(event)
 
     async def _name(self, client: AsyncWebClient, team: str, user: str) -> str:
@@ -257,11 +259,17 @@ class SlackPlatform:
         return page
 
     async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
-        """Post ``message`` in the channel; its ``ts`` is the new thread's.
+        """Post ``message`` in the channel; its ``ts`` is the new thread's. ``workspace_id`` may be
+        empty with one bot token: the token's own workspace.
 
         Raises:
             PlatformError: Slack refused (``not_in_channel``: invite the bot first).
         """
+        if not workspace_id:
+            if not self.config.bot_token:
+                raise NotInstalledError("name the Slack workspace (team id) to start a run in: the app is in several")
+            with platform_errors("auth.test"):
+                workspace_id = str((await self.app.client.auth_test())["team_id"])
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
 

@@ -8,12 +8,13 @@ from typing import Any, NoReturn
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from ..errors import ConflictError, NotFoundError
-from ..records import ConversationRecord, MessageRecord, NewMessage, NewUsage, record_from_row
+from ..records import ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer, record_from_row
 from ..schema import conversations
 from ._base import Store
 from .events import handled_in
 from .messages import insert_numbered
 from .usage import log_usage_in
+from .waits import answer_waits_in, open_wait_in
 
 __all__ = ["ACTIVE_STATUSES", "ConversationStore"]
 
@@ -99,6 +100,8 @@ class ConversationStore(Store):
         messages: Sequence[NewMessage] = (),
         usage: Sequence[NewUsage] = (),
         handled: Sequence[int] = (),
+        open_wait: NewWait | None = None,
+        answered: Sequence[WaitAnswer] = (),
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         """Store a step's new messages and model usage with the engine's state after it, in one transaction.
 
@@ -106,6 +109,9 @@ class ConversationStore(Store):
         and the state past them, so nothing is produced twice. Usage adds to the log and, unless
         cached, to the conversation's totals. ``handled``: inbox ids of the events this step
         handled, taken out of the inbox in the same transaction (so each is handled once).
+        ``open_wait`` opens a wait and ``answered`` closes waits, with the state: so the open waits
+        are always those the stored states refer to. ``state`` may be a function of the new
+        wait's id (None when none is opened), to refer to it.
 
         Raises:
             ConflictError: someone else saved first (nothing is stored).
@@ -116,7 +122,6 @@ class ConversationStore(Store):
         params = {
             "cid": conversation_id,
             "expected": expected_version,
-            "state": state,
             "now": now,
             "status": status,
             "reserved": len(messages),  # their sequence numbers
@@ -126,10 +131,13 @@ class ConversationStore(Store):
         }
 
         def work(conn: Connection) -> tuple[ConversationRecord, list[MessageRecord]]:
-            row = conn.execute(_SAVE_STEP, params).first()
+            answer_waits_in(conn, answered, now)
+            wait_id = open_wait_in(conn, conversation_id, open_wait, now) if open_wait is not None else None
+            saved = state(wait_id) if callable(state) else state
+            row = conn.execute(_SAVE_STEP, {**params, "state": saved}).first()
             if row is None:
                 _refuse(conn, conversation_id, expected_version)
-            record = ConversationRecord(**{**row._mapping, "state": state})
+            record = ConversationRecord(**{**row._mapping, "state": saved})
             stored = insert_numbered(conn, conversation_id, record.last_seq - len(messages) + 1, messages, now)
             log_usage_in(conn, conversation_id, usage, now)
             handled_in(conn, handled)

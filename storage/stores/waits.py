@@ -5,14 +5,43 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from ..errors import ConflictError, NotFoundError
-from ..records import WaitRecord, record_from_row
+from ..records import NewWait, WaitAnswer, WaitRecord, record_from_row
 from ..schema import waits
 from ._base import Store
 
-__all__ = ["WaitStore"]
+__all__ = ["WaitStore", "answer_waits_in", "open_wait_in"]
+
+
+def open_wait_in(conn: Connection, conversation_id: int, wait: NewWait, now: dt.datetime) -> int:
+    """Open a wait inside the caller's transaction; returns its id."""
+    statement = (
+        insert(waits)
+        .values(
+            conversation_id=conversation_id,
+            kind=wait.kind,
+            agent=wait.agent,
+            prompt=wait.prompt,
+            choices=list(wait.choices) if wait.choices is not None else None,
+            allowed_answerers=list(wait.allowed_answerers) if wait.allowed_answerers is not None else None,
+            expires_at=wait.expires_at,
+            created_at=now,
+        )
+        .returning(waits.c.id)
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def answer_waits_in(conn: Connection, answers: Sequence[WaitAnswer], now: dt.datetime) -> None:
+    """Record answers inside the caller's transaction (a wait answered already keeps its first answer)."""
+    for answer in answers:
+        conn.execute(
+            update(waits)
+            .where(waits.c.id == answer.wait_id, waits.c.answered_at.is_(None))
+            .values(answer=answer.answer, answered_by=answer.answered_by, answered_at=now)
+        )
 
 
 class WaitStore(Store):

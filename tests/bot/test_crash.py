@@ -3,18 +3,27 @@ with no message lost and none posted twice."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import signal
+import socket
 import sqlite3
 import time
+from asyncio.subprocess import PIPE
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.bot.crew import DONE, Crew, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.fakes.terminal import Terminal, clean_env
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_requests import SlackSender, event_body
+from tests.fakes.terminal import THREADCREW, Terminal, clean_env
+
+ROOT_TS = "1700000000.000100"
 
 SAID = {
     "planner": "planner on 'chart the squares'",
@@ -56,6 +65,7 @@ def test_a_bot_killed_mid_run_finishes_the_conversation_after_a_restart(tmp_path
     assert status == "finished"
     assert all(posted_at is not None for *_, posted_at in rows), "a stored message was never posted"
     assert sorted(posted) == sorted(f"tc-{id_}" for id_, kind, *_ in rows if kind != "human")
+    assert_waits_match_states(data / "threadcrew.db")
     spoke = Counter(author for _, kind, author, _ in rows if kind == "agent")
     for role in SAID:
         # One request per stored message, and one more for the killed step (its answer never came).
@@ -98,5 +108,84 @@ def test_a_message_accepted_just_before_a_kill_is_heard_after_the_restart(tmp_pa
         left = db.execute("SELECT count(*) FROM inbox").fetchone()[0]
     assert said == ["chart the squares", "use blue bars"]
     assert left == 0
+    assert_waits_match_states(data / "threadcrew.db")
     # The people's second message reached the model, as the people's.
     assert any({"role": "user", "name": "user", "content": "use blue bars"} in m for m in crew.requests_of("planner"))
+
+
+def assert_waits_match_states(database: Path) -> None:
+    """The open rows in ``waits`` are exactly the waits the stored states refer to."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        open_ids = {row[0] for row in db.execute("SELECT id FROM waits WHERE answered_at IS NULL")}
+        states = [json.loads(row[0]) for row in db.execute("SELECT state FROM conversations") if row[0]]
+    assert open_ids == {s["wait_id"] for s in states if s.get("wait_id") is not None}
+
+
+async def test_a_bot_serving_the_console_and_slack_killed_mid_run_recovers_both(tmp_path: Path) -> None:
+    crew = Crew()
+    data = tmp_path / "data"
+    with socket.socket() as probe:  # a free port for the bot's web server (Slack's HTTP mode)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with ScriptedOpenAI(responder=crew) as server:
+        async with FakeSlack() as slack:
+            env = clean_env(
+                {
+                    "THREADCREW_DATA_DIR": str(data),
+                    "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+                    "THREADCREW_SLACK_MODE": "http",
+                    "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+                    "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                    "THREADCREW_SLACK_API_URL": slack.api_url,
+                    "THREADCREW_HTTP_HOST": "127.0.0.1",
+                    "THREADCREW_HTTP_PORT": str(port),
+                }
+            )
+            command = [*THREADCREW, "run", "--platform", "console", "--platform", "slack"]
+            gates = [crew.hold("coder"), crew.hold("coder")]  # both threads stop at their coder
+            first = await asyncio.create_subprocess_exec(*command, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+            try:
+                assert first.stdin is not None
+                first.stdin.write(b"chart the squares\n")
+                await first.stdin.drain()
+                mention = {"type": "app_mention", "user": "UALICE", "text": "<@UBOT> count the words"}
+                for _ in range(200):  # until the web server listens
+                    with contextlib.suppress(aiohttp.ClientError):
+                        await sender.event(event_body({**mention, "ts": ROOT_TS, "channel": "C1"}))
+                        break
+                    await asyncio.sleep(0.05)
+                await crew.arrived("coder", 2)  # both runs are mid-step, waiting on the model
+            finally:
+                first.kill()
+                await first.communicate()
+                await sender.close()
+            assert first.returncode == -signal.SIGKILL
+            for gate in gates:
+                gate.set()  # the dead bot's requests are answered into the void
+
+            second = await asyncio.create_subprocess_exec(*command, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+            try:
+                await slack.wait_for(lambda s: any("waiting for you" in p.text for p in s.in_thread("C1", ROOT_TS)))
+                await asyncio.to_thread(
+                    wait_for_row, data / "threadcrew.db", "SELECT count(*) FROM conversations WHERE status = 'waiting'"
+                )
+                await asyncio.to_thread(
+                    wait_for_row,
+                    data / "threadcrew.db",
+                    "SELECT count(*) = 2 FROM conversations WHERE status = 'waiting'",
+                )
+            finally:
+                second.send_signal(signal.SIGTERM)
+                _, stderr = await asyncio.wait_for(second.communicate(), 60)
+            assert second.returncode == 0, stderr.decode()
+
+    assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    posted = [line.split("\t")[0] for line in (data / "console-posted.log").read_text().splitlines()]
+    assert len(posted) == len(set(posted)), "a console message was posted twice"
+    with contextlib.closing(sqlite3.connect(data / "threadcrew.db")) as db:
+        threads = dict(db.execute("SELECT platform, status FROM conversations").fetchall())
+        unposted = db.execute("SELECT count(*) FROM messages WHERE posted_at IS NULL").fetchone()[0]
+    assert threads == {"console": "waiting", "slack": "waiting"}
+    assert unposted == 0
+    assert_waits_match_states(data / "threadcrew.db")

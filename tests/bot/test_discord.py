@@ -323,3 +323,25 @@ async def test_one_process_serves_the_same_team_on_slack_and_discord(
         "coder on 'squares on Slack'",
         "Reviewed 'squares on Slack'. user, does this look right?",
     ]
+
+
+async def test_threadcrew_start_opens_a_discord_thread_without_taking_events(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with FakeDiscord() as fake:
+        env = {
+            "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+            "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+            "THREADCREW_DISCORD_TOKEN": TOKEN,
+            "THREADCREW_DISCORD_API_URL": fake.api_url,
+        }
+        done = await asyncio.to_thread(
+            _cli, "start", "--platform", "discord", "--channel", CHANNEL, "chart the squares", env=env
+        )
+    assert done.returncode == 0, done.stderr
+    [starter] = fake.in_channel(CHANNEL)
+    assert f"started in discord:100:{CHANNEL}:{starter.id}" in done.stdout
+    assert fake.threads[starter.id]["name"] == "chart the squares"
+    assert [m.username for m in fake.in_channel(starter.id)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    assert not fake.identified  # posting needs no gateway

@@ -321,3 +321,11 @@ async def test_a_streamed_reply_is_edited_at_most_once_a_second_and_becomes_the_
     assert (final, found) == (shown.id, shown.id)
     assert shown.text == "Plan: the coder charts the squares."
     assert shown.username == "Plan Bot"
+
+
+async def test_a_configured_shard_range_connects_as_those_shards(fake: FakeDiscord) -> None:
+    async with running(fake, shard_ids=(0,), shard_count=1) as bot:
+        said = await fake.say(CHANNEL, "alice", f"<@{BOT}> sharded")
+        event = await bot.next_event()
+    assert [i.get("shard") for i in fake.identified] == [[0, 1]]
+    assert event.thread.thread_id == said.id
