@@ -21,6 +21,7 @@ from bot.discord import discord_platform
 from bot.teams import TeamCatalog
 from storage import Database
 from tests.bot.crew import DONE, PLOT, Crew, settings_for, write_team
+from tests.bot.test_runtime import assert_waits_match_states
 from tests.fakes.discord_api import APPROVER_ROLE, BOT, CHANNEL, PEOPLE, TOKEN, FakeDiscord, Message
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -274,6 +275,7 @@ async def test_a_sigkill_mid_run_loses_nothing_repeats_nothing_and_old_buttons_s
         record = await db.stores.conversations.find("discord", "100", CHANNEL, said.id)
         assert record is not None
         stored = await db.stores.messages.list_since(record.id)
+        await assert_waits_match_states(db)
     assert all(m.posted_at is not None for m in stored)
     assert [m.content for m in stored if m.author_kind == "human"] == ["chart the squares"]
 
