@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 
 from bot.app import Bot
@@ -347,3 +348,28 @@ async def test_threadcrew_start_opens_a_discord_thread_without_taking_events(
     assert fake.threads[starter.id]["name"] == "chart the squares"
     assert [m.username for m in fake.in_channel(starter.id)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
     assert not fake.identified  # posting needs no gateway
+
+
+def test_the_discord_settings_become_the_adapters_config_or_say_what_to_fix(tmp_path: Path) -> None:
+    from bot.discord import discord_config
+    from bot.errors import StartupError
+
+    settings = settings_for(tmp_path).model_copy(
+        update={
+            "discord_token": SecretStr(TOKEN),
+            "discord_allowed_guilds": "100, 101",
+            "discord_allowed_channels": "200",
+            "discord_shard_ids": "1,0",
+            "discord_shard_count": 4,
+        }
+    )
+    config = discord_config(settings)
+    assert config.allowed_guilds == frozenset({"100", "101"})
+    assert (config.shard_ids, config.shard_count) == ((0, 1), 4)
+    assert config.allows("100", "200")
+    assert not config.allows("100", "201")
+    assert not config.allows("102", "200")
+    with pytest.raises(StartupError, match=r"THREADCREW_DISCORD_ALLOWED_CHANNELS takes Discord ids .* not general"):
+        discord_config(settings.model_copy(update={"discord_allowed_channels": "general"}))
+    with pytest.raises(StartupError, match=r"must be below THREADCREW_DISCORD_SHARD_COUNT \(2\)"):
+        discord_config(settings.model_copy(update={"discord_shard_count": 2, "discord_shard_ids": "2"}))
