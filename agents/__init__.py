@@ -6,6 +6,17 @@ suspension that chat threads need), and the model client over the official ``ope
 package. Imports none of adapters/, storage/ or bot/, and no Slack, Discord or SQLAlchemy
 code: a whole conversation runs in a notebook with nothing but a model endpoint.
 
+Its parts, each importing only those below it (import-linter checks the layers and that no
+module cycle exists at any depth):
+
+- ``groupchat/``: GroupChat, GroupChatManager, GroupChatRun;
+- ``conversable/``: ConversableAgent (split along its jobs), AssistantAgent, UserProxyAgent;
+- the run engine: ``chat_run`` (ChatRun), ``_run`` (DurableRun), ``chat`` (results,
+  summaries, carryover, queues of chats); it knows agents only through the protocols of
+  ``agent`` (Agent, Conversable);
+- the building blocks: ``tools``, ``coding/``, ``llm/``, ``human_input``, ``termination``,
+  ``history``, ``messages``, ``errors``, and ``_sync`` (the one sync edge).
+
     from agents import AssistantAgent, UserProxyAgent
     assistant = AssistantAgent("assistant", llm_config={"config_list": [{"model": "gpt-4o-mini"}]})
     user = UserProxyAgent("user", code_execution_config={"use_docker": False})
@@ -15,7 +26,6 @@ code: a whole conversation runs in a notebook with nothing but a model endpoint.
 from ._run import HumanInputWait
 from ._sync import aclose_loop_resources
 from .agent import Agent, LLMAgent
-from .assistant_agent import AssistantAgent
 from .chat import ChatResult, a_initiate_chats, initiate_chats
 from .chat_run import ChatRun
 from .coding import (
@@ -27,7 +37,7 @@ from .coding import (
     LocalCommandLineCodeExecutor,
     extract_code_blocks,
 )
-from .conversable_agent import ConversableAgent, check_agent_name, register_function
+from .conversable import AssistantAgent, ConversableAgent, UserProxyAgent, check_agent_name, register_function
 from .errors import (
     AgentError,
     ChatSuspended,
@@ -40,9 +50,7 @@ from .errors import (
     ModelError,
     SenderRequiredError,
 )
-from .groupchat import GroupChat, NoEligibleSpeaker
-from .groupchat_manager import GroupChatManager
-from .groupchat_run import GroupChatRun
+from .groupchat import GroupChat, GroupChatManager, GroupChatRun, NoEligibleSpeaker
 from .history import HistoryLimiter
 from .human_input import ConsoleInput, DeferredInput, HumanInputSource, ScriptedInput
 from .llm import (
@@ -69,7 +77,6 @@ from .termination import (
     TokenUsage,
 )
 from .tools import Tool
-from .user_proxy_agent import UserProxyAgent
 
 __all__ = [
     "Agent",

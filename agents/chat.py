@@ -13,15 +13,14 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._sync import run_sync
+from .agent import Agent
 from .errors import ConfigurationError, InvalidCarryOverTypeError, ModelError
+from .llm.client import LLMClient
 from .llm.usage import UsageSummary
-from .messages import Message, MessageLike, TextPart
-
-if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
+from .messages import Message, MessageLike, TextPart, content_str
 
 __all__ = [
     "SUMMARY_METHODS",
@@ -31,11 +30,13 @@ __all__ = [
     "apply_carryover",
     "initiate_chats",
     "nested_chats_reply",
+    "summary_text",
 ]
 
 _log = logging.getLogger(__name__)
 
 SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
+DEFAULT_SUMMARY_PROMPT = "Summarize the takeaway from the conversation. Do not add any introductory phrases."
 
 
 @dataclass(slots=True)
@@ -105,10 +106,10 @@ def apply_carryover(message: MessageLike, carryover: Any) -> MessageLike:
     return message
 
 
-# -- summaries ------------------------------------------------------------------------------------
+# -- summaries: one code path for two-agent and group chats ------------------------------------------
 
 
-def check_summary_method(method: Any, sender: ConversableAgent, recipient: ConversableAgent) -> None:
+def check_summary_method(method: Any, sender: Agent, recipient: Agent) -> None:
     """Raise ConfigurationError for a summary method that cannot work for these agents."""
     if method is None or callable(method):
         return
@@ -116,7 +117,7 @@ def check_summary_method(method: Any, sender: ConversableAgent, recipient: Conve
         raise ConfigurationError(
             f"summary_method {method!r} is not supported; use one of {', '.join(SUMMARY_METHODS)} or a callable"
         )
-    if method == "reflection_with_llm" and recipient.client is None and sender.client is None:
+    if method == "reflection_with_llm" and _client(recipient) is None and _client(sender) is None:
         raise ConfigurationError(
             f"summary_method 'reflection_with_llm' needs a model: neither {sender.name!r} nor "
             f"{recipient.name!r} has an llm_config"
@@ -126,38 +127,61 @@ def check_summary_method(method: Any, sender: ConversableAgent, recipient: Conve
 async def a_summarize(
     method: str | Callable[..., Any] | None,
     summary_args: Mapping[str, Any],
-    sender: ConversableAgent,
-    recipient: ConversableAgent,
+    sender: Agent,
+    recipient: Agent,
+    history: Sequence[Message],
 ) -> str:
-    """The summary of the chat between ``sender`` and ``recipient``."""
+    """The summary of a chat that ``sender`` started with ``recipient`` (an agent or a group's manager).
+
+    Args:
+        method: "last_msg" (the last message of ``history``, without "TERMINATE"),
+            "reflection_with_llm" (the recipient's model, else the sender's, asked over
+            ``history``; without a model, "last_msg"), or ``f(sender, recipient, summary_args)``
+            whose result becomes text (a message's content; None is "").
+        summary_args: ``summary_prompt`` and ``summary_role`` for reflection.
+        history: the chat's messages (the pair's history, or the group chat's transcript).
+
+    Raises:
+        ConfigurationError: summary_prompt or summary_role is not a string.
+        ModelError: the model failed, other than refusing the request (HTTP 400: the summary is "").
+    """
     if method is None:
         return ""
     if callable(method):
         result = method(sender, recipient, dict(summary_args))
-        return str(await result if inspect.isawaitable(result) else result)
-    if method == "last_msg":
-        return _last_message_summary(sender, recipient)
-    return await _reflection_summary(summary_args, sender, recipient)
+        return summary_text(await result if inspect.isawaitable(result) else result)
+    client = _client(recipient) or _client(sender)
+    if method == "reflection_with_llm" and client is not None:
+        default = getattr(recipient if _client(recipient) else sender, "DEFAULT_SUMMARY_PROMPT", DEFAULT_SUMMARY_PROMPT)
+        return await _reflection_summary(summary_args, history, client, default)
+    return history[-1].text.replace("TERMINATE", "").strip() if history else ""
 
 
-def _last_message_summary(sender: ConversableAgent, recipient: ConversableAgent) -> str:
-    if not recipient.chat_messages.get(sender):
+def summary_text(result: Any) -> str:
+    """A summary callable's result as text: a message's content, a string as is, None as ""."""
+    if result is None:
         return ""
-    last = recipient.chat_messages[sender][-1]
-    return last.text.replace("TERMINATE", "").strip()
+    if isinstance(result, str):
+        return result
+    if isinstance(result, Message):
+        return result.text
+    if isinstance(result, Mapping):
+        return content_str(result.get("content"))
+    return str(result)
+
+
+def _client(agent: Agent) -> LLMClient | None:
+    client = getattr(agent, "client", None)
+    return client if isinstance(client, LLMClient) else None
 
 
 async def _reflection_summary(
-    summary_args: Mapping[str, Any], sender: ConversableAgent, recipient: ConversableAgent
+    summary_args: Mapping[str, Any], history: Sequence[Message], client: LLMClient, default_prompt: str
 ) -> str:
-    prompt = summary_args.get("summary_prompt") or recipient.DEFAULT_SUMMARY_PROMPT
+    prompt = summary_args.get("summary_prompt") or default_prompt
     role = summary_args.get("summary_role") or "system"
     if not isinstance(prompt, str) or not isinstance(role, str):
         raise ConfigurationError("summary_args['summary_prompt'] and ['summary_role'] must be strings")
-    agent = recipient if recipient.client is not None else sender
-    client = agent.client
-    assert client is not None
-    history = recipient.chat_messages_for_summary(sender)
     wire = [part for m in history for part in m.wire()] + [{"role": role, "content": prompt}]
     try:
         response = await client.create(wire)
@@ -170,6 +194,12 @@ async def _reflection_summary(
 
 
 # -- queues of chats --------------------------------------------------------------------------------
+
+
+class _Initiator(Protocol):
+    """An agent that starts chats (ConversableAgent)."""
+
+    async def a_initiate_chat(self, recipient: Agent, **kwargs: Any) -> ChatResult: ...
 
 
 def _prepared(chat_queue: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -199,7 +229,7 @@ async def _run_one(chat: dict[str, Any], carryover: list[Any]) -> ChatResult:
     chat = {
         k: v for k, v in chat.items() if k not in ("prerequisites", "finished_chat_indexes_to_exclude_from_carryover")
     }
-    sender: ConversableAgent = chat.pop("sender")
+    sender: _Initiator = chat.pop("sender")
     chat["carryover"] = carryover
     return await sender.a_initiate_chat(chat.pop("recipient"), **chat)
 
@@ -278,7 +308,7 @@ async def a_initiate_chats(chat_queue: Sequence[Mapping[str, Any]]) -> dict[Any,
 
 def _chats_to_run(
     chat_queue: Sequence[Mapping[str, Any]],
-    recipient: ConversableAgent,
+    recipient: Agent,
     messages: list[Message] | None,
     sender: Any,
     config: Any,
@@ -314,7 +344,7 @@ def nested_chats_reply(
 
         async def summary(
             queue: list[dict[str, Any]],
-            recipient: ConversableAgent,
+            recipient: Agent,
             messages: list[Message] | None,
             sender: Any,
             config: Any,
@@ -337,7 +367,7 @@ def nested_chats_reply(
         )
 
     async def reply(
-        recipient: ConversableAgent,
+        recipient: Agent,
         messages: list[Message] | None = None,
         sender: Any = None,
         config: Any = None,

@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .errors import ConfigurationError
 from .messages import Message
 
-if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
+
+class _Hookable(Protocol):
+    def register_hook(self, hookable_method: str, hook: Callable[..., Any]) -> None: ...
+
 
 __all__ = ["HistoryLimiter", "estimate_tokens"]
 
@@ -59,7 +61,7 @@ class HistoryLimiter:
         self.max_tokens = max_tokens
         self.count_tokens = token_counter
 
-    def add_to_agent(self, agent: ConversableAgent) -> None:
+    def add_to_agent(self, agent: _Hookable) -> None:
         """Limit what ``agent`` sends to its model from now on."""
         agent.register_hook("process_all_messages_before_reply", self.apply)
 

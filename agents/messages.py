@@ -28,6 +28,7 @@ __all__ = [
     "ToolCall",
     "ToolResponse",
     "WireCache",
+    "as_message",
     "content_str",
 ]
 
@@ -247,6 +248,13 @@ class Message:
 
 
 MessageLike: TypeAlias = str | Mapping[str, Any] | Message
+
+
+def as_message(message: MessageLike) -> Message:
+    """``message`` as a Message: a string is a user message, and so is a dict without a role."""
+    if isinstance(message, Message):
+        return message
+    return Message.from_dict({"content": message} if isinstance(message, str) else message, role="user")
 
 
 class WireCache:

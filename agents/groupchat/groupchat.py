@@ -22,14 +22,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .agent import Agent
-from .errors import AgentError, ConfigurationError
-from .llm.client import LLMClient
-from .messages import Message, MessageLike, WireCache
+from .._sync import sync_edge
+from ..agent import Agent
+from ..errors import AgentError, ConfigurationError
+from ..llm.client import LLMClient
+from ..messages import Message, MessageLike, WireCache, as_message
 
 if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
-    from .history import HistoryLimiter
+    from ..conversable import ConversableAgent
+    from ..history import HistoryLimiter
 
 __all__ = ["SELECTION_METHODS", "GroupChat", "NoEligibleSpeaker"]
 
@@ -106,7 +107,7 @@ class GroupChat:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ConfigurationError(f"GroupChat agent names must be unique; repeated: {', '.join(duplicates)}")
-        self.messages: list[Message] = [_as_message(m) for m in messages or ()]
+        self.transcript: list[Message] = [as_message(m) for m in messages or ()]
         self._views: list[tuple[Message, Message]] = []  # (message, its selection-prompt view)
         self._views_wire = WireCache()
         if max_round < 1:
@@ -184,6 +185,11 @@ class GroupChat:
                     f"({', '.join(self.agent_names)})"
                 )
 
+    @property
+    def messages(self) -> list[Message]:
+        """The messages so far, in order."""
+        return self.transcript
+
     # -- AutoGen's helpers ----------------------------------------------------------------------------
 
     @property
@@ -220,13 +226,13 @@ class GroupChat:
 
     def append(self, message: MessageLike, speaker: Agent) -> None:
         """Record ``message`` as said by ``speaker``."""
-        data = _as_message(message).to_dict()
+        data = as_message(message).to_dict()
         data["name"] = speaker.name
-        self.messages.append(Message.from_dict(data))
+        self.transcript.append(Message.from_dict(data))
 
     def reset(self) -> None:
         """Forget the messages."""
-        self.messages.clear()
+        self.transcript.clear()
 
     def _participant_roles(self, agents: Sequence[Agent]) -> str:
         return "\n".join(f"{agent.name}: {agent.description}".strip() for agent in agents)
@@ -272,8 +278,8 @@ class GroupChat:
         """
         if len(self.agents) < 2:
             raise ConfigurationError(f"a group chat needs at least 2 agents, it has {len(self.agents)}")
-        if self.func_call_filter and self.messages and self.messages[-1].tool_calls:
-            return self._tool_executors(self.messages[-1])
+        if self.func_call_filter and self.transcript and self.transcript[-1].tool_calls:
+            return self._tool_executors(self.transcript[-1])
         if last_speaker not in self.agents:
             return list(self.agents)
         allowed = self.allowed_speaker_transitions_dict.get(last_speaker) or []
@@ -338,19 +344,16 @@ class GroupChat:
     def _selection_views(self) -> list[Message]:
         """The transcript as the selection prompt shows it, rendering only messages not seen before."""
         cache = self._views
-        for i, message in enumerate(self.messages):
+        for i, message in enumerate(self.transcript):
             if i < len(cache) and cache[i][0] is message:
                 continue
             del cache[i:]
-            cache.extend((m, _selection_view(m)) for m in self.messages[i:])
+            cache.extend((m, _selection_view(m)) for m in self.transcript[i:])
             break
-        del cache[len(self.messages) :]
+        del cache[len(self.transcript) :]
         return [view for _, view in cache]
 
-    def select_speaker(self, last_speaker: Agent, selector: ConversableAgent) -> ConversableAgent:
-        from ._sync import run_sync
-
-        return run_sync(self.a_select_speaker(last_speaker, selector))
+    select_speaker = sync_edge(a_select_speaker)
 
     async def _a_manual(
         self, last_speaker: Agent, eligible: list[ConversableAgent], selector: ConversableAgent
@@ -411,12 +414,6 @@ class GroupChat:
 def _mention_pattern(name: str) -> re.Pattern[str]:
     spellings = sorted({name, name.replace("_", " "), name.replace("_", r"\_")}, key=len, reverse=True)
     return re.compile(r"(?<=\W)(" + "|".join(re.escape(s) for s in spellings) + r")(?=\W)")
-
-
-def _as_message(message: MessageLike) -> Message:
-    if isinstance(message, Message):
-        return message
-    return Message.from_dict({"content": message} if isinstance(message, str) else message, role="user")
 
 
 def _selection_view(message: Message) -> Message:

@@ -1,7 +1,7 @@
 """GroupChatManager: the agent that runs a group chat when someone talks to it.
 
 ``user.initiate_chat(manager, message=...)`` starts a group chat: the manager's reply
-function ``run_chat`` takes the conversation round by round (see :mod:`agents.groupchat_run`)
+function ``run_chat`` takes the conversation round by round (see :mod:`agents.groupchat.run`)
 and keeps its progress, so that a wait for a human anywhere in the group resumes at the same
 speaker. A manager can itself take part in another group chat (a nested team): when another
 manager asks it to speak, it runs its own group on the latest message and answers with that
@@ -16,14 +16,14 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._sync import run_sync
-from .agent import Agent
-from .conversable_agent import ConversableAgent, HumanInputMode
-from .errors import ChatSuspended, ConfigurationError
+from .._sync import sync_edge
+from ..agent import Agent
+from ..conversable import ConversableAgent, HumanInputMode
+from ..errors import ChatSuspended, ConfigurationError
+from ..messages import Message
+from ..termination import TerminationCondition
 from .groupchat import GroupChat
-from .groupchat_run import GroupChatRun
-from .messages import Message
-from .termination import TerminationCondition
+from .run import GroupChatRun
 
 __all__ = ["GroupChatManager"]
 
@@ -114,7 +114,7 @@ class GroupChatManager(ConversableAgent):
         """
         if not isinstance(sender, ConversableAgent):
             return False, None
-        history = messages if messages is not None else self.chat_messages[sender]
+        history = messages if messages is not None else self.histories[sender]
         if not history:
             return False, None
         key = f"{sender.name}:{len(history)}"
@@ -126,10 +126,7 @@ class GroupChatManager(ConversableAgent):
         summary = run.result.summary
         return True, summary if isinstance(sender, GroupChatManager) else None
 
-    def run_chat(
-        self, messages: list[Message] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, str | None]:
-        return run_sync(self.a_run_chat(messages, sender, config))
+    run_chat = sync_edge(a_run_chat)
 
     def clear_history(self, recipient: Agent | None = None, nr_messages_to_preserve: int | None = None) -> None:
         """Forget the history with ``recipient``, and a group chat it had started."""
@@ -204,20 +201,14 @@ class GroupChatManager(ConversableAgent):
             strip = remove_termination_string
             text = strip(last.content) if callable(strip) else last.content.replace(strip, "")
             last = Message.from_dict({**last.to_dict(), "content": text})
-        if self._is_termination_msg(last):
+        if self.is_termination(last):
             _log.warning("the last message of the resumed chat is a termination message: the chat may stop at once")
         if not silent:
             print(f"Prepared group chat with {len(loaded)} messages, the last speaker is {speakers[-1].name}")
         self._groupchat.send_introductions = False
         return speakers[-1], last
 
-    def resume(
-        self,
-        messages: list[Message] | list[dict[str, Any]] | str,
-        remove_termination_string: str | Callable[[str], str] | None = None,
-        silent: bool | None = False,
-    ) -> tuple[ConversableAgent, Message]:
-        return run_sync(self.a_resume(messages, remove_termination_string, silent))
+    resume = sync_edge(a_resume)
 
     def _speaker_of(self, message: Message) -> ConversableAgent:
         name = message.name
@@ -234,13 +225,13 @@ class GroupChatManager(ConversableAgent):
     def get_state(self) -> dict[str, Any]:
         return {
             **super().get_state(),
-            "groupchat_messages": [m.to_dict() for m in self._groupchat.messages],
+            "groupchat_messages": [m.to_dict() for m in self._groupchat.transcript],
             "run": self._run.progress_json() if self._run is not None else None,
         }
 
     def set_state(self, state: Mapping[str, Any], peers: Mapping[str, Agent]) -> None:
         super().set_state(state, peers)
-        self._groupchat.messages[:] = [Message.from_dict(m) for m in state.get("groupchat_messages", ())]
+        self._groupchat.transcript[:] = [Message.from_dict(m) for m in state.get("groupchat_messages", ())]
         progress = state.get("run")
         self._run = None
         if progress is not None:
