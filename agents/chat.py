@@ -45,7 +45,8 @@ class ChatResult:
 
     Attributes:
         chat_id: the chat's id (given, or generated).
-        chat_history: the initiating agent's history with the recipient.
+        chat_history: the initiating agent's history with the recipient (a group chat's
+            transcript), as AutoGen dicts; the run's ``transcript`` has them typed.
         summary: per the chat's ``summary_method``.
         cost: tokens and cost of every model call made during this chat (summary, nested
             chats and speaker selection included), in AutoGen's two-part format.
@@ -55,7 +56,7 @@ class ChatResult:
     """
 
     chat_id: Any = None
-    chat_history: list[Message] = field(default_factory=list)
+    chat_history: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
     cost: UsageSummary = field(default_factory=dict)
     human_input: list[str] = field(default_factory=list)
@@ -309,11 +310,11 @@ async def a_initiate_chats(chat_queue: Sequence[Mapping[str, Any]]) -> dict[Any,
 def _chats_to_run(
     chat_queue: Sequence[Mapping[str, Any]],
     recipient: Agent,
-    messages: list[Message] | None,
+    messages: Sequence[Mapping[str, Any]] | None,
     sender: Any,
     config: Any,
 ) -> list[dict[str, Any]]:
-    last = messages[-1].content if messages else None
+    last = messages[-1].get("content") if messages else None
     chats = []
     for index, chat in enumerate(chat_queue):
         current = dict(chat)
@@ -345,7 +346,7 @@ def nested_chats_reply(
         async def summary(
             queue: list[dict[str, Any]],
             recipient: Agent,
-            messages: list[Message] | None,
+            messages: Sequence[Mapping[str, Any]] | None,
             sender: Any,
             config: Any,
         ) -> tuple[bool, str | None]:
@@ -368,7 +369,7 @@ def nested_chats_reply(
 
     async def reply(
         recipient: Agent,
-        messages: list[Message] | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
         sender: Any = None,
         config: Any = None,
     ) -> Any:

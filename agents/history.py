@@ -17,8 +17,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from ._classic import typed, typed_messages
 from .errors import ConfigurationError
-from .messages import Message
+from .messages import Message, MessageLike
 
 
 class _Hookable(Protocol):
@@ -65,8 +66,10 @@ class HistoryLimiter:
         """Limit what ``agent`` sends to its model from now on."""
         agent.register_hook("process_all_messages_before_reply", self.apply)
 
-    def apply(self, messages: Sequence[Message]) -> list[Message]:
+    @typed
+    def apply(self, messages: Sequence[MessageLike]) -> list[Message]:
         """The messages to send: system messages, then the newest whole units that fit."""
+        messages = typed_messages(messages)
         system = [m for m in messages if m.role == "system"]
         rest = [m for m in messages if m.role != "system"]
         budget = None if self.max_tokens is None else self.max_tokens - sum(self.count_tokens(m) for m in system)

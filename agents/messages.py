@@ -150,6 +150,20 @@ class Message:
                 "Give it 'content' (a string or a list of parts) or 'tool_calls'."
             )
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a Message with the same fields, or to the AutoGen dict it stands for."""
+        if isinstance(other, Message):
+            return self._fields() == other._fields()
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.role, self.content, self.name, self.tool_calls, self.tool_call_id, self.tool_responses)
+
     # -- construction ---------------------------------------------------------------
 
     @classmethod

@@ -159,7 +159,7 @@ class ThreadSession:
         self.team = team
         # A new run: the thread's earlier runs count against its budget.
         self.state = ThreadState(
-            stored_upto=len(team.manager.groupchat.messages),
+            stored_upto=len(team.manager.groupchat.transcript),
             spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
         )
         self.state.people = [self._person(event)]
@@ -239,7 +239,7 @@ class ThreadSession:
         assert self.team is not None
         usage = self.run.usage
         waiting = f", waiting for {self.run.waiting.agent}" if self.run.waiting else ""
-        count = len(self.team.manager.groupchat.messages)
+        count = len(self.team.manager.groupchat.transcript)
         return (
             f"Status: {self.status}{waiting}; {count} message{'' if count == 1 else 's'}; "
             f"{usage.total_tokens:,} tokens, ${usage.total_cost:.4f} in this run."
@@ -292,7 +292,7 @@ class ThreadSession:
     def _new_messages(self) -> list[NewMessage]:
         if self.run is None or self.team is None:
             return []
-        transcript = self.team.manager.groupchat.messages
+        transcript = self.team.manager.groupchat.transcript
         human = set(self.run.human_indices)
         now = self.rt.db.clock()
         produced: list[NewMessage] = []

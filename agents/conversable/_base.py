@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -23,7 +23,7 @@ from ..errors import ConfigurationError
 from ..human_input import HumanInputSource, record_human_input
 from ..llm.base import StreamHandler
 from ..llm.client import LLMClient
-from ..messages import Message, WireCache, as_message
+from ..messages import Message, WireCache, as_message, content_str
 
 if TYPE_CHECKING:
     from ..tools import Tool
@@ -38,6 +38,7 @@ __all__ = [
     "Trigger",
     "as_message",
     "check_agent_name",
+    "default_is_termination_msg",
     "maybe_await",
 ]
 
@@ -115,8 +116,11 @@ class AgentCore:
         return f"{type(self).__name__}(name={self.name!r})"
 
     def is_termination(self, message: Message) -> bool:
-        """Whether ``message`` ends the chat, by this agent's ``is_termination_msg``."""
-        return bool(self._is_termination_msg(message))
+        """Whether ``message`` ends the chat, by this agent's ``is_termination_msg`` (given the dict)."""
+        check = self._is_termination_msg
+        if check is default_is_termination_msg:
+            return default_is_termination_msg(message)
+        return bool(check(message.to_dict()))
 
     def max_consecutive_auto_reply(self, sender: Agent | None = None) -> int:
         """The auto-reply cap, for ``sender`` or the default."""
@@ -184,6 +188,11 @@ class AgentCore:
         self._human_input.append(reply)
         record_human_input(reply)
         return reply
+
+
+def default_is_termination_msg(message: Mapping[str, Any] | Message) -> bool:
+    """AutoGen's default: the message's content is exactly "TERMINATE"."""
+    return content_str(message.get("content")) == "TERMINATE"
 
 
 async def maybe_await(value: Any) -> Any:

@@ -3,7 +3,7 @@
 - ``process_last_received_message``: ``hook(content) -> content``, on the text of the last
   received message, before the reply functions see it;
 - ``process_all_messages_before_reply``: ``hook(messages) -> messages``, on the whole history
-  the reply functions see (the stored history is never changed);
+  the reply functions see, as AutoGen dicts (the stored history is never changed);
 - ``process_message_before_send``: ``hook(sender=, message=, recipient=, silent=) -> message``.
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._classic import as_dicts, classic, is_typed, typed_messages
 from ..errors import ConfigurationError
 from ..messages import Message
-from ._base import AgentCore, as_message, maybe_await
+from ._base import AgentCore, maybe_await
 
 __all__ = ["HOOKS", "HooksMixin"]
 
@@ -49,10 +50,12 @@ class HooksMixin(AgentCore):
             if processed != last.content:
                 messages = [*messages[:-1], Message.from_dict({**last.to_dict(), "content": processed})]
         for hook in self.hook_lists["process_all_messages_before_reply"]:
-            messages = [as_message(m) for m in await maybe_await(hook(messages))]
+            given = messages if is_typed(hook) else as_dicts(messages)
+            messages = typed_messages(await maybe_await(hook(given)))
         return messages
 
     async def _run_hooks_before_send(self, message: Any, recipient: Any, silent: bool | None) -> Any:
+        message = classic(message)
         for hook in self.hook_lists["process_message_before_send"]:
             message = await maybe_await(hook(sender=self, message=message, recipient=recipient, silent=silent))
         return message

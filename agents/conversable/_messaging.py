@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, cast
 
 from .. import _console
+from .._classic import HistoriesView, MessageList, classic
 from .._sync import sync_edge
-from ..agent import Agent, Conversable
+from ..agent import Agent, Conversable, is_conversable
 from ..chat_run import converse
 from ..errors import InvalidMessageError
 from ..messages import Message, MessageLike
@@ -22,15 +22,16 @@ class MessagingMixin(ReplyRegistryMixin, StateMixin):
     """``send`` / ``receive`` and what they store."""
 
     @property
-    def chat_messages(self) -> defaultdict[Agent, list[Message]]:
-        """This agent's history with each peer."""
-        return self._state.messages
+    def chat_messages(self) -> HistoriesView[Agent]:
+        """This agent's history with each peer, as AutoGen dicts (typed: :attr:`histories`)."""
+        return HistoriesView(self._state.messages)
 
-    def chat_messages_for_summary(self, agent: Agent) -> list[Message]:
-        return self.chat_messages[agent]
+    def chat_messages_for_summary(self, agent: Agent) -> list[dict[str, Any]]:
+        """The messages a reflection summary of the chat with ``agent`` reads, as AutoGen dicts."""
+        return MessageList(self._state.messages[agent])
 
-    def last_message(self, agent: Agent | None = None) -> Message | None:
-        """The last message exchanged with ``agent`` (with the only peer when None).
+    def last_message(self, agent: Agent | None = None) -> dict[str, Any] | None:
+        """The last message exchanged with ``agent`` (with the only peer when None), as an AutoGen dict.
 
         Raises:
             ValueError: several peers and no ``agent`` given.
@@ -43,11 +44,11 @@ class MessagingMixin(ReplyRegistryMixin, StateMixin):
             if len(histories) > 1:
                 raise ValueError("more than one conversation: pass the agent whose last message you want")
             history = next(iter(histories.values()))
-            return history[-1] if history else None
-        if agent not in histories:
+        elif agent not in histories:
             raise KeyError(f"agent {agent.name!r} is in no conversation with {self.name!r}: there is no history")
-        history = histories[agent]
-        return history[-1] if history else None
+        else:
+            history = histories[agent]
+        return history[-1].to_dict() if history else None
 
     def _to_message(self, message: MessageLike, role: str, peer: Agent, is_sending: bool) -> Message:
         """AutoGen's rules for storing a message from this agent's point of view."""
@@ -90,6 +91,8 @@ class MessagingMixin(ReplyRegistryMixin, StateMixin):
             message = await self._run_hooks_before_send(message, recipient, silent)
         stored = self._to_message(message, "assistant", recipient, True)
         self._state.messages[recipient].append(stored)
+        if not is_conversable(recipient):
+            message = classic(message)  # an agent of the user's own gets what AutoGen sends: str or dict
         await recipient.a_receive(message, self, request_reply, silent)
 
     send = sync_edge(a_send)

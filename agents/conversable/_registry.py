@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from .._classic import as_dicts, classic, is_typed, typed, typed_messages
 from .._sync import sync_edge
 from ..agent import Agent
 from ..errors import ConfigurationError, SenderRequiredError
-from ..messages import Message, MessageLike
+from ..messages import MessageLike
 from . import replies
-from ._base import ReplyFunction, ReplyValue, Trigger, as_message, maybe_await
+from ._base import ReplyFunction, ReplyValue, Trigger, maybe_await
 from ._hooks import HooksMixin
 
 __all__ = ["BUILTIN_REPLIES", "ReplyEntry", "ReplyRegistryMixin"]
@@ -29,6 +30,9 @@ BUILTIN_REPLIES: tuple[ReplyFunction, ...] = (
     replies.a_check_termination_and_human_reply,
 )
 """Registered in this order at construction, so they are tried in the reverse one."""
+
+for _builtin in BUILTIN_REPLIES:
+    typed(_builtin)
 
 
 @dataclass(slots=True)
@@ -118,6 +122,7 @@ class ReplyRegistryMixin(HooksMixin):
 
         Args:
             messages: the history to reply to (default: the history with ``sender``); dicts or Messages.
+                Reply functions get it as AutoGen dicts (this framework's own get Messages).
             sender: who the reply is for.
             exclude: reply functions to skip (AutoGen's sync names are understood too).
 
@@ -128,20 +133,21 @@ class ReplyRegistryMixin(HooksMixin):
             if sender is None:
                 raise ConfigurationError("generate_reply needs messages or a sender")
             history = self._state.messages[sender]
-        elif all(type(m) is Message for m in messages):
-            history = cast("list[Message]", messages)
         else:
-            history = [as_message(m) for m in messages]
+            history = typed_messages(messages)
         history = await self._run_hooks_before_reply(history)
         skip = {self._async_form(f) for f in exclude}
+        dicts: list[dict[str, Any]] | None = None  # what user reply functions get, made once
         for entry in list(self._reply_func_list):
-            if entry.reply_func in skip or not self._match_trigger(entry.trigger, sender):
+            func = entry.reply_func
+            if func in skip or not self._match_trigger(entry.trigger, sender):
                 continue
-            final, reply = await maybe_await(
-                entry.reply_func(self, messages=history, sender=sender, config=entry.config)
-            )
+            given: list[Any] = history
+            if not is_typed(func):
+                given = dicts = as_dicts(history) if dicts is None else dicts
+            final, reply = await maybe_await(func(self, messages=given, sender=sender, config=entry.config))
             if final:
-                return cast("ReplyValue", reply)
+                return cast("ReplyValue", classic(reply))
         return self._default_auto_reply
 
     generate_reply = sync_edge(a_generate_reply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +11,9 @@ from ..tools import Tool
 from ._base import AgentCore
 
 __all__ = ["ToolsMixin", "register_function"]
+
+_declared: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, str]] = weakref.WeakKeyDictionary()
+"""The tool name and description the latest ``register_for_llm`` gave each function."""
 
 
 class ToolsMixin(AgentCore):
@@ -37,6 +41,9 @@ class ToolsMixin(AgentCore):
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A decorator that offers a function to this agent's model as a tool.
 
+        Stacked over another ``register_for_llm``, a name or description left out here is the
+        one given below (AutoGen's rule); what is given here wins.
+
         Raises:
             ConfigurationError: the agent has no llm_config, or the signature cannot be described.
         """
@@ -44,7 +51,16 @@ class ToolsMixin(AgentCore):
             raise ConfigurationError("only api_style='tool' is supported: the function-call API is retired")
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            self._add_tool_schema(Tool.from_function(func, name=name, description=description))
+            # Stacked decorators (AutoGen's way to offer one function to several models): what
+            # this one leaves out, it takes from the one below it.
+            below_name, below_description = _declared.get(func, (None, None))
+            tool = Tool.from_function(
+                func,
+                name=name or below_name,
+                description=description if description is not None else below_description,
+            )
+            self._add_tool_schema(tool)
+            _declared[func] = (tool.name, tool.description)
             return func
 
         return decorator
@@ -52,12 +68,15 @@ class ToolsMixin(AgentCore):
     def register_for_execution(self, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A decorator that makes this agent execute a function when the model calls it.
 
+        Without ``name``, the tool name is the one a ``register_for_llm`` below it gave.
+
         Raises:
             ConfigurationError: the tool name is not accepted by the model API.
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            tool = Tool.from_function(func, name=name, description="", require_schema=False)
+            declared_name = _declared.get(func, (None, None))[0]
+            tool = Tool.from_function(func, name=name or declared_name, description="", require_schema=False)
             self._tools[tool.name] = tool
             return func
 

@@ -29,7 +29,7 @@ from ..human_input import ConsoleInput, HumanInputSource
 from ..llm.base import StreamHandler
 from ..llm.client import LLMClient
 from ..messages import Message, MessageLike, WireCache, content_str
-from ._base import AgentState, HumanInputMode, as_message, check_agent_name
+from ._base import AgentState, HumanInputMode, as_message, check_agent_name, default_is_termination_msg
 from ._chats import ChatsMixin
 from ._hooks import HOOKS
 from ._registry import BUILTIN_REPLIES
@@ -37,10 +37,6 @@ from ._state import system_content
 from ._tools import ToolsMixin
 
 __all__ = ["ConversableAgent"]
-
-
-def _default_is_termination_msg(message: Any) -> bool:
-    return content_str(message.get("content")) == "TERMINATE"
 
 
 class ConversableAgent(ChatsMixin, ToolsMixin):
@@ -99,7 +95,7 @@ class ConversableAgent(ChatsMixin, ToolsMixin):
         self._name = name
         self._oai_system_message = [Message(role="system", content=system_content(system_message))]
         self._description = description if description is not None else content_str(self.system_message)
-        self._is_termination_msg = is_termination_msg or _default_is_termination_msg
+        self._is_termination_msg = is_termination_msg or default_is_termination_msg
         self._max_consecutive_auto_reply = (
             max_consecutive_auto_reply if max_consecutive_auto_reply is not None else self.MAX_CONSECUTIVE_AUTO_REPLY
         )

@@ -6,7 +6,8 @@
 4. the model (``generate_oai_reply``)
 
 Each takes ``(agent, messages, sender, config)`` and returns ``(final, reply)``: when
-``final`` is true, ``reply`` (None meaning "stop") is the agent's answer.
+``final`` is true, ``reply`` (None meaning "stop") is the agent's answer, a string or an
+AutoGen dict. ``messages`` may be Messages or AutoGen dicts.
 
 Nothing here changes the agent's state before it asks a human: when the ask suspends the
 chat, replaying the step after the answer arrives gives the same result as not stopping.
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from .._classic import classic, typed_messages
 from ..coding.base import extract_code_blocks
 from ..messages import Message, MessageLike
 from ..tools import execute_tool_calls
-from ._base import AgentCore, as_message
+from ._base import AgentCore
 
 if TYPE_CHECKING:
     from ..agent import Agent
@@ -54,9 +56,7 @@ def _history(agent: AgentCore, messages: Sequence[MessageLike] | None, sender: A
     """The messages to reply to: the given ones (dicts too, as AutoGen users pass them), or the history."""
     if messages is None:
         return agent._state.messages[sender] if sender is not None else []
-    if all(type(m) is Message for m in messages):
-        return cast("list[Message]", messages)
-    return [as_message(m) for m in messages]
+    return typed_messages(messages)
 
 
 async def a_check_termination_and_human_reply(
@@ -132,7 +132,11 @@ async def a_generate_tool_calls_reply(
     calls = history[-1].tool_calls
     _log.info("%s runs tools: %s", agent.name, ", ".join(c.name for c in calls))
     responses = await execute_tool_calls(calls, agent._tools)
-    return True, Message(role="tool", content="\n\n".join(r.content for r in responses), tool_responses=responses)
+    return True, {
+        "role": "tool",
+        "content": "\n\n".join(r.content for r in responses),
+        "tool_responses": [r.to_dict() for r in responses],
+    }
 
 
 async def a_generate_code_execution_reply(
@@ -185,4 +189,4 @@ async def a_generate_oai_reply(
         return False, None
     history = _history(agent, messages, sender)
     reply = await agent._a_ask_model(client, [*agent._oai_system_message, *history])
-    return (False, None) if reply is None else (True, reply)
+    return (False, None) if reply is None else (True, classic(reply))

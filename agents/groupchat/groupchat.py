@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._classic import MessageList
 from .._sync import sync_edge
 from ..agent import Agent
 from ..errors import AgentError, ConfigurationError
@@ -186,9 +187,14 @@ class GroupChat:
                 )
 
     @property
-    def messages(self) -> list[Message]:
-        """The messages so far, in order."""
-        return self.transcript
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages so far, in order, as AutoGen dicts (changes to this list are kept);
+        :attr:`transcript` has them typed."""
+        return MessageList(self.transcript)
+
+    @messages.setter
+    def messages(self, messages: Iterable[MessageLike]) -> None:
+        self.transcript[:] = [as_message(m) for m in messages]
 
     # -- AutoGen's helpers ----------------------------------------------------------------------------
 
@@ -379,8 +385,9 @@ class GroupChat:
         client = self._selection_client or selector.client
         if client is None:
             raise ConfigurationError(
-                "speaker_selection_method 'auto' needs a model: give the GroupChatManager an llm_config, "
-                "or set select_speaker_auto_llm_config"
+                f"{selector.name}: speaker_selection_method 'auto' needs a model to choose among "
+                f"{[a.name for a in eligible]}: give the GroupChatManager an llm_config, set the group chat's "
+                "select_speaker_auto_llm_config, or choose another speaker_selection_method"
             )
         role = self.role_for_select_speaker_messages
         history = self._selection_views()

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._classic import typed
 from .._sync import sync_edge
 from ..agent import Agent
 from ..conversable import ConversableAgent, HumanInputMode
@@ -40,9 +41,12 @@ class GroupChatManager(ConversableAgent):
             does not silence the manager's other chats).
         termination_condition: ends the group chat (next to ``is_termination_msg``).
         **kwargs: ConversableAgent's; ``llm_config`` is the model of ``auto`` speaker selection.
+            As in AutoGen, ``llm_config=False`` with ``auto`` selection is accepted: a model is
+            needed only when the manager must ask one (several candidates and no other way to
+            choose); then selecting raises ConfigurationError.
 
     Raises:
-        ConfigurationError: ``auto`` selection without any model, or tools given to the manager.
+        ConfigurationError: tools given to the manager.
     """
 
     def __init__(
@@ -70,17 +74,6 @@ class GroupChatManager(ConversableAgent):
             **kwargs,
         )
         self.run_chat_silent = silent
-        method = groupchat.speaker_selection_method
-        if (
-            isinstance(method, str)
-            and method.lower() == "auto"
-            and self.client is None
-            and not (groupchat.select_speaker_auto_llm_config)
-        ):
-            raise ConfigurationError(
-                f"{name}: speaker_selection_method 'auto' needs a model: give the manager an llm_config, set "
-                "the group chat's select_speaker_auto_llm_config, or choose another speaker_selection_method"
-            )
         self._groupchat = groupchat
         self.termination_condition = termination_condition
         self._run: GroupChatRun | None = None
@@ -100,6 +93,7 @@ class GroupChatManager(ConversableAgent):
 
     # -- the reply function ----------------------------------------------------------------------
 
+    @typed
     async def a_run_chat(
         self, messages: list[Message] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, str | None]:
@@ -124,7 +118,8 @@ class GroupChatManager(ConversableAgent):
         if await run.a_run() == "waiting":
             raise ChatSuspended(run)
         summary = run.result.summary
-        return True, summary if isinstance(sender, GroupChatManager) else None
+        nested = isinstance(sender, GroupChatManager) and sender is not self  # a team inside another team
+        return True, summary if nested else None
 
     run_chat = sync_edge(a_run_chat)
 
@@ -163,7 +158,7 @@ class GroupChatManager(ConversableAgent):
         messages: list[Message] | list[dict[str, Any]] | str,
         remove_termination_string: str | Callable[[str], str] | None = None,
         silent: bool | None = False,
-    ) -> tuple[ConversableAgent, Message]:
+    ) -> tuple[ConversableAgent, dict[str, Any]]:
         """Load a saved transcript into the group so that the chat can go on from it.
 
         Every message but the last goes into the participants' histories, as if the chat had
@@ -171,7 +166,7 @@ class GroupChatManager(ConversableAgent):
         with ``last_agent.initiate_chat(manager, message=last_message, clear_history=False)``.
 
         Returns:
-            the agent who spoke last and the last message.
+            the agent who spoke last and the last message (an AutoGen dict).
 
         Raises:
             ConfigurationError: no messages, or a message from an agent that is not in the group.
@@ -206,7 +201,7 @@ class GroupChatManager(ConversableAgent):
         if not silent:
             print(f"Prepared group chat with {len(loaded)} messages, the last speaker is {speakers[-1].name}")
         self._groupchat.send_introductions = False
-        return speakers[-1], last
+        return speakers[-1], last.to_dict()
 
     resume = sync_edge(a_resume)
 
