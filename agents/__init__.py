@@ -11,9 +11,9 @@ module cycle exists at any depth):
 
 - ``groupchat/``: GroupChat, GroupChatManager, GroupChatRun;
 - ``conversable/``: ConversableAgent (split along its jobs), AssistantAgent, UserProxyAgent;
-- the run engine: ``chat_run`` (ChatRun), ``_run`` (DurableRun), ``chat`` (results,
-  summaries, carryover, queues of chats); it knows agents only through the protocols of
-  ``agent`` (Agent, Conversable);
+- the run engine: ``chat_run`` (ChatRun), ``chat_queue`` (queues of chats, nested chats),
+  ``_run`` (DurableRun), ``chat`` (results, summaries, carryover); it knows agents only
+  through the protocols of ``agent`` (Agent, Conversable);
 - the building blocks: ``tools``, ``coding/``, ``llm/``, ``human_input``, ``termination``,
   ``history``, ``messages``, ``errors``, and ``_sync`` (the one sync edge).
 
@@ -26,7 +26,8 @@ module cycle exists at any depth):
 from ._run import HumanInputWait
 from ._sync import aclose_loop_resources
 from .agent import Agent, LLMAgent
-from .chat import ChatResult, a_initiate_chats, initiate_chats
+from .chat import ChatResult
+from .chat_queue import a_initiate_chats, initiate_chats
 from .chat_run import ChatRun
 from .coding import (
     CodeBlock,

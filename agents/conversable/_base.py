@@ -192,6 +192,8 @@ class AgentCore:
 
 def default_is_termination_msg(message: Mapping[str, Any] | Message) -> bool:
     """AutoGen's default: the message's content is exactly "TERMINATE"."""
+    if isinstance(message, Message):
+        return message.text == "TERMINATE"
     return content_str(message.get("content")) == "TERMINATE"
 
 

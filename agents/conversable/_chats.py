@@ -1,7 +1,7 @@
 """Chats an agent starts: ``initiate_chat``, queues of chats, and nested chats as a reply.
 
 The runner of a two-agent chat is :class:`agents.chat_run.ChatRun`; the queues live in
-:mod:`agents.chat`.
+:mod:`agents.chat_queue`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 from .._sync import sync_edge
 from ..agent import Agent
-from ..chat import ChatResult, a_initiate_chats, apply_carryover, initiate_chats, nested_chats_reply
+from ..chat import ChatResult, apply_carryover
+from ..chat_queue import a_initiate_chats, initiate_chats, nested_chats_reply
 from ..chat_run import ChatRun
 from ..errors import ConfigurationError
 from ..messages import MessageLike

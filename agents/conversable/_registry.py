@@ -133,6 +133,8 @@ class ReplyRegistryMixin(HooksMixin):
             if sender is None:
                 raise ConfigurationError("generate_reply needs messages or a sender")
             history = self._state.messages[sender]
+        elif sender is not None and messages is self._state.messages.get(sender):
+            history = self._state.messages[sender]  # the stored history: typed, no need to look
         else:
             history = typed_messages(messages)
         history = await self._run_hooks_before_reply(history)

@@ -56,6 +56,8 @@ def _history(agent: AgentCore, messages: Sequence[MessageLike] | None, sender: A
     """The messages to reply to: the given ones (dicts too, as AutoGen users pass them), or the history."""
     if messages is None:
         return agent._state.messages[sender] if sender is not None else []
+    if sender is not None and messages is agent._state.messages.get(sender):
+        return agent._state.messages[sender]  # the stored history: typed, no need to look
     return typed_messages(messages)
 
 
