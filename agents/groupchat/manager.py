@@ -88,6 +88,10 @@ class GroupChatManager(ConversableAgent):
         """The group chat that ``run_chat`` is driving or drove last."""
         return self._run
 
+    def chat_messages_for_summary(self, agent: Agent) -> list[dict[str, Any]]:
+        """The group chat's messages (what a summary of a chat with the manager reads), as AutoGen dicts."""
+        return self._groupchat.messages
+
     def team_members(self) -> list[ConversableAgent]:
         return [a for a in self._groupchat.agents if isinstance(a, ConversableAgent)]
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from .._run import DurableRun
-from ..agent import Agent, Conversable
+from ..agent import Agent, Conversable, is_conversable
 from ..chat import a_summarize
 from ..chat_run import restore_team, team_states
 from ..errors import ConfigurationError
@@ -255,10 +255,17 @@ class GroupChatRun(DurableRun):
         with collect_human_input(typed):
             reply = await agent.a_generate_reply(sender=self.manager)
         if reply is None:
-            self._end(agent.take_stop_reason())
+            self._end(agent.take_stop_reason() if is_conversable(agent) else f"{agent.name} had no reply")
             return
+        heard = self.manager.histories[agent]
+        before = len(heard)
         await agent.a_send(reply, self.manager, request_reply=False, silent=self.silent)
-        self._pending = self.manager.histories[agent][-1]
+        if len(heard) == before:  # a user-defined agent whose a_send does not deliver
+            raise ConfigurationError(
+                f"{agent.name}.a_send did not deliver its reply to {self.manager.name}: an Agent's a_send "
+                "must call recipient.a_receive(message, self, request_reply, silent)"
+            )
+        self._pending = heard[-1]
         self._speaker = agent.name
         self._steer = any(typed)  # a person wrote this message (the agent's human answered)
         self._round += 1

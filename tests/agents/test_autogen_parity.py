@@ -307,3 +307,43 @@ def test_a_user_defined_agent_missing_a_method_gets_a_clear_error() -> None:
         proxy("user").initiate_chat(HalfAgent(), message="hello", silent=True)
     with pytest.raises(ConfigurationError, match="does not implement name, a_send, a_receive"):
         proxy("user").initiate_chat(object(), message="hello", silent=True)  # type: ignore[arg-type]
+
+
+class Reporter(Agent):
+    """A group-chat member written against the Agent protocol only."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.heard: list[Any] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def description(self) -> str:
+        return "reports how much it heard"
+
+    async def a_send(self, message: Any, recipient: Agent, request_reply: Any = None, silent: Any = False) -> None:
+        await recipient.a_receive(message, self, request_reply, silent)
+
+    async def a_receive(self, message: Any, sender: Agent, request_reply: Any = None, silent: Any = False) -> None:
+        self.heard.append(message)
+
+    async def a_generate_reply(self, messages: Any = None, sender: Any = None, **kwargs: Any) -> Any:
+        return f"heard {len(self.heard)}"
+
+
+def test_a_user_defined_agent_takes_part_in_a_group_chat() -> None:
+    user, reporter = scripted("user", "first"), Reporter("reporter")
+    chat = GroupChat(agents=[user, reporter], messages=[], max_round=4, speaker_selection_method="round_robin")
+    user.initiate_chat(GroupChatManager(groupchat=chat, llm_config=False), message="start", silent=True)
+
+    assert [(m["name"], m["content"]) for m in chat.messages] == [
+        ("user", "start"),
+        ("reporter", "heard 1"),
+        ("user", "first"),
+        ("reporter", "heard 2"),
+    ]
+    assert [m["content"] for m in reporter.heard] == ["start", "first"]
+    assert all(type(m) is dict for m in reporter.heard)
