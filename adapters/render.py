@@ -1,11 +1,17 @@
 """Rendering helpers shared by the platforms: splitting at a length limit without breaking code,
-and defusing mass mentions."""
+defusing mass mentions, keeping agents from pinging people outside the thread, and showing where
+links go."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from typing import Literal
 
-__all__ = ["defuse_mass_mentions", "split_markdown"]
+__all__ = ["MentionPolicy", "defuse_mass_mentions", "limit_mentions", "show_link_targets", "split_markdown"]
+
+MentionPolicy = Literal["none", "thread", "any"]
+"""Whom agent text may ping: nobody, the people in the thread, or anyone."""
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _MASS = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
@@ -21,6 +27,59 @@ def defuse_mass_mentions(text: str) -> str:
     text = _SLACK_MASS.sub(lambda m: "@\u200b" + m.group(1).lower(), text)
     text = _SLACK_GROUP.sub(lambda m: "@\u200b" + (m.group(1) or "group"), text)
     return _MASS.sub("@\u200b\\1", text)
+
+
+# <@U123>, <@U123|name> (Slack), <@123>, <@!123> (Discord users), <@&123> (Discord roles)
+_PERSON = re.compile(r"<@([!&]?)([A-Za-z0-9._-]+)(?:\|([^>\n]*))?>")
+_SCHEMES = r"(?:https?|ftp|mailto):"
+_SLACK_LINK = re.compile(rf"<({_SCHEMES}[^|>\s]+)\|([^>\n]+)>")
+_MARKDOWN_LINK = re.compile(rf"(?<!!)\[([^\]\n]+)\]\(({_SCHEMES}[^)\s]+)\)")
+_CODE = re.compile(r"(^[ \t]*(```+|~~~+).*?(?:^[ \t]*\2[ \t]*$|\Z)|`[^`\n]+`)", re.MULTILINE | re.DOTALL)
+
+
+def limit_mentions(text: str, policy: MentionPolicy, people: Collection[str]) -> str:
+    """Mentions of people (``<@U123>``) that ``policy`` does not allow become plain text.
+
+    ``none``: no mention pings; ``thread``: only mentions of ``people`` (the ids of the people in the
+    thread) ping; ``any``: all do. Role mentions count as outside the thread. Code is left alone.
+    """
+    if policy == "any":
+        return text
+
+    def person(match: re.Match[str]) -> str:
+        kind, who, label = match.group(1), match.group(2), match.group(3)
+        if policy == "thread" and kind != "&" and who in people:
+            return match.group(0)
+        return "@\u200b" + (label.lstrip("@") if label else who)
+
+    return _outside_code(text, lambda part: _PERSON.sub(person, part))
+
+
+def show_link_targets(text: str) -> str:
+    """Links whose text hides their target show it: ``<url|text>`` and ``[text](url)`` become
+    ``text (url)`` (just ``url`` when the text is the address). Code is left alone."""
+
+    def shown(label: str, url: str) -> str:
+        bare = url.split(":", 1)[1].lstrip("/")
+        return url if label.strip() in (url, bare, bare.rstrip("/")) else f"{label} ({url})"
+
+    def links(part: str) -> str:
+        part = _SLACK_LINK.sub(lambda m: shown(m.group(2), m.group(1)), part)
+        return _MARKDOWN_LINK.sub(lambda m: shown(m.group(1), m.group(2)), part)
+
+    return _outside_code(text, links)
+
+
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the parts of ``text`` outside code blocks and inline code."""
+    out: list[str] = []
+    at = 0
+    for match in _CODE.finditer(text):
+        out.append(change(text[at : match.start()]))
+        out.append(match.group(0))
+        at = match.end()
+    out.append(change(text[at:]))
+    return "".join(out)
 
 
 def split_markdown(text: str, limit: int) -> list[str]:

@@ -14,6 +14,8 @@ from storage import Database, DatabaseBehindError, check_schema, upgrade
 
 from .dispatcher import Dispatcher
 from .errors import StartupError
+from .guard import guarded
+from .redaction import redactor_for
 from .runtime import Runtime
 from .settings import Settings
 from .teams import TeamCatalog
@@ -64,8 +66,14 @@ class Bot:
         db = Database(settings.effective_database_url)
         try:
             await prepare_database(db, embedded=settings.database_url is None)
+            redactor = redactor_for(settings, self.catalog.configs.values())  # issue 18.3: secrets never leave
             runtime = Runtime(
-                db, self.platform, self.catalog, settings.data_dir / "work", step_timeout=settings.step_timeout
+                db,
+                guarded(self.platform, redactor),
+                self.catalog,
+                settings.data_dir / "work",
+                step_timeout=settings.step_timeout,
+                redactor=redactor,
             )
             self.dispatcher = dispatcher = Dispatcher(runtime)
             await dispatcher.recover()

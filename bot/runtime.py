@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters import ChatPlatform
 from storage import Database
 
+from .redaction import Redactor
 from .teams import TeamCatalog
 
 __all__ = ["Runtime"]
@@ -22,3 +23,4 @@ class Runtime:
     catalog: TeamCatalog
     work_root: Path
     step_timeout: float = 600.0
+    redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)

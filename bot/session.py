@@ -19,7 +19,7 @@ from agents import AgentError, GroupChatRun, Message
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage
 
-from .rendering import NOTE, note, people_message, to_new_message, to_outbound
+from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
 from .streaming import StepStream
 from .teams import APPROVAL_PREFIX, Team
@@ -247,6 +247,7 @@ class ThreadSession:
 
     def _person(self, event: ThreadEvent) -> dict[str, Any]:
         self.state.reader = event.author.id
+        self.state.met(event.author.id)
         return {"author": event.author.id, "message_id": event.message_id}
 
     # -- stepping --------------------------------------------------------------------------------
@@ -276,6 +277,7 @@ class ThreadSession:
         produced += extra or []
         produced += self._prompt_if_waiting(len(produced))
         produced += self._closing_note()
+        produced = [self.rt.redactor.message(m, f"a message of {self.thread.key}") for m in produced]
         usage = self._take_usage()
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
@@ -389,7 +391,7 @@ class ThreadSession:
         posted: list[tuple[int, str]] = []
         for message in records:
             persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
-            outbound = to_outbound(message, persona)
+            outbound = to_outbound(message, persona, *audience(self.team, self.state))
             found = await self.rt.platform.find_posted(self.thread, outbound.key) if check_posted else None
             streamed = await self.streams.take(message.name) if message.author_kind == "agent" else None
             if found is None and streamed is not None:

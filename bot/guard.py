@@ -1,0 +1,95 @@
+"""The platform as the runtime posts to it: nothing goes out that the :class:`Redactor` would take out.
+
+:class:`GuardedPlatform` wraps a :class:`ChatPlatform`. Posts (their files included), updates and
+streamed previews pass the redactor on their way out; previews also lose every mention (the
+reply they turn into follows the team's mentions policy). A streamed reply arrives in pieces and
+a secret may be cut between two of them, so a preview holds back its last word (and any tail
+that could begin a configured secret) until more comes or the stream ends.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters import ChatPlatform, EventHandler, MessageStream, OutboundMessage, Persona, ThreadRef, limit_mentions
+
+from .redaction import Redactor
+
+__all__ = ["GuardedPlatform", "guarded"]
+
+_SPACE = re.compile(r"\s")
+
+
+class GuardedPlatform:
+    """``platform``, with everything it is given to post redacted first."""
+
+    def __init__(self, platform: ChatPlatform, redactor: Redactor) -> None:
+        self.platform = platform
+        self.redactor = redactor
+        self.name = platform.name
+
+    async def run(self, on_event: EventHandler) -> None:
+        await self.platform.run(on_event)
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        return await self.platform.post(thread, self.redactor.outbound(message, f"a post to {thread.key}"))
+
+    async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
+        await self.platform.update(thread, message_id, self.redactor.outbound(message, f"an update in {thread.key}"))
+
+    async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
+        return await self.platform.find_posted(thread, key)
+
+    async def set_status(self, thread: ThreadRef, status: str | None) -> None:
+        await self.platform.set_status(thread, status)
+
+    async def start_stream(
+        self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
+    ) -> MessageStream | None:
+        stream = await self.platform.start_stream(thread, persona, reader=reader)
+        return None if stream is None else GuardedStream(stream, self.redactor, f"a preview in {thread.key}")
+
+    async def close(self) -> None:
+        await self.platform.close()
+
+
+def guarded(platform: ChatPlatform, redactor: Redactor) -> ChatPlatform:
+    """``platform`` behind ``redactor`` (once: a guarded platform is returned as it is)."""
+    return platform if isinstance(platform, GuardedPlatform) else GuardedPlatform(platform, redactor)
+
+
+class GuardedStream:
+    """A streamed preview that shows only text the redactor has seen whole."""
+
+    def __init__(self, stream: MessageStream, redactor: Redactor, where: str) -> None:
+        self.stream = stream
+        self.redactor = redactor
+        self.where = where
+        self._held = ""
+
+    async def append(self, text: str) -> None:
+        # What is held was redacted already; a secret now whole is taken out before the cut.
+        self._held = self.redactor.redact(self._held + text, self.where)
+        cut = self._safe_end(self._held)
+        if cut > 0:
+            shown, self._held = self._held[:cut], self._held[cut:]
+            await self.stream.append(limit_mentions(shown, "none", frozenset()))
+
+    async def finish(self, message: OutboundMessage) -> str:
+        self._held = ""
+        return await self.stream.finish(self.redactor.outbound(message, self.where))
+
+    async def abandon(self) -> None:
+        self._held = ""
+        await self.stream.abandon()
+
+    def _safe_end(self, text: str) -> int:
+        """Where ``text`` may be cut: after its last whitespace (a token has no spaces), and before
+        the last ``longest - 1`` characters, which could begin a configured secret."""
+        last = max((m.end() for m in _SPACE.finditer(text)), default=0)
+        longest = self.redactor.longest
+        if longest:
+            last = min(last, max(0, len(text) - longest + 1))
+            while last > 0 and not text[last - 1].isspace():
+                last -= 1
+        return last
