@@ -35,6 +35,7 @@ from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
+from .requests import refusing_middleware
 from .streams import SlackStream
 
 __all__ = ["SlackPlatform"]
@@ -208,7 +209,10 @@ class SlackPlatform:
                 await handler.close_async()  # type: ignore[no-untyped-call]
                 await self._wait_quiet()
             return
-        runner = web.AppRunner(self.app.web_app(self.config.http_path, self.config.http_port), access_log=None)
+        server_app = self.app.web_app(self.config.http_path, self.config.http_port)
+        # issue 18.4: refuse unsigned and malformed requests before Bolt parses them
+        server_app.middlewares.append(refusing_middleware(self.config.http_path, self.config.signing_secret or ""))
+        runner = web.AppRunner(server_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
         await site.start()
