@@ -17,6 +17,7 @@ from adapters import ConsolePlatform
 from storage import ConversationRecord, Database, NotFoundError, StorageError, current_revision, head_revision, upgrade
 
 from .app import serve
+from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .errors import BotError
 from .rendering import message_text
@@ -86,6 +87,7 @@ def _serve_console(settings: Settings, team: Path | None, opening: str | None) -
         catalog, scripted = _catalog(team)
     except BotError as exc:
         raise _fail(str(exc)) from exc
+    _run(lambda: check_startup(settings, catalog))  # issue 18.4: one clear line, before anything starts
     if scripted:
         typer.echo(SCRIPTED_MODEL_NOTICE)
     typer.echo(
@@ -120,6 +122,7 @@ def _serve_slack(settings: Settings, team: Path | None) -> None:
         catalog, scripted = _catalog(team)
     except BotError as exc:
         raise _fail(str(exc)) from exc
+    _run(lambda: check_startup(settings, catalog, platforms=("slack",)))  # issue 18.4: before "listening"
     if scripted:
         typer.echo(SCRIPTED_MODEL_NOTICE)
 

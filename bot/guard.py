@@ -3,8 +3,9 @@
 :class:`GuardedPlatform` wraps a :class:`ChatPlatform`. Posts (their files included), updates and
 streamed previews pass the redactor on their way out; previews also lose every mention (the
 reply they turn into follows the team's mentions policy). A streamed reply arrives in pieces and
-a secret may be cut between two of them, so a preview holds back its last word (and any tail
-that could begin a configured secret) until more comes or the stream ends.
+a secret may be cut between two of them, so a preview holds back what may be the start of one
+(a word that begins like a token, the beginning of a configured secret, an open ``<``) until
+more comes or the stream ends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 from adapters import ChatPlatform, EventHandler, MessageStream, OutboundMessage, Persona, ThreadRef, limit_mentions
 
-from .redaction import Redactor
+from .redaction import TOKEN_STARTS, Redactor
 
 __all__ = ["GuardedPlatform", "guarded"]
 
@@ -65,15 +66,14 @@ class GuardedStream:
         self.stream = stream
         self.redactor = redactor
         self.where = where
-        self._held = ""
+        self._held = ""  # raw text not shown yet
 
     async def append(self, text: str) -> None:
-        # What is held was redacted already; a secret now whole is taken out before the cut.
-        self._held = self.redactor.redact(self._held + text, self.where)
+        self._held += text
         cut = self._safe_end(self._held)
         if cut > 0:
             shown, self._held = self._held[:cut], self._held[cut:]
-            await self.stream.append(limit_mentions(shown, "none", frozenset()))
+            await self.stream.append(limit_mentions(self.redactor.redact(shown, self.where), "none", ()))
 
     async def finish(self, message: OutboundMessage) -> str:
         self._held = ""
@@ -84,12 +84,24 @@ class GuardedStream:
         await self.stream.abandon()
 
     def _safe_end(self, text: str) -> int:
-        """Where ``text`` may be cut: after its last whitespace (a token has no spaces), and before
-        the last ``longest - 1`` characters, which could begin a configured secret."""
-        last = max((m.end() for m in _SPACE.finditer(text)), default=0)
-        longest = self.redactor.longest
-        if longest:
-            last = min(last, max(0, len(text) - longest + 1))
-            while last > 0 and not text[last - 1].isspace():
-                last -= 1
-        return last
+        """How much of ``text`` may be shown: nothing from where a secret, a token or a mention may
+        still be coming (its start is there, its end is not yet), and no secret cut in two."""
+        end = len(text)
+        word = max((m.end() for m in _SPACE.finditer(text)), default=0)
+        for at in range(word, len(text)):
+            rest = text[at:]
+            if any(rest.startswith(s) or s.startswith(rest) for s in TOKEN_STARTS):
+                end = at
+                break
+        opened = text.rfind("<")  # a mention (<@U123>) that is not closed yet
+        if opened >= 0 and ">" not in text[opened:]:
+            end = min(end, opened)
+        end = min(end, self.redactor.unfinished(text))
+        spans = self.redactor.spans(text)
+        moved = True
+        while moved:  # a secret found whole must not be cut, nor one that may still grow at the end
+            moved = False
+            for start, stop in spans:
+                if start < end <= stop:
+                    end, moved = start, True
+        return end

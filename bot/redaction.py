@@ -27,7 +27,7 @@ from storage import NewMessage
 from .settings import Settings
 from .team_config import TeamConfig
 
-__all__ = ["REDACTED", "Redactor", "Secret", "looks_secret", "redactor_for"]
+__all__ = ["REDACTED", "TOKEN_STARTS", "Redactor", "Secret", "looks_secret", "redactor_for"]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a private key",
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL),
     ),
+)
+
+
+# How the shapes above begin: a word that ends in one of these may be a token still being written.
+TOKEN_STARTS = (
+    *("xox", "xapp-", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "-----BEGIN"),
 )
 
 
@@ -76,7 +82,7 @@ class Redactor:
         self._sources = known
         ordered = sorted(known, key=len, reverse=True)  # a secret that contains another goes first
         self._known = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        self.longest = max((len(v) for v in known), default=0)
+        self._values = ordered
         self.counts: Counter[str] = Counter()  # what was redacted so far, by kind
 
     @property
@@ -90,6 +96,23 @@ class Redactor:
         text = self._redact(text, found)
         self._report(found, where)
         return text
+
+    def unfinished(self, text: str) -> int:
+        """Where the longest tail of ``text`` that begins a configured secret starts (``len(text)``: none)."""
+        earliest = len(text)
+        for value in self._values:
+            start = max(0, len(text) - len(value) + 1)
+            while (at := text.find(value[0], start)) != -1 and at < earliest:
+                if value.startswith(text[at:]):
+                    earliest = at
+                    break
+                start = at + 1
+        return earliest
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where in ``text`` secrets are (start, end), found the way :meth:`redact` finds them."""
+        found = [m.span() for m in self._known.finditer(text)] if self._known is not None else []
+        return found + [m.span() for _, shape in _SHAPES for m in shape.finditer(text)]
 
     def _redact(self, text: str, found: Counter[str]) -> str:
         if self._known is not None:
