@@ -287,7 +287,7 @@ class SlackPlatform:
 
     async def upload(self, client: AsyncWebClient, thread: ThreadRef, message: OutboundMessage) -> None:
         """Upload ``message``'s files into the thread (its attachments; its text when too long)."""
-        files = message_files(message)
+        files = message_files(message, personas=self.personas_allowed(thread.workspace_id))
         if files:
             uploads = [{"content": f.data, "filename": f.name, "title": f.name} for f in files]
             await client.files_upload_v2(
