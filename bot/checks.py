@@ -2,8 +2,9 @@
 
 :func:`check_startup` looks at what a bad setting would otherwise turn into a traceback later: the
 data directory (created and writable), the SQLite file's directory, the database (reachable, with
-its password kept out of the message), the HTTP ports (free), and the teams (one is configured;
-team files were checked completely when they were loaded, numbers in range included). The first
+its password kept out of the message), the teams' code execution (a Docker engine answers,
+bubblewrap works where a team requires it), the HTTP ports (free), and that a team is configured
+(team files were checked completely when they were loaded, numbers in range included). The first
 problem stops start-up with one line that names the setting and the fix.
 """
 
@@ -19,6 +20,9 @@ from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from agents import CodeExecutionError
+from agents.coding.docker import docker_client
+from agents.coding.local import bubblewrap_works
 from storage import Database, StorageError, database_url
 
 from .errors import StartupError
@@ -45,6 +49,7 @@ async def check_startup(settings: Settings, catalog: TeamCatalog, *, platforms: 
         raise StartupError("no team is configured: pass --team FILE or set THREADCREW_TEAM")
     _paths(settings)
     await _database(settings.effective_database_url)
+    await _code_execution(catalog)
     for setting, host, port in _ports(settings, platforms):
         _port_free(setting, host, port)
 
@@ -125,6 +130,26 @@ def _password(url: str) -> str | None:
     with contextlib.suppress(ValueError):
         return urlsplit(url).password
     return None
+
+
+async def _code_execution(catalog: TeamCatalog) -> None:
+    """Each team's code can run where it says: a Docker engine answers, bubblewrap works if required."""
+    for config in catalog.configs.values():
+        run, where = config.code_execution, f"team {config.name!r}"
+        if run.executor == "docker":
+            try:
+                client = await asyncio.to_thread(docker_client)
+            except CodeExecutionError as exc:
+                reason = " ".join(str(exc).split())
+                raise StartupError(
+                    f"{where}: code_execution.executor is docker, but {reason}; or set code_execution.executor: local"
+                ) from None
+            client.close()
+        elif run.executor == "local" and run.sandbox == "required" and not await asyncio.to_thread(bubblewrap_works):
+            raise StartupError(
+                f"{where}: code_execution.sandbox is required, but bubblewrap is missing or cannot create namespaces "
+                "here; install it (apt-get install bubblewrap), or set code_execution.sandbox: auto"
+            )
 
 
 def _ports(settings: Settings, platforms: Collection[str]) -> list[tuple[str, str, int]]:

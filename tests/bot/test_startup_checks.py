@@ -127,3 +127,17 @@ def test_a_slack_http_port_in_use_is_named_before_anything_listens(
         f"error: THREADCREW_SLACK_HTTP_PORT: port {port_in_use} on 127.0.0.1 is in use (another threadcrew?); "
         "stop what uses it, or set THREADCREW_SLACK_HTTP_PORT to a free port"
     )
+
+
+def test_a_team_that_runs_code_in_docker_without_an_engine_is_named(tmp_path: Path) -> None:
+    team = write_team(
+        tmp_path / "docker.yaml", "http://127.0.0.1:9/v1", code_execution={"executor": "docker", "timeout": 30}
+    )
+    with socket.socket() as taken:  # nothing listens here: no engine
+        taken.bind(("127.0.0.1", 0))
+        host = f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+        env = {"THREADCREW_DATA_DIR": str(tmp_path / "d"), "DOCKER_HOST": host}
+        line = refused(run_cli("run", "--team", str(team), cwd=tmp_path, env=env))
+    expected = f"error: team 'crew': code_execution.executor is docker, but no Docker engine answers at {host} "
+    assert line.startswith(expected)
+    assert line.endswith("or set code_execution.executor: local")
