@@ -35,23 +35,29 @@ REDACTED = "[redacted]"
 MIN_SECRET = 8  # shorter configured values ("ollama", "x") are placeholders, not secrets
 _SECRET_WORDS = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "CREDENTIALS"})
 
-# Shapes of well-known tokens, found even when nobody configured them.
-_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a Slack token", re.compile(r"\bxox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|\bxapp-[A-Za-z0-9-]{8,}")),
-    ("an OpenAI-style key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+# Shapes of well-known tokens, found even when nobody configured them: (kind, how such a token
+# begins, its pattern). A pattern runs only over text that holds one of its beginnings (fast).
+_SHAPES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        "a Slack token",
+        ("xox", "xapp-"),
+        re.compile(r"\bxox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|\bxapp-[A-Za-z0-9-]{8,}"),
+    ),
+    ("an OpenAI-style key", ("sk-",), re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
+    (
+        "a GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+    ),
+    ("an AWS access key", ("AKIA", "ASIA"), re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
     (
         "a private key",
+        ("-----BEGIN",),
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL),
     ),
 )
-
-
-# How the shapes above begin: a word that ends in one of these may be a token still being written.
-TOKEN_STARTS = (
-    *("xox", "xapp-", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "-----BEGIN"),
-)
+# How the shapes begin: a word that ends in one of these may be a token still being written.
+TOKEN_STARTS = tuple(start for _, starts, _ in _SHAPES for start in starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +118,21 @@ class Redactor:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where in ``text`` secrets are (start, end), found the way :meth:`redact` finds them."""
         found = [m.span() for m in self._known.finditer(text)] if self._known is not None else []
-        return found + [m.span() for _, shape in _SHAPES for m in shape.finditer(text)]
+        return found + [m.span() for _, _, shape in self._shapes_in(text) for m in shape.finditer(text)]
+
+    @staticmethod
+    def _shapes_in(text: str) -> list[tuple[str, tuple[str, ...], re.Pattern[str]]]:
+        return [shape for shape in _SHAPES if any(start in text for start in shape[1])]
 
     def _redact(self, text: str, found: Counter[str]) -> str:
-        if self._known is not None:
+        if self._known is not None and any(value in text for value in self._values):  # a search is fast, a regex not
 
             def known(match: re.Match[str]) -> str:
                 found[self._sources[match.group(0)]] += 1
                 return REDACTED
 
             text = self._known.sub(known, text)
-        for kind, shape in _SHAPES:
+        for kind, _, shape in self._shapes_in(text):
 
             def shaped(match: re.Match[str], kind: str = kind) -> str:
                 found[kind] += 1
@@ -165,6 +175,15 @@ class Redactor:
         )
         self._report(found, where)
         return redacted if found else message
+
+    def json(self, value: Any, where: str | None = None) -> Any:
+        """A JSON value (dicts, lists, strings...) with every string redacted; logged when ``where``
+        is given (a run's state holds the same messages at every save: it goes unlogged)."""
+        found: Counter[str] = Counter()
+        redacted = self._walk(value, found)
+        if where is not None:
+            self._report(found, where)
+        return redacted
 
     def _walk(self, value: Any, found: Counter[str]) -> Any:
         if isinstance(value, str):

@@ -281,7 +281,7 @@ class ThreadSession:
         usage = self._take_usage()
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            self._state(),
+            self.rt.redactor.json(self._state()),  # issue 18.3: the run's state is stored too
             expected_version=self.record.version,
             status=self.status,
             messages=produced,

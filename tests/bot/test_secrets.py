@@ -111,6 +111,7 @@ async def test_a_model_that_echoes_every_secret_gets_none_posted_or_stored(
             await platform.wait_for(in_thread("t1"))
             await bot.idle()
             stored = await bot.transcript("t1")
+            state = json.dumps((await bot.conversation("t1")).state)
 
     said = [everything_in(m) for m in platform.calls]
     assert len(platform.streams) >= 3
@@ -124,6 +125,8 @@ async def test_a_model_that_echoes_every_secret_gets_none_posted_or_stored(
     for secret in EVERY:
         assert secret not in dumped, f"{secret} was stored"
     assert dumped.count(REDACTED) >= 3 * len(EVERY)
+    assert "you said: " in state  # the run's own state, which the model reads back after a restart
+    assert not [secret for secret in EVERY if secret in state]
     lines = [r.getMessage() for r in caplog.records]
     assert any("redacted" in line and "THREADCREW_SLACK_SIGNING_SECRET" in line for line in lines)
     assert not [line for line in lines for secret in EVERY if secret in line]  # counted, never shown
