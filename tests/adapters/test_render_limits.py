@@ -8,7 +8,15 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters import Button, OutboundMessage, Persona, defuse_mass_mentions, split_markdown
+from adapters import (
+    Button,
+    OutboundMessage,
+    Persona,
+    defuse_mass_mentions,
+    limit_mentions,
+    show_link_targets,
+    split_markdown,
+)
 from adapters.slack.render import (
     BLOCKS_LIMIT,
     BUTTON_LABEL_LIMIT,
@@ -29,6 +37,7 @@ pieces = st.one_of(
     words,
     emoji,
     st.sampled_from(["\n", "\n\n", "```python\n", "```\n", "\n```\n", "~~~\n", "@here ", "<!channel> ", "**b** "]),
+    st.sampled_from(["<@U1> ", "<@U999|bob> ", "[docs](https://x.example/a) ", "<https://y.example|here> "]),
     st.integers(1, 4_000).map(lambda n: "x" * n),  # one long word
     st.integers(1, 200).map(lambda n: "a line of text " * n + "\n"),
 )
@@ -85,6 +94,7 @@ def assert_within_slack_limits(payload: dict) -> None:
 def test_every_slack_post_is_within_slacks_limits_and_loses_nothing(
     text: str, persona: Persona, pressed: list[Button], with_personas: bool
 ) -> None:
+    text = show_link_targets(limit_mentions(defuse_mass_mentions(text), "thread", {"U1"}))  # as the bot renders
     message = OutboundMessage(persona, text, key="tc-1", buttons=tuple(pressed))
     payload = message_payload(message, personas=with_personas)
     assert_within_slack_limits(payload)
