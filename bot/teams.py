@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import Persona
+from adapters import MentionPolicy, Persona
 from agents import (
     AssistantAgent,
     AsyncCodeExecutor,
@@ -95,6 +95,7 @@ class Team:
     starters: frozenset[str] = frozenset()
     budget: ThreadBudget = field(default_factory=ThreadBudget)
     executor: AsyncCodeExecutor | None = None
+    mentions: MentionPolicy = "thread"  # whom agent text may ping
 
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
@@ -124,6 +125,7 @@ class TeamCatalog:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
+        self.configs: dict[str, TeamConfig] = {}  # the teams that came from files or configs
         self.default: str | None = None
 
     def register(
@@ -179,6 +181,7 @@ class TeamCatalog:
             TeamConfigError: the team cannot be built.
         """
         build_team(config, None)
+        self.configs[config.name] = config
         self.register(
             config.name,
             lambda work_dir: build_team(config, work_dir),
@@ -296,6 +299,7 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
         starters=frozenset(config.starters),
         budget=ThreadBudget(budget.max_tokens, budget.max_cost_usd, budget.max_rounds),
         executor=executor,
+        mentions=config.mentions,
     )
 
 
