@@ -136,7 +136,7 @@ async def _code_execution(catalog: TeamCatalog) -> None:
     """Each team's code can run where it says: a Docker engine answers, bubblewrap works if required."""
     for config in catalog.configs.values():
         run, where = config.code_execution, f"team {config.name!r}"
-        if run.executor == "docker":
+        if run.executor != "none" and run.in_docker:
             try:
                 client = await asyncio.to_thread(docker_client)
             except CodeExecutionError as exc:
@@ -145,10 +145,10 @@ async def _code_execution(catalog: TeamCatalog) -> None:
                     f"{where}: code_execution.executor is docker, but {reason}; or set code_execution.executor: local"
                 ) from None
             client.close()
-        elif run.executor == "local" and run.sandbox == "required" and not await asyncio.to_thread(bubblewrap_works):
+        elif run.executor == "local" and run.sandbox == "bubblewrap" and not await asyncio.to_thread(bubblewrap_works):
             raise StartupError(
-                f"{where}: code_execution.sandbox is required, but bubblewrap is missing or cannot create namespaces "
-                "here; install it (apt-get install bubblewrap), or set code_execution.sandbox: auto"
+                f"{where}: code_execution.sandbox is bubblewrap, but bubblewrap is missing or cannot create "
+                "namespaces here; install it (apt-get install bubblewrap), or set code_execution.sandbox: docker"
             )
 
 

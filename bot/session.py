@@ -182,7 +182,12 @@ class ThreadSession:
             team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
         )
         # The people's message goes in (no model call); stored with the start.
-        await self._save(await self.run.a_advance())
+        outcome = await self.run.a_advance()
+        notes = [note(text) for text in team.notes]
+        if team.refusal is not None:
+            self.state.failed = "no sandbox for the team's code"
+            notes.append(note(team.refusal))
+        await self._save(outcome, notes)
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()

@@ -112,10 +112,26 @@ class CodeExecutionSpec(_Strict):
     executor: Literal["local", "docker", "none"] = "local"
     timeout: float = Field(default=60, gt=0)
     image: str | None = None
+    runtime: str | None = None  # the Docker engine's runtime, e.g. runsc (gVisor)
     approval: Literal["required", "none"] = "required"
-    sandbox: Literal["auto", "required", "off"] = "auto"  # bubblewrap, for the local executor
+    # auto: bubblewrap, else no code runs; docker: the Docker executor; none: no sandbox, said in so many words
+    sandbox: Literal["auto", "bubblewrap", "docker", "none"] = "auto"
     runner: AgentName = "runner"
     runner_persona: PersonaSpec = Field(default_factory=PersonaSpec)
+
+    @model_validator(mode="after")
+    def _sandbox_fits_executor(self) -> CodeExecutionSpec:
+        if self.executor == "docker" and self.sandbox in ("bubblewrap", "none"):
+            raise ValueError(
+                f"sandbox: {self.sandbox} does not go with executor: docker; "
+                "leave sandbox out (or say sandbox: docker), or use executor: local"
+            )
+        return self
+
+    @property
+    def in_docker(self) -> bool:
+        """Whether code runs in Docker (``executor: docker`` or ``sandbox: docker``)."""
+        return self.executor == "docker" or self.sandbox == "docker"
 
 
 class GroupChatSpec(_Strict):
