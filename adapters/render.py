@@ -84,17 +84,13 @@ def _outside_code(text: str, change: Callable[[str], str]) -> str:
 
 
 def split_markdown(text: str, limit: int, *, length: Callable[[str], int] = len) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters, as ``length`` counts them.
+    """Split ``text`` into pieces of at most ``limit``, as ``length`` counts (``len``: code points;
+    Discord counts UTF-16 units).
 
-    Pieces end at line breaks where they can; a line longer than a piece can hold is cut, but
-    never inside a character and what joins to it (an emoji's skin tone, a ZWJ sequence, an
-    accent). A code block cut in two is closed at the end of one piece and opened again, with its
-    language, at the start of the next, so every piece renders on its own.
-
-    Args:
-        text: markdown.
-        limit: the most one piece may hold.
-        length: how the platform counts (``len``: code points; Discord's UTF-16 units are more).
+    Pieces end at line breaks where they can; a line longer than a piece can hold is cut, but not
+    inside a character and what joins to it (an emoji's skin tone, a ZWJ sequence, an accent) where
+    the room allows. A code block cut in two is closed at the end of one piece and opened again,
+    with its language, at the start of the next, so every piece renders on its own.
 
     Raises:
         ValueError: ``limit`` is too small to hold a fence and some code (under 20).
@@ -186,29 +182,27 @@ def _closing(fence: str) -> str:
     return match.group(1) if match else "```"
 
 
-def _cut(line: str, room: int, length: Callable[[str], int]) -> int:
-    """Where to cut ``line`` so that its first part holds at most ``room``: not before a character
-    that joins the one before it (nor right after a joiner), unless a whole run of joined ones
-    is longer than ``room``."""
+def _cut(line: str, width: int, length: Callable[[str], int]) -> int:
+    """Where to cut ``line`` so the first part holds at most ``width``: not before a joining character."""
     cut, used = 0, 0
-    while cut < len(line) and used + length(line[cut]) <= room:
+    while cut < len(line) and used + length(line[cut]) <= width:
         used += length(line[cut])
         cut += 1
     safe = cut
-    while 0 < safe < len(line) and (_joins_before(line[safe]) or line[safe - 1] == _ZWJ):
+    while safe > 0 and (_joins_before(line[safe]) or line[safe - 1] == _ZWJ):
         safe -= 1
-    return safe or cut
+    return safe or cut  # a whole piece of joined characters is cut where it must be
 
 
 _ZWJ = "\u200d"
 
 
 def _joins_before(char: str) -> bool:
-    """Whether ``char`` belongs to the character before it (a mark, a joiner, a variation or a skin tone)."""
+    """Whether ``char`` belongs to the character before it (a mark, a joiner, a variation or skin tone)."""
     return (
         char == _ZWJ
         or "\ufe00" <= char <= "\ufe0f"
         or "\U0001f3fb" <= char <= "\U0001f3ff"
-        or "\U000e0020" <= char <= "\U000e007f"  # tag characters (the flags of regions)
+        or "\U000e0020" <= char <= "\U000e007f"  # tag characters (flags of regions)
         or unicodedata.category(char) in ("Mn", "Me", "Mc")
     )
