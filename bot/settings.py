@@ -37,6 +37,7 @@ class Settings(BaseSettings):
             unless told otherwise, or on every interface for Slack's HTTP mode.
         health: serve ``/healthz`` and ``/readyz`` (``THREADCREW_HEALTH``), which starts the web server.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
+        discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
     """
 
     # An empty variable counts as unset (a .env line left blank), not as an empty value.
@@ -71,6 +72,14 @@ class Settings(BaseSettings):
     slack_http_path: str = "/slack/events"
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
     slack_allow_bots: bool = False
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_allowed_guilds: str = ""  # comma-separated guild ids; empty: every guild the bot is in
+    discord_allowed_channels: str = ""  # comma-separated channel ids (a thread counts as its channel)
+    discord_allow_bots: bool = False
+    discord_shard_ids: str = ""  # comma-separated shard ids this process runs; empty: one connection
+    discord_shard_count: int | None = Field(default=None, ge=1)
 
     @property
     def web_host(self) -> str:
