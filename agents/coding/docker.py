@@ -25,9 +25,10 @@ import os
 import posixpath
 import socket
 import tarfile
+import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,6 +85,7 @@ _RUN = (
     '&& timeout -s TERM -k 2 "$3" INTERPRETER "$1"; } 2>&1; rc=$?; python3 -c "$4" "$5" >/dev/null 2>&1; exit $rc'
 )
 _STDERR = 2
+_GVISOR_THREADS = 256
 _CHUNK = 48 * 1024  # bytes of a file per exec argument (well under the kernel's 128 KiB limit)
 
 _live: weakref.WeakSet[DockerCommandLineCodeExecutor] = weakref.WeakSet()
@@ -126,6 +128,34 @@ def _knock(base_url: str) -> None:
         host, _, port = rest.split("/", 1)[0].rpartition(":")
         with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 2375)), timeout=3):
             pass
+
+
+def _frames(conn: Any, deadline: float) -> Iterator[tuple[int, bytes]]:
+    """The (stream, payload) frames of a multiplexed exec stream, read to a deadline.
+
+    Raises:
+        TimeoutError: the stream was still open at the deadline.
+    """
+
+    def exactly(size: int) -> bytes | None:
+        buffer = bytearray()
+        while len(buffer) < size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the exec's output was still open at its deadline")
+            conn.settimeout(left)
+            chunk = conn.recv(size - len(buffer))
+            if not chunk:
+                return None
+            buffer += chunk
+        return bytes(buffer)
+
+    while (header := exactly(8)) is not None:
+        size = int.from_bytes(header[4:8], "big")
+        payload = exactly(size) if size else b""
+        if payload is None:
+            return
+        yield header[0], payload
 
 
 class DockerCommandLineCodeExecutor:
@@ -294,7 +324,7 @@ class DockerCommandLineCodeExecutor:
             exit_code, output, _ = await asyncio.wait_for(
                 self._thread(self._exec, command, True), self.timeout + _GRACE
             )
-        except (TimeoutError, requests.exceptions.RequestException):
+        except (OSError, requests.exceptions.RequestException):  # TimeoutError is an OSError
             # The engine stopped answering for this exec: take the container down with it.
             await self._thread(self._remove_now)
             return 124, f"Timeout: the code ran longer than {self.timeout:g} s and was stopped."
@@ -334,6 +364,7 @@ class DockerCommandLineCodeExecutor:
     def _run_container(self, client: docker.DockerClient) -> Any:
         uid, _, gid = self.user.partition(":")
         cpu = self.limits.cpu_for(self.timeout)
+        gvisor = self.runtime == "runsc"
         return client.containers.run(
             self.image,
             ["sleep", "infinity"],
@@ -344,7 +375,9 @@ class DockerCommandLineCodeExecutor:
             mem_limit=self.mem_limit,
             memswap_limit=self.mem_limit,
             nano_cpus=int(self.cpus * 1_000_000_000),
-            pids_limit=self.pids_limit,
+            # gVisor's kernel runs as host threads that the engine's pids limit counts too; inside it,
+            # the code's processes are held by RLIMIT_NPROC instead.
+            pids_limit=self.pids_limit + (_GVISOR_THREADS if gvisor else 0),
             read_only=True,
             volumes={self._workspace_volume(client, uid, gid): {"bind": WORKSPACE, "mode": "rw"}},
             tmpfs={"/tmp": f"rw,nosuid,size=64m,uid={uid},gid={gid}"},
@@ -359,6 +392,8 @@ class DockerCommandLineCodeExecutor:
                 docker.types.Ulimit(name="fsize", soft=self.limits.file_bytes, hard=self.limits.file_bytes),
                 docker.types.Ulimit(name="cpu", soft=cpu, hard=cpu),
                 docker.types.Ulimit(name="core", soft=0, hard=0),
+                # Only under gVisor: elsewhere RLIMIT_NPROC counts every container of the same host uid.
+                *([docker.types.Ulimit(name="nproc", soft=self.pids_limit, hard=self.pids_limit)] if gvisor else []),
             ],
             runtime=self.runtime,
         )
@@ -379,10 +414,16 @@ class DockerCommandLineCodeExecutor:
         exec_id = api.exec_create(self._container.id, command, workdir=WORKSPACE)["Id"]
         # The raw socket, closed here: docker-py leaks the socket of a streamed exec_start.
         sock = api.exec_start(exec_id, socket=True)
+        inner = getattr(sock, "_sock", None)
+        conn = inner if inner is not None else sock
+        # Every read has a deadline: a worker thread stuck on an exec whose output never ends
+        # would keep the process from exiting (asyncio.to_thread cannot cancel it).
+        deadline = time.monotonic() + self.timeout + _GRACE
+        frames = _frames(conn, deadline) if hasattr(conn, "recv") else frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]
         out = CappedOutput(self.max_output) if capped else None
         raw, err = bytearray(), bytearray()
         try:
-            for stream, chunk in frames_iter(sock, tty=False):  # type: ignore[no-untyped-call]
+            for stream, chunk in frames:
                 if stream == _STDERR:
                     err += chunk
                 elif out is not None:
@@ -390,7 +431,6 @@ class DockerCommandLineCodeExecutor:
                 else:
                     raw += chunk
         finally:
-            inner = getattr(sock, "_sock", None)
             sock.close()
             if inner is not None:
                 inner.close()
