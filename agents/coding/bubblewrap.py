@@ -118,7 +118,10 @@ def _build(out: SandboxCommand, work_dir: Path, python: str, command: list[str],
     trees = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(interpreter))}
     for tree in sorted(t for t in trees if t and t != "/usr" and not t.startswith(("/usr/", *_TOPS))):
         out.argv += [*_parents(tree), "--ro-bind", tree, tree]
-    out.argv += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    if not Path(work_dir).is_relative_to("/tmp"):
+        # A writable /tmp; not when the work dir lies under it, or the work dir's parents (the
+        # names of the bot's data dir, its other conversations) would be writable there too.
+        out.argv += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     # Last, the root (where bwrap made the mount points) turns read-only.
     out.argv += [*_parents(str(work_dir)), "--bind", str(work_dir), str(work_dir)]
     out.argv += ["--remount-ro", "/", "--chdir", str(work_dir)]
@@ -137,7 +140,7 @@ def _parents(path: str) -> list[str]:
     """Make the mount point's parents traversable (bubblewrap would make them 0700, root's only)."""
     args = []
     for parent in reversed(Path(path).parents):
-        if str(parent) not in ("/", "/tmp"):
+        if str(parent) != "/":
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
 
