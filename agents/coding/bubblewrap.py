@@ -1,16 +1,17 @@
-"""The local sandbox: bubblewrap, as an unprivileged host user, with a seccomp filter.
+"""The local sandbox: bubblewrap, never as host root, with a seccomp filter.
 
 What a block run through :func:`sandbox_command` gets:
 
-- a host uid that is not root: when the bot runs as root, bubblewrap itself runs as
-  ``SANDBOX_UID`` (nobody), so the code's uid maps to nobody on the host, never to root;
-- its own user, PID, network, IPC, UTS and cgroup namespaces: no network, no other process
-  in sight, and no further user namespaces (``--disable-userns``);
+- a host uid that is not root. When the bot runs as root, bubblewrap builds the sandbox
+  without a user namespace (one would map the code's uid to host root) and the code starts
+  through ``setpriv`` as ``SANDBOX_UID`` (nobody): no capabilities, no groups, no new
+  privileges. Otherwise a user namespace maps the code's uid to the bot's own, and
+  ``--disable-userns`` forbids any further one;
+- its own PID, network, IPC, UTS (and cgroup) namespaces: no network, no other process in sight;
 - a fresh ``/proc`` whose ``sys``, ``sysrq-trigger``, ``irq`` and ``bus`` are read-only;
-- the system (``/usr``, a few files of ``/etc``, the interpreter's tree) read-only, a small
-  ``/tmp``, and the work dir as the only other writable place; the work dir and the
-  interpreter's tree are bound from file descriptors opened here, so their parents need not
-  be readable by the sandbox user;
+- the system (``/usr``, a few files of ``/etc``, the interpreter's trees) read-only, a small
+  ``/tmp`` (unless the work dir lies under ``/tmp``), and the work dir as the only other
+  writable place; everything else of the host, the bot's data dir included, is absent;
 - the seccomp filter of :mod:`agents.coding.seccomp` (no mount, ptrace, keyctl, bpf,
   unshare, modules, ...).
 
