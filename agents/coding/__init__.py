@@ -2,6 +2,7 @@
 
 from .base import CodeBlock, CodeExecutor, CodeFile, CodeResult, extract_code_blocks, infer_language
 from .docker import DockerCommandLineCodeExecutor
+from .limits import FileCaps, ResourceLimits
 from .local import LocalCommandLineCodeExecutor
 
 __all__ = [
@@ -10,7 +11,9 @@ __all__ = [
     "CodeFile",
     "CodeResult",
     "DockerCommandLineCodeExecutor",
+    "FileCaps",
     "LocalCommandLineCodeExecutor",
+    "ResourceLimits",
     "extract_code_blocks",
     "infer_language",
 ]
