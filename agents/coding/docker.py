@@ -3,15 +3,22 @@
 The container is created on first use and reused for the conversation's later blocks (files
 persist between them), and removed by :meth:`~DockerCommandLineCodeExecutor.stop`, after
 ``idle_timeout`` seconds without use, and at interpreter exit. It has no network, limits on
-memory, CPU and processes, a read-only root file system, a writable ``/workspace`` (a tmpfs
-owned by the unprivileged user the code runs as), no capabilities, ``no-new-privileges``,
-and an init process.
+memory, CPU and processes, ulimits (open files, file size, CPU seconds, no core files), a
+read-only root file system, a writable ``/workspace`` (a size-limited tmpfs volume owned by
+the unprivileged user the code runs as), no capabilities, ``no-new-privileges``, an init
+process, and the engine's ``runtime`` of choice (``runsc``: gVisor).
 
-Code and files move through the Docker API (``exec``), never through bind mounts, so the
-engine may be remote (``DOCKER_HOST``). When ``work_dir`` is given, its files are copied in
-when the container starts and the files the code writes are copied back to it.
+Nothing from inside is trusted. After each block every process the code left is killed
+(nothing holds the output open or outlives the run), and which files exist is learned from
+the engine's archive of ``/workspace``, not from anything the code could print: names are
+checked, only regular files count, and what comes back is capped
+(:class:`~agents.coding.limits.FileCaps`), with a note about the rest.
 
-Every docker SDK call runs in a worker thread: the event loop never waits on the engine.
+Code and files move through the Docker API, never through bind mounts, so the engine may be
+remote (``DOCKER_HOST``). When ``work_dir`` is given, its files are copied in when the
+container starts and the files the code writes are written back to it without following any
+link. Every docker SDK call runs in a worker thread with a deadline: the event loop never
+waits on the engine.
 """
 
 from __future__ import annotations
@@ -23,12 +30,11 @@ import contextlib
 import logging
 import os
 import posixpath
-import socket
 import tarfile
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +45,7 @@ import requests.exceptions
 from docker.utils.socket import frames_iter
 
 from ..errors import CodeExecutionError
+from ._engine import docker_client, exec_frames
 from ._files import Gathered, Stamp, gather_tar, write_inside
 from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeResult
@@ -95,67 +102,6 @@ _live: weakref.WeakSet[DockerCommandLineCodeExecutor] = weakref.WeakSet()
 def _remove_leftover_containers() -> None:
     for executor in list(_live):
         executor._remove_now()
-
-
-def docker_client() -> docker.DockerClient:
-    """A client for the engine at ``DOCKER_HOST`` (or the default socket), checked with a ping.
-
-    Raises:
-        CodeExecutionError: no engine answers; the message names where it looked and how to start one.
-    """
-    where = os.environ.get("DOCKER_HOST") or "the default socket (unix:///var/run/docker.sock)"
-    try:
-        # docker-py leaks its socket when a connection is refused: knock first.
-        _knock(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
-        client = docker.from_env()
-        client.ping()
-        return client
-    except (OSError, docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise CodeExecutionError(
-            f"no Docker engine answers at {where} ({exc}). Start one (dockerd, or Docker Desktop), "
-            "or set DOCKER_HOST to an engine that runs"
-        ) from exc
-
-
-def _knock(base_url: str) -> None:
-    """Raise OSError unless the engine's socket or port accepts a connection."""
-    scheme, _, rest = base_url.partition("://")
-    if scheme in ("unix", "http+unix"):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            probe.settimeout(3)
-            probe.connect("/" + rest.lstrip("/"))
-    elif scheme in ("tcp", "http", "https"):
-        host, _, port = rest.split("/", 1)[0].rpartition(":")
-        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 2375)), timeout=3):
-            pass
-
-
-def _frames(conn: Any, deadline: float) -> Iterator[tuple[int, bytes]]:
-    """The (stream, payload) frames of a multiplexed exec stream, read to a deadline.
-
-    Raises:
-        TimeoutError: the stream was still open at the deadline.
-    """
-
-    def exactly(size: int) -> bytes | None:
-        buffer = bytearray()
-        while len(buffer) < size:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("the exec's output was still open at its deadline")
-            conn.settimeout(left)
-            chunk = conn.recv(size - len(buffer))
-            if not chunk:
-                return None
-            buffer += chunk
-        return bytes(buffer)
-
-    while (header := exactly(8)) is not None:
-        size = int.from_bytes(header[4:8], "big")
-        payload = exactly(size) if size else b""
-        if payload is None:
-            return
-        yield header[0], payload
 
 
 class DockerCommandLineCodeExecutor:
@@ -419,7 +365,7 @@ class DockerCommandLineCodeExecutor:
         # Every read has a deadline: a worker thread stuck on an exec whose output never ends
         # would keep the process from exiting (asyncio.to_thread cannot cancel it).
         deadline = time.monotonic() + self.timeout + _GRACE
-        frames = _frames(conn, deadline) if hasattr(conn, "recv") else frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]
+        frames = exec_frames(conn, deadline) if hasattr(conn, "recv") else frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]
         out = CappedOutput(self.max_output) if capped else None
         raw, err = bytearray(), bytearray()
         try:
