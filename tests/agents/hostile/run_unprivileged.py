@@ -24,7 +24,7 @@ async def main(bot: Bot, names: list[str]) -> dict[str, object]:
     for name in names:
         if name == "escape_timeout":
             executor.timeout = 3
-        result = await executor.execute_code_blocks([CodeBlock(code(name, bot), "python")])
+        result = await executor.a_execute_code_blocks([CodeBlock(code(name, bot), "python")])
         files = [(f.name, f.size, f.data.decode("latin-1") if f.data is not None else None) for f in result.files]
         results[name] = {"exit_code": result.exit_code, "output": result.output, "files": files}
     return results

@@ -26,12 +26,12 @@ async def local(bot: Bot) -> AsyncIterator[LocalCommandLineCodeExecutor]:
 
 @pytest.mark.parametrize("name", [a for a in ALL if a != "escape_timeout"])
 async def test_the_attack_fails(name: str, bot: Bot, local: LocalCommandLineCodeExecutor) -> None:
-    result = await local.execute_code_blocks([CodeBlock(code(name, bot), "python")])
+    result = await local.a_execute_code_blocks([CodeBlock(code(name, bot), "python")])
     check(name, bot, result.exit_code, result.output, [(f.name, f.size, f.data) for f in result.files])
 
 
 async def test_the_disk_quota_leaves_the_work_dir_under_it(bot: Bot, local: LocalCommandLineCodeExecutor) -> None:
-    result = await local.execute_code_blocks([CodeBlock(code("disk_bomb", bot), "python")])
+    result = await local.a_execute_code_blocks([CodeBlock(code("disk_bomb", bot), "python")])
     check("disk_bomb", bot, result.exit_code, result.output, [])
     used, _ = dir_usage(bot.work_dir)
     assert used < LIMITS.work_dir_bytes
@@ -42,7 +42,7 @@ async def test_nothing_outlives_the_run_and_the_executor_returns(bot: Bot, local
     # The bound is the property under test (the executor returns whatever the code left behind),
     # ten times the grace the executor needs; before the fix, this run took the whole hour.
     async with asyncio.timeout(local.timeout + 30):
-        result = await local.execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
+        result = await local.a_execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
     check("escape_timeout", bot, result.exit_code, result.output, [])
     lock = bot.work_dir / "held.lock"
     assert lock.exists(), result.output  # the detached process did start
@@ -53,7 +53,7 @@ async def test_the_timeout_kills_a_detached_process_too(bot: Bot, local: LocalCo
     local.timeout = 3
     block = code("escape_timeout", bot) + "\nimport time; time.sleep(3600)\n"
     async with asyncio.timeout(local.timeout + 30):
-        result = await local.execute_code_blocks([CodeBlock(block, "python")])
+        result = await local.a_execute_code_blocks([CodeBlock(block, "python")])
     assert result.exit_code == 124
     assert lock_is_free(bot.work_dir / "held.lock")
 
@@ -62,14 +62,15 @@ async def test_one_conversation_cannot_reach_another(bot: Bot, local: LocalComma
     neighbour = LocalCommandLineCodeExecutor(
         timeout=20, work_dir=bot.data_dir / "conversation-3", sandbox="bubblewrap", limits=LIMITS
     )
-    mine = await local.execute_code_blocks([CodeBlock("open('mine.txt', 'w').write('private to thread 1')", "python")])
+    private = CodeBlock("open('mine.txt', 'w').write('private to thread 1')", "python")
+    mine = await local.a_execute_code_blocks([private])
     assert mine.exit_code == 0
     peek = (
         f"import os\nfor p in [{str(bot.work_dir / 'mine.txt')!r}, '../conversation-1/mine.txt']:\n"
         "    try: print(open(p).read())\n    except OSError as e: print('refused', e.errno)\n"
         "print(sorted(os.listdir('..')))\n"
     )
-    result = await neighbour.execute_code_blocks([CodeBlock(peek, "python")])
+    result = await neighbour.a_execute_code_blocks([CodeBlock(peek, "python")])
     await neighbour.stop()
     assert "private to thread 1" not in result.output
     assert result.output.count("refused") == 2

@@ -56,7 +56,7 @@ async def container(bot: Bot) -> AsyncIterator[DockerCommandLineCodeExecutor]:
 
 @pytest.mark.parametrize("name", [a for a in ALL if a != "escape_timeout"])
 async def test_the_attack_fails(name: str, bot: Bot, container: DockerCommandLineCodeExecutor) -> None:
-    result = await container.execute_code_blocks([CodeBlock(code(name, bot), "python")])
+    result = await container.a_execute_code_blocks([CodeBlock(code(name, bot), "python")])
     check(name, bot, result.exit_code, result.output, [(f.name, f.size, f.data) for f in result.files], "docker")
 
 
@@ -73,9 +73,9 @@ async def test_nothing_outlives_the_run_and_the_executor_returns(
     container.timeout = 3
     # The bound is the property under test: the executor returns whatever the code left behind.
     async with asyncio.timeout(container.timeout + 30):
-        result = await container.execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
+        result = await container.a_execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
     check("escape_timeout", bot, result.exit_code, result.output, [])
-    left = await container.execute_code_blocks([CodeBlock(_PROCESSES, "python")])
+    left = await container.a_execute_code_blocks([CodeBlock(_PROCESSES, "python")])
     assert "sleep infinity" in left.output  # the keep-alive, spared
     assert "held.lock" not in left.output
 
@@ -84,7 +84,7 @@ async def test_a_link_in_the_host_work_dir_is_not_written_through(
     bot: Bot, container: DockerCommandLineCodeExecutor
 ) -> None:
     (bot.work_dir / "real.txt").symlink_to(bot.other)  # as if something had left it there
-    result = await container.execute_code_blocks([CodeBlock("open('real.txt', 'w').write('overwritten')", "python")])
+    result = await container.a_execute_code_blocks([CodeBlock("open('real.txt', 'w').write('overwritten')", "python")])
     assert result.exit_code == 0
     assert [f.name for f in result.files] == ["real.txt"]
     assert (bot.work_dir / "real.txt").is_symlink()  # untouched; the bot fixture checks its target
@@ -95,14 +95,14 @@ async def test_one_conversation_cannot_reach_another(bot: Bot, container: Docker
         image=IMAGE, timeout=20, work_dir=bot.data_dir / "conversation-3", container_name=f"{PREFIX}neighbour"
     )
     try:
-        mine = await container.execute_code_blocks([CodeBlock("open('mine.txt', 'w').write('thread 1')", "python")])
+        mine = await container.a_execute_code_blocks([CodeBlock("open('mine.txt', 'w').write('thread 1')", "python")])
         assert mine.exit_code == 0
         peek = (
             "import os\nfound = []\nfor d, _, fs in os.walk('/'):\n"
             "    if d.startswith(('/proc', '/sys')): continue\n"
             "    found += [os.path.join(d, f) for f in fs if f == 'mine.txt']\nprint('found', found)"
         )
-        result = await neighbour.execute_code_blocks([CodeBlock(peek, "python")])
+        result = await neighbour.a_execute_code_blocks([CodeBlock(peek, "python")])
     finally:
         await neighbour.stop()
     assert "found []" in result.output
@@ -128,8 +128,8 @@ async def test_under_gvisor(name: str, bot: Bot) -> None:
     )
     ex = _executor(bot, runtime="runsc")
     try:
-        kernel = await ex.execute_code_blocks([CodeBlock("import os; print(os.uname().release)", "python")])
-        result = await ex.execute_code_blocks([CodeBlock(code(name, bot), "python")])
+        kernel = await ex.a_execute_code_blocks([CodeBlock("import os; print(os.uname().release)", "python")])
+        result = await ex.a_execute_code_blocks([CodeBlock(code(name, bot), "python")])
     finally:
         await ex.stop()
     assert kernel.output.strip() != os.uname().release  # gVisor's own kernel answered, not the host's

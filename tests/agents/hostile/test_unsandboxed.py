@@ -23,7 +23,7 @@ async def test_without_a_sandbox_nothing_runs_and_the_error_says_how_to_get_one(
     executor = LocalCommandLineCodeExecutor(work_dir=bot.work_dir)  # sandbox="auto", the default
     assert not executor.sandboxed
     with pytest.raises(CodeExecutionError) as refused:
-        await executor.execute_code_blocks([CodeBlock(code("read_secrets", bot) + "\nopen('ran', 'w')", "python")])
+        await executor.a_execute_code_blocks([CodeBlock(code("read_secrets", bot) + "\nopen('ran', 'w')", "python")])
     assert "apt-get install bubblewrap" in str(refused.value)
     assert "sandbox: none" in str(refused.value)
     assert not (bot.work_dir / "ran").exists()
@@ -41,7 +41,7 @@ async def test_a_detached_process_does_not_outlive_an_unsandboxed_run(
 ) -> None:
     # The bound is the property under test: before the reaper, this run took the sleeper's whole hour.
     async with asyncio.timeout(unsandboxed.timeout + 30):
-        result = await unsandboxed.execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
+        result = await unsandboxed.a_execute_code_blocks([CodeBlock(code("escape_timeout", bot), "python")])
     assert "left it running" in result.output
     assert (bot.work_dir / "held.lock").exists()
     assert lock_is_free(bot.work_dir / "held.lock")
@@ -52,7 +52,7 @@ async def test_the_timeout_kills_a_detached_process_without_a_sandbox(
 ) -> None:
     block = code("escape_timeout", bot) + "\nimport time; time.sleep(3600)\n"
     async with asyncio.timeout(unsandboxed.timeout + 30):
-        result = await unsandboxed.execute_code_blocks([CodeBlock(block, "python")])
+        result = await unsandboxed.a_execute_code_blocks([CodeBlock(block, "python")])
     assert result.exit_code == 124
     assert lock_is_free(bot.work_dir / "held.lock")
 
@@ -60,5 +60,5 @@ async def test_the_timeout_kills_a_detached_process_without_a_sandbox(
 @pytest.mark.parametrize("name", ["memory_bomb", "disk_bomb"])
 async def test_quotas_hold_without_a_sandbox(name: str, bot: Bot, unsandboxed: LocalCommandLineCodeExecutor) -> None:
     unsandboxed.timeout = 20
-    result = await unsandboxed.execute_code_blocks([CodeBlock(code(name, bot), "python")])
+    result = await unsandboxed.a_execute_code_blocks([CodeBlock(code(name, bot), "python")])
     check(name, bot, result.exit_code, result.output, [])
