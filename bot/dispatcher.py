@@ -19,7 +19,7 @@ from adapters import Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mas
 
 from .commands import run_channel_command
 from .runtime import Runtime
-from .session import NOTE_PERSONA, ThreadSession, thread_of
+from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
 from .team_config import TriggerSpec
 
 __all__ = ["Dispatcher"]
@@ -119,6 +119,16 @@ class Dispatcher:
         key = f"start:{uuid.uuid4().hex}"
         await self.handle(ThreadEvent("start", thread, who, key, text=text, message_id=thread_id))
         return thread
+
+    async def expire_wait(self, thread: ThreadRef, wait_id: int, action: str) -> None:
+        """Answer the wait ``wait_id`` of ``thread`` as its timeout says: ``continue`` (a question
+        goes on without an answer), ``reject`` (an approval is denied) or ``stop``.
+
+        It is a button pressed by the timeout, keyed by the wait, so across processes it is taken
+        once; if the wait was answered meanwhile, the thread's session ignores it.
+        """
+        key = f"timeout:{wait_id}"
+        await self.handle(ThreadEvent("button", thread, TIMEOUT_AUTHOR, key, action_id=action, value=str(wait_id)))
 
     async def wait_idle_thread(self, thread: ThreadRef) -> None:
         """Until ``thread`` has no work left (its run finished, or waits for people)."""

@@ -30,8 +30,10 @@ from agents import (
     UserProxyAgent,
 )
 from agents.termination import ChatProgress
+from storage import NewSchedule
 
 from .errors import TeamConfigError
+from .scheduling.config import TimeoutsSpec
 from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
 
 __all__ = ["APPROVAL_PREFIX", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
@@ -123,6 +125,7 @@ class TeamCatalog:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
+        self._configs: dict[str, TeamConfig] = {}  # the teams from files: their schedules and timeouts
         self.default: str | None = None
 
     def register(
@@ -178,6 +181,7 @@ class TeamCatalog:
             TeamConfigError: the team cannot be built.
         """
         build_team(config, None)
+        self._configs[config.name] = config
         self.register(
             config.name,
             lambda work_dir: build_team(config, work_dir),
@@ -185,6 +189,15 @@ class TeamCatalog:
             triggers=config.triggers,
             description=config.description,
         )
+
+    def timeouts(self, name: str) -> TimeoutsSpec:
+        """The timeouts of team ``name``'s waits (none for a team registered from Python)."""
+        config = self._configs.get(name)
+        return config.timeouts if config is not None else TimeoutsSpec()
+
+    def file_schedules(self) -> dict[str, list[NewSchedule]]:
+        """Each team file's schedules, by team."""
+        return {name: [s.to_new(name, i) for i, s in enumerate(c.schedules)] for name, c in self._configs.items()}
 
     @property
     def names(self) -> list[str]:

@@ -1,0 +1,172 @@
+"""Adding, listing, pausing and deleting schedules: the rules the chat command and the CLI share.
+
+In chat, ``schedule add`` reads::
+
+    schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME CHANNEL MESSAGE...
+    schedule add every 30m NAME CHANNEL MESSAGE...
+
+CHANNEL is a channel link (``<#C123|eng>``, what Slack sends for ``#eng``), a channel id, or
+``here``. The team is the channel's team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+from dataclasses import dataclass
+
+from storage import ConflictError, Database, NotFoundError, ScheduleRecord
+
+from ..errors import ScheduleError
+from .scheduler import timing_of
+from .timing import Timing, next_fire
+
+__all__ = [
+    "ADD_USAGE",
+    "AddRequest",
+    "add_schedule",
+    "check_name",
+    "describe",
+    "parse_add",
+    "set_schedule",
+    "split_command",
+]
+
+ADD_USAGE = 'schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME #channel MESSAGE (or: schedule add every 30m NAME ...)'
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_ID = re.compile(r"[A-Z0-9]{2,}|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class AddRequest:
+    """A schedule to add, as typed: ``channel`` is an id, or None for the channel it was typed in."""
+
+    name: str
+    timing: Timing
+    channel: str | None
+    message: str
+
+
+def parse_add(text: str) -> AddRequest:
+    """The words after ``schedule add``.
+
+    Raises:
+        ScheduleError: they do not read as a schedule (the message shows how to write one).
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        raise ScheduleError(f"a quote is not closed; write {ADD_USAGE}") from None
+    if len(words) >= 2 and words[0].lower() == "every":
+        when, rest = f"every {words[1]}", words[2:]
+    elif words and len(words[0].split()) == 5:
+        when, rest = words[0], words[1:]
+    else:
+        raise ScheduleError(f"say when first, as a quoted cron expression or `every 30m`: {ADD_USAGE}")
+    timezone = "UTC"
+    if rest and rest[0].lower().startswith("tz="):
+        timezone, rest = rest[0][3:], rest[1:]
+    if len(rest) < 3:
+        raise ScheduleError(f"give a name, a channel and the message: {ADD_USAGE}")
+    name, channel_word, message = rest[0], rest[1], " ".join(rest[2:])
+    return AddRequest(check_name(name), Timing.parse(when, timezone), _channel(channel_word), message)
+
+
+def check_name(name: str) -> str:
+    """Raises ScheduleError unless ``name`` is a word of letters, digits, ``-``, ``_`` and ``.``."""
+    if not _NAME.fullmatch(name):
+        raise ScheduleError(
+            f"{name!r} is not a schedule name: use letters, digits, '-', '_' or '.' (up to 64), e.g. standup"
+        )
+    return name
+
+
+def _channel(word: str) -> str | None:
+    if word.lower() in ("here", "#here"):
+        return None
+    if link := _CHANNEL_LINK.fullmatch(word):
+        return link.group(1)
+    if _CHANNEL_ID.fullmatch(word):
+        return word
+    raise ScheduleError(
+        f"{word!r} is not a channel I can find: type # and pick the channel from the list, give its id (C123), "
+        "or write `here`"
+    )
+
+
+async def add_schedule(
+    db: Database,
+    *,
+    name: str,
+    timing: Timing,
+    team: str,
+    platform: str,
+    workspace_id: str,
+    channel_id: str,
+    message: str,
+    source: str,
+) -> ScheduleRecord:
+    """Add a checked schedule.
+
+    Raises:
+        ScheduleError: the name is taken (the message says what to do).
+    """
+    timing.check()
+    try:
+        return await db.stores.schedules.add(
+            check_name(name),
+            team=team,
+            platform=platform,
+            workspace_id=workspace_id,
+            channel_id=channel_id,
+            message=message,
+            cron=timing.cron,
+            every_seconds=timing.every_seconds,
+            timezone=timing.timezone,
+            source=source,
+        )
+    except ConflictError:
+        raise ScheduleError(
+            f"a schedule named {name!r} exists already: pick another name, or delete that one first"
+        ) from None
+
+
+async def set_schedule(db: Database, name: str, action: str) -> str:
+    """``pause``, ``resume`` or ``delete`` the schedule ``name``; returns what was done, in words.
+
+    Raises:
+        ScheduleError: no such schedule, or no such action.
+    """
+    stores = db.stores.schedules
+    try:
+        if action == "delete":
+            await stores.remove(name)
+            return f"Deleted the schedule {name}."
+        if action in ("pause", "resume"):
+            await stores.set_enabled(name, action == "resume")
+            return f"{'Resumed' if action == 'resume' else 'Paused'} the schedule {name}."
+    except NotFoundError:
+        raise ScheduleError(f"there is no schedule named {name!r}; `schedule list` shows them") from None
+    raise ScheduleError(f"there is no `{action}` for schedules: use add, list, pause, resume or delete")
+
+
+def describe(schedule: ScheduleRecord, now: dt.datetime | None = None) -> str:
+    """One line: name, state, when, the team, where, the next fire (after ``now``, if given), the message."""
+    state = "on" if schedule.enabled else "paused"
+    upcoming = ""
+    if now is not None and schedule.enabled:
+        trigger = timing_of(schedule).trigger(schedule.created_at)
+        fire = next_fire(trigger, schedule.last_run_at, schedule.created_at, now)
+        upcoming = f", next {fire:%Y-%m-%d %H:%M %Z}" if fire is not None else ", no more runs"
+    return (
+        f"{schedule.name} ({state}): {timing_of(schedule).describe()}, team {schedule.team}, "
+        f"in {schedule.platform} {schedule.channel_id}{upcoming}: {schedule.message}"
+    )
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """``add "0 9 * * *" ...`` as (``add``, the rest); ``list`` by default."""
+    action, _, rest = text.strip().partition(" ")
+    return (action.lower() or "list"), rest.strip()
