@@ -465,7 +465,7 @@ def schedules_add(
         raise _fail(f"unknown platform {platform!r}: use one of {', '.join(KNOWN_PLATFORMS)}", 2)
     try:
         timing = Timing.parse(cron if cron is not None else f"every {every}", timezone)
-        team_name = _loaded_catalog(team_file or _settings().team).check(team)
+        team_name = _catalog(team_file or _settings().team)[0].check(team)
     except BotError as exc:
         raise _fail(str(exc), 2) from exc
     added = _with_database(

@@ -343,7 +343,9 @@ class ThreadSession:
         if self.state.prompted == waiting.to_json():
             return None
         allowed = sorted(self.team.approvers) if waiting.kind == "approval" and self.team.approvers else None
-        return waiting, NewWait(waiting.kind, waiting.agent, waiting.prompt, list(waiting.choices), allowed)
+        timeout = self.rt.catalog.timeouts(self.record.team).for_kind(waiting.kind)
+        deadline = self.rt.db.clock() + timeout.deadline_after if timeout is not None else None  # see bot/scheduling
+        return waiting, NewWait(waiting.kind, waiting.agent, waiting.prompt, list(waiting.choices), allowed, deadline)
 
     def _prompt(self, wait: tuple[HumanInputWait, NewWait], at: int) -> list[NewMessage]:
         """A wait's message with buttons; ``at`` is its place among this save's messages."""

@@ -20,7 +20,7 @@ from storage import ConflictError, Database, NotFoundError, ScheduleRecord
 
 from ..errors import ScheduleError
 from .scheduler import timing_of
-from .timing import Timing, next_fire
+from .timing import Timing, check_timezone, next_fire
 
 __all__ = [
     "ADD_USAGE",
@@ -61,7 +61,7 @@ def parse_add(text: str) -> AddRequest:
         raise ScheduleError(f"a quote is not closed; write {ADD_USAGE}") from None
     if len(words) >= 2 and words[0].lower() == "every":
         when, rest = f"every {words[1]}", words[2:]
-    elif words and len(words[0].split()) == 5:
+    elif words and " " in words[0].strip():  # a quoted cron expression
         when, rest = words[0], words[1:]
     else:
         raise ScheduleError(f"say when first, as a quoted cron expression or `every 30m`: {ADD_USAGE}")
@@ -159,7 +159,8 @@ def describe(schedule: ScheduleRecord, now: dt.datetime | None = None) -> str:
     if now is not None and schedule.enabled:
         trigger = timing_of(schedule).trigger(schedule.created_at)
         fire = next_fire(trigger, schedule.last_run_at, schedule.created_at, now)
-        upcoming = f", next {fire:%Y-%m-%d %H:%M %Z}" if fire is not None else ", no more runs"
+        local = fire.astimezone(check_timezone(schedule.timezone)) if fire is not None else None
+        upcoming = f", next {local:%Y-%m-%d %H:%M %Z}" if local is not None else ", no more runs"
     return (
         f"{schedule.name} ({state}): {timing_of(schedule).describe()}, team {schedule.team}, "
         f"in {schedule.platform} {schedule.channel_id}{upcoming}: {schedule.message}"

@@ -60,7 +60,7 @@ def decide(wait: WaitRecord, timeouts: TimeoutsSpec, now: dt.datetime) -> Timeou
     if policy is None or not wait.is_open:
         return None
     deadline = deadline_of(wait, policy)
-    waited = format_duration(int((deadline - wait.created_at).total_seconds()))
+    waited = _minutes(deadline - wait.created_at)
     if now >= deadline:
         then = getattr(policy, "then", "stop")
         action = {"continue": TimeoutAction.CONTINUE, "deny": TimeoutAction.DENY}.get(then, TimeoutAction.STOP)
@@ -71,12 +71,17 @@ def decide(wait: WaitRecord, timeouts: TimeoutsSpec, now: dt.datetime) -> Timeou
         }[action]
         return TimeoutDecision(wait.id, action, f"Nobody answered within {waited}: {what}.")
     if policy.remind and now >= wait.created_at + (deadline - wait.created_at) / 2:
-        left = format_duration(max(60, int((deadline - now).total_seconds())) // 60 * 60)
+        left = _minutes(deadline - now)
         asked = "an approval" if wait.kind == "approval" else "an answer"
         return TimeoutDecision(
             wait.id, TimeoutAction.REMIND, f"Reminder: the team is waiting for {asked} ({left} left)."
         )
     return None
+
+
+def _minutes(span: dt.timedelta) -> str:
+    """``span`` to the nearest minute (at least one), as ``1h30m``: the row's times differ by microseconds."""
+    return format_duration(max(1, round(span.total_seconds() / 60)) * 60)
 
 
 Expire = Callable[[ConversationRecord, WaitRecord, TimeoutDecision], Awaitable[None]]
