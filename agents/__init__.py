@@ -12,24 +12,34 @@ code: a whole conversation runs in a notebook with nothing but a model endpoint.
     result = user.initiate_chat(assistant, message="Plot y = x**2 and save it as plot.png")
 """
 
+from . import code_utils, runtime_logging
 from ._run import HumanInputWait
 from ._sync import aclose_loop_resources
 from .agent import Agent, LLMAgent
 from .assistant_agent import AssistantAgent
+from .cache import Cache
+from .capabilities import MessageHistoryLimiter, MessageTokenLimiter, TransformMessages
 from .chat import ChatResult, a_initiate_chats, initiate_chats
 from .chat_run import ChatRun
 from .coding import (
+    AsyncCodeExecutor,
     CodeBlock,
     CodeExecutor,
+    CodeExecutorFactory,
+    CodeExtractor,
     CodeFile,
     CodeResult,
     DockerCommandLineCodeExecutor,
+    FunctionWithRequirements,
     LocalCommandLineCodeExecutor,
+    MarkdownCodeExtractor,
     extract_code_blocks,
+    with_requirements,
 )
 from .conversable_agent import ConversableAgent, check_agent_name, register_function
 from .errors import (
     AgentError,
+    AgentNameConflict,
     ChatSuspended,
     CodeExecutionError,
     ConfigurationError,
@@ -39,6 +49,7 @@ from .errors import (
     InvalidMessageError,
     ModelError,
     SenderRequiredError,
+    UndefinedNextAgent,
 )
 from .groupchat import GroupChat, NoEligibleSpeaker
 from .groupchat_manager import GroupChatManager
@@ -56,6 +67,9 @@ from .llm import (
     OpenAIWrapper,
     ResponseCache,
     Usage,
+    config_list_from_dotenv,
+    config_list_from_json,
+    filter_config,
     gather_usage_summary,
 )
 from .messages import ImagePart, Message, TextPart, ToolCall, ToolResponse, content_str
@@ -75,8 +89,11 @@ from .user_proxy_agent import UserProxyAgent
 __all__ = [
     "Agent",
     "AgentError",
+    "AgentNameConflict",
     "Approval",
     "AssistantAgent",
+    "AsyncCodeExecutor",
+    "Cache",
     "ChatProgress",
     "ChatResult",
     "ChatRun",
@@ -84,6 +101,8 @@ __all__ = [
     "CodeBlock",
     "CodeExecutionError",
     "CodeExecutor",
+    "CodeExecutorFactory",
+    "CodeExtractor",
     "CodeFile",
     "CodeResult",
     "ConfigurationError",
@@ -94,6 +113,7 @@ __all__ = [
     "DockerCommandLineCodeExecutor",
     "External",
     "FunctionModelClient",
+    "FunctionWithRequirements",
     "GroupChat",
     "GroupChatManager",
     "GroupChatRun",
@@ -109,8 +129,11 @@ __all__ = [
     "LLMAgent",
     "LLMClient",
     "LocalCommandLineCodeExecutor",
+    "MarkdownCodeExtractor",
     "MaxMessages",
     "Message",
+    "MessageHistoryLimiter",
+    "MessageTokenLimiter",
     "ModelClient",
     "ModelError",
     "ModelRequest",
@@ -132,14 +155,22 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolResponse",
+    "TransformMessages",
+    "UndefinedNextAgent",
     "Usage",
     "UserProxyAgent",
     "a_initiate_chats",
     "aclose_loop_resources",
     "check_agent_name",
+    "code_utils",
+    "config_list_from_dotenv",
+    "config_list_from_json",
     "content_str",
     "extract_code_blocks",
+    "filter_config",
     "gather_usage_summary",
     "initiate_chats",
     "register_function",
+    "runtime_logging",
+    "with_requirements",
 ]

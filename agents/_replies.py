@@ -18,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .coding.base import extract_code_blocks
+from .coding.executor import a_run_code_blocks
 from .messages import Message
 from .outcome import Stop, StopKind, record_code_result
 from .tools import execute_tool_calls
@@ -164,7 +165,7 @@ async def a_generate_code_execution_reply(
             record_code_result(agent.name, refused)
             return True, f"exitcode: 1 (execution denied)\nCode output: {refused}"
         _log.info("%s runs %d code block(s): %s", agent.name, len(blocks), ", ".join(b.language for b in blocks))
-        result = await executor.execute_code_blocks(blocks)
+        result = await a_run_code_blocks(executor, blocks)
         agent._last_code_result = result
         record_code_result(agent.name, result)
         status = "execution succeeded" if result.exit_code == 0 else "execution failed"

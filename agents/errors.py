@@ -4,7 +4,9 @@ Everything agents/ raises on purpose derives from :class:`AgentError`::
 
     AgentError
     ├── ConfigurationError (ValueError)     misuse: llm_config, agent name, tool signature, ...
-    │   └── InvalidCarryOverTypeError       carryover is neither a string nor a list
+    │   ├── InvalidCarryOverTypeError       carryover is neither a string nor a list
+    │   ├── AgentNameConflict               two agents of a group answer to the same name
+    │   └── UndefinedNextAgent              next-speaker candidates that are not in the group
     ├── InvalidMessageError (ValueError)    a message with neither content nor tool calls
     ├── SenderRequiredError                 a name trigger was matched without a sender
     ├── ModelError                          the model endpoint failed after retries and fallbacks
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AgentError",
+    "AgentNameConflict",
     "ChatSuspended",
     "CodeExecutionError",
     "ConfigurationError",
@@ -38,6 +41,7 @@ __all__ = [
     "InvalidMessageError",
     "ModelError",
     "SenderRequiredError",
+    "UndefinedNextAgent",
     "redact_secrets",
 ]
 
@@ -52,6 +56,22 @@ class ConfigurationError(AgentError, ValueError):
 
 class InvalidCarryOverTypeError(ConfigurationError):
     """``carryover`` must be a string or a list of strings (or messages)."""
+
+
+class AgentNameConflict(ConfigurationError):
+    """More than one agent of a group chat goes by the name that was looked up (AutoGen's name)."""
+
+    def __init__(self, msg: str = "Found multiple agents with the same name.", *args: object) -> None:
+        super().__init__(msg, *args)
+
+
+class UndefinedNextAgent(ConfigurationError):
+    """The agents offered as next speakers are not members of the group chat (AutoGen's name)."""
+
+    def __init__(
+        self, msg: str = "The provided agents list does not overlap with agents in the group.", *args: object
+    ) -> None:
+        super().__init__(msg, *args)
 
 
 class InvalidMessageError(AgentError, ValueError):

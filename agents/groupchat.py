@@ -22,8 +22,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import speaker_choice
 from .agent import Agent
-from .errors import AgentError, ConfigurationError
+from .errors import AgentError, AgentNameConflict, ConfigurationError
 from .llm.client import LLMClient
 from .messages import Message, MessageLike, WireCache
 
@@ -203,8 +204,16 @@ class GroupChat:
                     if deeper is not None:
                         found.append(deeper)
         if raise_on_name_conflict and len(found) > 1:
-            raise ConfigurationError(f"more than one agent is called {name!r}")
+            raise AgentNameConflict(f"more than one agent is called {name!r}")
         return found[0] if found else None
+
+    def manual_select_speaker(self, agents: Sequence[Agent] | None = None) -> Agent | None:
+        """Ask on the console which agent speaks next (AutoGen's); None: let the chat choose."""
+        return speaker_choice.manual_select_speaker(self, agents)
+
+    def random_select_speaker(self, agents: Sequence[Agent] | None = None) -> Agent | None:
+        """A random agent among ``agents`` (default: everyone), or None (AutoGen's)."""
+        return speaker_choice.random_select_speaker(self, agents)
 
     def next_agent(self, agent: Agent, agents: Sequence[ConversableAgent] | None = None) -> ConversableAgent:
         """The agent after ``agent`` in the chat's order, among ``agents`` (default: everyone)."""

@@ -35,7 +35,7 @@ async def local(runs: int, sandbox: bool) -> float:
         executor = LocalCommandLineCodeExecutor(work_dir=work, sandbox=sandbox)
 
         async def once() -> None:
-            assert (await executor.execute_code_blocks(BLOCK)).output == "1\n"
+            assert (await executor.a_execute_code_blocks(BLOCK)).output == "1\n"
 
         return await median_ms(runs, once)
 
@@ -44,7 +44,7 @@ async def docker_cold(runs: int, image: str) -> float:
     async def once() -> None:
         executor = DockerCommandLineCodeExecutor(image=image)
         try:
-            assert (await executor.execute_code_blocks(BLOCK)).output == "1\n"
+            assert (await executor.a_execute_code_blocks(BLOCK)).output == "1\n"
         finally:
             await executor.stop()
 
@@ -54,10 +54,10 @@ async def docker_cold(runs: int, image: str) -> float:
 async def docker_warm(runs: int, image: str) -> float:
     executor = DockerCommandLineCodeExecutor(image=image)
     try:
-        await executor.execute_code_blocks(BLOCK)
+        await executor.a_execute_code_blocks(BLOCK)
 
         async def once() -> None:
-            assert (await executor.execute_code_blocks(BLOCK)).output == "1\n"
+            assert (await executor.a_execute_code_blocks(BLOCK)).output == "1\n"
 
         return await median_ms(runs, once)
     finally:

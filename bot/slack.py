@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.slack import SlackConfig, SlackPlatform
-from storage import Database, slack_installation_store, slack_oauth_state_store
+from adapters.slack import SlackConfig, SlackPlatform, slack_installation_store, slack_oauth_state_store
+from storage import Database
 
 from .errors import StartupError
 from .settings import Settings
@@ -71,6 +71,6 @@ def slack_platform(settings: Settings, db: Database) -> SlackPlatform:
     assert config.client_id is not None
     return SlackPlatform(
         config,
-        installation_store=slack_installation_store(db, config.client_id),
-        state_store=slack_oauth_state_store(db),
+        installation_store=slack_installation_store(db.engine, config.client_id),
+        state_store=slack_oauth_state_store(db.engine),
     )

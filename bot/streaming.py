@@ -49,13 +49,13 @@ class StepStream:
         self.clock = clock
         self.max_age = max_age(platform)
         self.agent: str | None = None
+        self._unavailable = not platform.capabilities.streaming
         self.live: MessageStream | None = None
         self.stale: list[MessageStream] = []
         self._text = ""
         self._pending = ""
         self._started = 0.0
         self._appended = 0.0
-        self._unavailable = False
 
     async def delta(self, agent: str, text: str) -> None:
         """More of ``agent``'s reply. Never raises: a preview must not break the step."""

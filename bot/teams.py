@@ -17,8 +17,8 @@ from typing import Any
 from adapters import Persona
 from agents import (
     AssistantAgent,
+    AsyncCodeExecutor,
     CodeBlock,
-    CodeExecutor,
     ConversableAgent,
     DeferredInput,
     DockerCommandLineCodeExecutor,
@@ -95,7 +95,7 @@ class Team:
     approvers: frozenset[str] = frozenset()
     starters: frozenset[str] = frozenset()
     budget: ThreadBudget = field(default_factory=ThreadBudget)
-    executor: CodeExecutor | None = None
+    executor: AsyncCodeExecutor | None = None
 
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
@@ -311,9 +311,9 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
     )
 
 
-def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, CodeExecutor | None]:
+def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, AsyncCodeExecutor | None]:
     run = config.code_execution
-    executor: CodeExecutor | None = None
+    executor: AsyncCodeExecutor | None = None
     code_execution: dict[str, Any] | bool = False
     if run.executor != "none" and work_dir is not None:
         if run.executor == "local":

@@ -2,7 +2,7 @@
 
 Owns: the tables and their migrations, and the stores that read and write them
 (conversations, messages with an outbox, waits, processed events, leases, schedules, the
-model-response cache, usage, Slack installations). Imports none of agents/, adapters/ or
+model-response cache, usage, what platform adapters keep). Imports none of agents/, adapters/ or
 bot/. Stores hand out plain records, never ORM rows; what other layers own (the engine's
 state, transcripts, tool calls) is kept as opaque JSON.
 
@@ -27,7 +27,6 @@ from .records import (
     WaitAnswer,
     WaitRecord,
 )
-from .slack import slack_installation_store, slack_oauth_state_store
 from .stores import ACTIVE_STATUSES, Stores
 
 __all__ = [
@@ -55,7 +54,5 @@ __all__ = [
     "current_revision",
     "database_url",
     "head_revision",
-    "slack_installation_store",
-    "slack_oauth_state_store",
     "upgrade",
 ]

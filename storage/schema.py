@@ -1,8 +1,8 @@
 """The tables. Migrations (``storage/migrations``) create them; this module describes them.
 
 Times are timezone-aware UTC. JSON columns hold what the other layers own: the engine's state,
-tool calls, attachments, cached responses. Slack's installation tables come from slack-sdk's
-own definitions, so that its installation store works on this database unchanged.
+tool calls, attachments, cached responses. Slack's installation tables have slack-sdk's shapes,
+so that its installation store (in adapters/slack) works on this database unchanged.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -27,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -234,6 +233,59 @@ usage = Table(
     Index(None, "created_at"),
 )
 
-slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
-slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
-slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
+# Slack's installations (multi-workspace OAuth): slack-sdk's own tables, which its stores (in
+# adapters/slack) read and write. Declared here as plain tables so that the migrations can be
+# checked against them; storage imports nothing of Slack's.
+
+
+def _slack_token_columns() -> list[Column[Any]]:
+    """The columns slack-sdk's bot and installation tables share."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+        Column("is_enterprise_install", Boolean, nullable=False, default=False),
+        Column("installed_at", DateTime, nullable=False, default=func.now()),
+    ]
+
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    *_slack_token_columns(),
+    Column("enterprise_url", String(200)),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("token_type", String(32)),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+slack_bots = Table(
+    "slack_bots",
+    metadata,
+    *_slack_token_columns(),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

@@ -40,6 +40,7 @@ from docker.utils.socket import frames_iter
 from ..errors import CodeExecutionError
 from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeFile, CodeResult
+from .executor import CodeExecutorBase
 
 __all__ = ["DockerCommandLineCodeExecutor", "docker_client"]
 
@@ -118,7 +119,7 @@ def _knock(base_url: str) -> None:
             pass
 
 
-class DockerCommandLineCodeExecutor:
+class DockerCommandLineCodeExecutor(CodeExecutorBase):
     """A :class:`~agents.coding.base.CodeExecutor` in a sandboxed container.
 
     Args:
@@ -185,7 +186,7 @@ class DockerCommandLineCodeExecutor:
 
     # -- the CodeExecutor protocol ----------------------------------------------------------------
 
-    async def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
+    async def a_execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
         """Run the blocks in order in the conversation's container, stopping at the first that fails.
 
         Raises:
@@ -202,7 +203,7 @@ class DockerCommandLineCodeExecutor:
                 if self.idle_timeout is not None and self._container is not None:
                     self._idle = asyncio.create_task(self._remove_when_idle(self.idle_timeout))
 
-    async def restart(self) -> None:
+    async def a_restart(self) -> None:
         """Start over with a fresh container (and an empty workspace) at the next block."""
         await self._thread(self._remove_now)
 
@@ -225,6 +226,7 @@ class DockerCommandLineCodeExecutor:
         outputs: list[str] = []
         exit_code = 0
         written: set[str] = set()
+        code_file = None
         for block in code_blocks:
             prepared = self._prepare(block)
             if isinstance(prepared, str):
@@ -232,17 +234,18 @@ class DockerCommandLineCodeExecutor:
                 exit_code = 1
                 break
             path, interpreter = prepared
+            code_file = path
             written.add(posixpath.relpath(path, WORKSPACE))
             exit_code, output = await self._run_block(path, block.code.encode(), interpreter)
             outputs.append(output)
             if exit_code != 0:
                 break
         if self._container is None:  # the engine gave up on a run and the container went with it
-            return CodeResult(exit_code=exit_code, output="\n".join(outputs))
+            return CodeResult(exit_code=exit_code, output="\n".join(outputs), code_file=code_file)
         files = await self._thread(self._collect, before, written)
         if exit_code == 137 and self._oom_seen > oom_before:
             outputs.append(f"Out of memory: the code used more than {self.mem_limit} and was killed.")
-        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files)
+        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files, code_file=code_file)
 
     def _prepare(self, block: CodeBlock) -> tuple[str, list[str]] | str:
         """The block's path in the workspace and its interpreter, or why it cannot run."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import CodeExecutionError, ConfigurationError
-from .base import CodeExecutor
+from .base import AsyncCodeExecutor
 from .local import LocalCommandLineCodeExecutor
 
 __all__ = ["decide_use_docker", "executor_from_legacy_config"]
@@ -39,7 +39,7 @@ def decide_use_docker(use_docker: bool | str | None) -> bool | str:
     raise ConfigurationError(f"AUTOGEN_USE_DOCKER={value!r} is neither yes nor no; set it to 'true' or 'false'")
 
 
-def executor_from_legacy_config(agent_name: str, config: Mapping[str, Any]) -> CodeExecutor:
+def executor_from_legacy_config(agent_name: str, config: Mapping[str, Any]) -> AsyncCodeExecutor:
     """The executor that a legacy config asks for."""
     timeout = config.get("timeout", 60)
     work_dir = config.get("work_dir")

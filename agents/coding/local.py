@@ -28,11 +28,16 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigurationError
+from ._interpreter import absolute_interpreter, interpreter_trees
 from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeFile, CodeResult
+from .executor import CodeExecutorBase
+from .func_with_reqs import FUNCTION_PROMPT_TEMPLATE, format_functions_for_prompt, write_functions_module
 
 __all__ = ["LocalCommandLineCodeExecutor"]
 
@@ -43,7 +48,7 @@ PRIVATE_DIR = ".threadcrew"
 _PIPE_GRACE = 2.0
 
 
-class LocalCommandLineCodeExecutor:
+class LocalCommandLineCodeExecutor(CodeExecutorBase):
     """A :class:`~agents.coding.base.CodeExecutor` on this machine, one work dir per conversation.
 
     Args:
@@ -54,6 +59,9 @@ class LocalCommandLineCodeExecutor:
         max_file_bytes: files larger than this come back without their bytes.
         python: the interpreter for python blocks.
         sandbox: run under bubblewrap: True requires it, False never, None when it works here.
+        functions: functions code blocks may import from ``functions_module`` (see
+            :mod:`agents.coding.func_with_reqs`).
+        functions_module: the name of that module, written into the work dir.
 
     Raises:
         ConfigurationError: ``sandbox=True`` on a machine where bubblewrap does not work.
@@ -68,6 +76,8 @@ class LocalCommandLineCodeExecutor:
         max_file_bytes: int = 10 * 1024 * 1024,
         python: str = sys.executable,
         sandbox: bool | None = None,
+        functions: Sequence[Any] = (),
+        functions_module: str = "functions",
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
@@ -80,7 +90,7 @@ class LocalCommandLineCodeExecutor:
             (self._private / sub_dir).mkdir(parents=True, exist_ok=True)
         self.max_output = max_output
         self.max_file_bytes = max_file_bytes
-        self.python = python
+        self.python = absolute_interpreter(python)
         if sandbox is None:
             sandbox = bubblewrap_works()
             if not sandbox:
@@ -91,13 +101,21 @@ class LocalCommandLineCodeExecutor:
                 "install it (apt-get install bubblewrap) or pass sandbox=False"
             )
         self.sandboxed = sandbox
+        self.functions = tuple(functions)
+        self.functions_module = functions_module
+        write_functions_module(self.work_dir, self.functions, functions_module)
 
-    async def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
+    def format_functions_for_prompt(self, prompt_template: str = FUNCTION_PROMPT_TEMPLATE) -> str:
+        """What to tell the model about ``functions`` (see :func:`.func_with_reqs.format_functions_for_prompt`)."""
+        return format_functions_for_prompt(self.functions, self.functions_module, prompt_template)
+
+    async def a_execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
         """Run the blocks in order, stopping at the first that fails."""
         before = _snapshot(self.work_dir)
         outputs: list[str] = []
         exit_code = 0
         written: set[Path] = set()
+        code_file = None
         for block in code_blocks:
             command, path_or_error = self._prepare(block)
             if command is None:
@@ -105,12 +123,13 @@ class LocalCommandLineCodeExecutor:
                 exit_code = 1
                 break
             written.add(Path(path_or_error))
+            code_file = path_or_error
             exit_code, output = await self._run(command)
             outputs.append(output)
             if exit_code != 0:
                 break
         files = self._changed_files(before, written)
-        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files)
+        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files, code_file=code_file)
 
     def _prepare(self, block: CodeBlock) -> tuple[list[str] | None, str]:
         if block.language == "python":
@@ -176,7 +195,7 @@ class LocalCommandLineCodeExecutor:
             files.append(CodeFile(str(path.relative_to(self.work_dir.resolve())), mime, size, data))
         return tuple(files)
 
-    async def restart(self) -> None:
+    async def a_restart(self) -> None:
         """Nothing survives between blocks here, so there is nothing to restart."""
 
     async def stop(self) -> None:
@@ -226,8 +245,7 @@ def _bubblewrap_args(work_dir: Path, python: str) -> list[str]:
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
     # The interpreter may live outside /usr (pyenv, a venv): its trees are visible, read-only.
-    interpreter = os.path.realpath(shutil.which(python) or python)
-    extra = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(interpreter))}
+    extra = {sys.prefix, sys.base_prefix, *interpreter_trees(python)}
     for tree in sorted(p for p in extra if p and not p.startswith(("/usr/", "/bin", "/lib")) and p != "/usr"):
         args += ["--ro-bind", tree, tree]
     # Last, the root (where bwrap made the mount points) turns read-only: nothing but the work

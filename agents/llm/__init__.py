@@ -8,6 +8,7 @@ from .base import ModelClient, ModelRequest, ModelResponse, StreamHandler
 from .cache import DiskCache, InMemoryCache, ResponseCache
 from .client import LLMClient, use_cache
 from .config import LLMConfig, ModelConfig, parse_llm_config
+from .config_list import config_list_from_dotenv, config_list_from_json, filter_config
 from .function_client import FunctionModelClient
 from .openai_client import OpenAIChatClient
 from .pricing import cost_of
@@ -32,7 +33,10 @@ __all__ = [
     "StreamHandler",
     "Usage",
     "collect_usage",
+    "config_list_from_dotenv",
+    "config_list_from_json",
     "cost_of",
+    "filter_config",
     "gather_usage_summary",
     "parse_llm_config",
     "use_cache",

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .base import ModelRequest
 
-__all__ = ["DiskCache", "InMemoryCache", "ResponseCache", "cache_key", "disk_cache_for_seed"]
+__all__ = ["DiskCache", "InMemoryCache", "ResponseCache", "as_response_cache", "cache_key", "disk_cache_for_seed"]
 
 
 class ResponseCache(Protocol):
@@ -28,6 +28,12 @@ class ResponseCache(Protocol):
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
     async def set(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+def as_response_cache(cache: Any) -> ResponseCache | None:
+    """The async store behind a cache given to a chat or a call: AutoGen's ``Cache`` holds one."""
+    backend = getattr(cache, "response_cache", None)
+    return cache if backend is None else backend  # type: ignore[no-any-return]
 
 
 def cache_key(seed: int | str | None, request: ModelRequest) -> str:

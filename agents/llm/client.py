@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import inspect
 import logging
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
+from .. import runtime_logging
 from ..errors import ConfigurationError, ModelError
 from .base import ModelClient, ModelRequest, ModelResponse, StreamHandler
-from .cache import ResponseCache, cache_key, disk_cache_for_seed
+from .cache import ResponseCache, as_response_cache, cache_key, disk_cache_for_seed
 from .config import LLMConfig, ModelConfig, parse_llm_config
+from .context import instantiate_messages
 from .openai_client import OpenAIChatClient
 from .pricing import cost_of
 from .usage import Usage, record_usage
@@ -27,12 +31,15 @@ __all__ = ["LLMClient", "use_cache"]
 
 _log = logging.getLogger(__name__)
 
-_chat_cache: ContextVar[ResponseCache | None] = ContextVar("threadcrew_chat_cache", default=None)
+_chat_cache: ContextVar[ResponseCache | Any] = ContextVar("threadcrew_chat_cache", default=None)
 
 
 @contextmanager
-def use_cache(cache: ResponseCache | None) -> Iterator[None]:
-    """Serve every model call in this context from ``cache`` (a chat's ``cache=`` argument)."""
+def use_cache(cache: ResponseCache | Any) -> Iterator[None]:
+    """Serve every model call in this context from ``cache`` (a chat's ``cache=`` argument).
+
+    ``cache`` is a :class:`ResponseCache` or AutoGen's ``Cache`` (``Cache.disk()``, ``Cache.redis()``).
+    """
     if cache is None:
         yield
         return
@@ -56,6 +63,10 @@ class LLMClient:
         self._clients: list[ModelClient | None] = [
             None if entry.model_client_cls else OpenAIChatClient(entry) for entry in self.config.entries
         ]
+        if runtime_logging.logging_enabled():
+            runtime_logging.log_new_wrapper(self, dict(llm_config))
+            for entry, client in zip(self.config.entries, self._clients, strict=True):
+                runtime_logging.log_new_client(client, self, {"model": entry.model, **entry.params})
 
     # -- custom model clients (AutoGen's model_client_cls) ---------------------------------
 
@@ -84,7 +95,8 @@ class LLMClient:
         *,
         tools: list[dict[str, Any]] | None = None,
         stream_handler: StreamHandler | None = None,
-        cache: ResponseCache | None = None,
+        cache: ResponseCache | Any = None,
+        context: Mapping[str, Any] | None = None,
     ) -> ModelResponse:
         """Ask the model, trying each config entry in order until one answers.
 
@@ -93,16 +105,24 @@ class LLMClient:
             tools: tool schemas offered to the model.
             stream_handler: receives text deltas; the reply is streamed when set.
             cache: a response cache for this call; else the chat's, else ``cache_seed``'s.
+            context: fills the messages' templates (AutoGen's message ``"context"``; see
+                :mod:`agents.llm.context`).
 
         Raises:
             ModelError: every entry failed; names each failure.
             ConfigurationError: an entry's custom client was never registered.
         """
+        if context:
+            messages = instantiate_messages(messages, context, self.config.allow_format_str_template)
         if cache is None:
             cache = _chat_cache.get()
+        # AutoGen's Cache is per seed: its keys are those of llm_config's cache_seed of the same value.
+        seed = getattr(cache, "cache_seed", self.config.cache_seed)
+        cache = as_response_cache(cache)
         if cache is None and self.config.cache_seed is not None:
             cache = disk_cache_for_seed(self.config.cache_path_root, self.config.cache_seed)
         failures: list[ModelError] = []
+        started = datetime.now(UTC).isoformat()
         for entry, client in zip(self.config.entries, self._clients, strict=True):
             if client is None:
                 raise ConfigurationError(
@@ -110,13 +130,13 @@ class LLMClient:
                     f"call agent.register_model_client({entry.model_client_cls}, ...)"
                 )
             request = ModelRequest(entry.model, messages, list(tools or ()), dict(entry.params), stream_handler)
-            key = cache_key(self.config.cache_seed, request) if cache is not None else ""
+            key = cache_key(seed, request) if cache is not None else ""
             if cache is not None:
                 hit = await cache.get(key)
                 if hit is not None:
                     response = ModelResponse.from_json(hit)
                     await _replay_stream(stream_handler, response)
-                    self._record(entry, response, cached=True)
+                    self._record(entry, response, cached=True, client=client, request=request, started=started)
                     return response
             try:
                 response = await client.create(request)
@@ -124,7 +144,7 @@ class LLMClient:
                 failures.append(exc)
                 _log.warning("model call failed: %s", exc)
                 continue
-            self._record(entry, response, cached=False)
+            self._record(entry, response, cached=False, client=client, request=request, started=started)
             if cache is not None:
                 await cache.set(key, response.to_json())
             return response
@@ -138,10 +158,24 @@ class LLMClient:
             model=last.model,
         ) from last
 
-    def _record(self, entry: ModelConfig, response: ModelResponse, *, cached: bool) -> None:
+    def _record(
+        self,
+        entry: ModelConfig,
+        response: ModelResponse,
+        *,
+        cached: bool,
+        client: ModelClient,
+        request: ModelRequest,
+        started: str,
+    ) -> None:
         cost = response.cost
         if cost is None:
             cost = cost_of(response.model, response.prompt_tokens, response.completion_tokens, entry.price)
+        if runtime_logging.logging_enabled():
+            sent = {"model": request.model, "messages": request.messages, "tools": request.tools, **request.params}
+            runtime_logging.log_chat_completion(
+                uuid.uuid4(), id(client), id(self), None, sent, response.to_json(), int(cached), cost, started
+            )
         for record in (self.usage.record, record_usage):
             record(
                 response.model,

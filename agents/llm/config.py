@@ -12,6 +12,7 @@
         "timeout": 60, "max_retries": 2,       # per request; retries honour Retry-After
         "cache_seed": None,                    # set it to cache responses on disk
         "stream": False,
+        "allow_format_str_template": False,    # True: a message's "context" fills "{key}" in contents
         "tools": [...],                        # filled by register_for_llm
     }
 
@@ -45,7 +46,9 @@ _CONNECTION_KEYS = frozenset(
     }
 )
 _HANDLING_KEYS = frozenset({"model", "api_type", "price", "tags", "model_client_cls", "max_retries", "timeout"})
-_TOP_LEVEL_ONLY = frozenset({"config_list", "cache_seed", "cache_path_root", "stream", "tools"})
+_TOP_LEVEL_ONLY = frozenset(
+    {"config_list", "cache_seed", "cache_path_root", "stream", "tools", "allow_format_str_template"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class LLMConfig:
     cache_seed: int | str | None
     cache_path_root: str
     stream: bool
+    allow_format_str_template: bool = False
 
 
 def parse_llm_config(llm_config: Mapping[str, Any]) -> LLMConfig:
@@ -109,6 +113,7 @@ def parse_llm_config(llm_config: Mapping[str, Any]) -> LLMConfig:
         cache_seed=cache_seed,
         cache_path_root=str(llm_config.get("cache_path_root", ".cache")),
         stream=bool(llm_config.get("stream", False)),
+        allow_format_str_template=bool(llm_config.get("allow_format_str_template", False)),
     )
 
 

@@ -50,7 +50,7 @@ async def executor(tmp_path: Path) -> AsyncIterator[LocalCommandLineCodeExecutor
 
 
 async def test_python_and_sh_blocks_run_in_the_work_dir(executor: LocalCommandLineCodeExecutor) -> None:
-    result = await executor.execute_code_blocks(
+    result = await executor.a_execute_code_blocks(
         [CodeBlock("print('hello from python')", "python"), CodeBlock("pwd; echo from sh", "sh")]
     )
     assert result.exit_code == 0
@@ -58,7 +58,7 @@ async def test_python_and_sh_blocks_run_in_the_work_dir(executor: LocalCommandLi
 
 
 async def test_a_failing_block_stops_the_rest(executor: LocalCommandLineCodeExecutor) -> None:
-    result = await executor.execute_code_blocks(
+    result = await executor.a_execute_code_blocks(
         [CodeBlock("raise SystemExit(3)", "python"), CodeBlock("print('never')", "python")]
     )
     assert result.exit_code == 3
@@ -66,17 +66,17 @@ async def test_a_failing_block_stops_the_rest(executor: LocalCommandLineCodeExec
 
 
 async def test_filename_convention_saves_the_file_and_must_stay_inside(executor: LocalCommandLineCodeExecutor) -> None:
-    result = await executor.execute_code_blocks([CodeBlock("# filename: lib/tool.py\nprint('saved')", "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock("# filename: lib/tool.py\nprint('saved')", "python")])
     assert result.output == "saved\n"
     assert (executor.work_dir / "lib" / "tool.py").read_text().startswith("# filename: lib/tool.py")
-    escape = await executor.execute_code_blocks([CodeBlock("# filename: ../../evil.py\nprint(1)", "python")])
+    escape = await executor.a_execute_code_blocks([CodeBlock("# filename: ../../evil.py\nprint(1)", "python")])
     assert escape.exit_code == 1
     assert "outside the work dir" in escape.output
     assert not (executor.work_dir.parent.parent / "evil.py").exists()
 
 
 async def test_unknown_language_is_reported(executor: LocalCommandLineCodeExecutor) -> None:
-    result = await executor.execute_code_blocks([CodeBlock("console.log(1)", "javascript")])
+    result = await executor.a_execute_code_blocks([CodeBlock("console.log(1)", "javascript")])
     assert (result.exit_code, result.output) == (
         1,
         "unknown language 'javascript': only python and sh code blocks run here",
@@ -94,7 +94,7 @@ async def test_timeout_kills_the_block_and_its_grandchildren(executor: LocalComm
         "time.sleep(60)\n"
     )
     started = time.monotonic()
-    result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
     assert result.exit_code == 124
     assert "Timeout: the code ran longer than 1 s and was stopped." in result.output
     assert "locked" in result.output
@@ -118,7 +118,7 @@ async def _lock_frees_up(path: Path, within: float = 10) -> None:
 
 async def test_output_is_capped_with_a_marker(tmp_path: Path) -> None:
     ex = LocalCommandLineCodeExecutor(timeout=10, work_dir=tmp_path, max_output=1000)
-    result = await ex.execute_code_blocks([CodeBlock("print('A' * 5000); print('the end')", "python")])
+    result = await ex.a_execute_code_blocks([CodeBlock("print('A' * 5000); print('the end')", "python")])
     assert result.exit_code == 0
     assert result.output.startswith("A" * 500)
     assert result.output.endswith("the end\n")
@@ -131,7 +131,7 @@ async def test_the_environment_is_scrubbed_of_keys_and_tokens(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-should-not-leak")
     monkeypatch.setenv("THREADCREW_SLACK_BOT_TOKEN", "xoxb-should-not-leak")
-    result = await executor.execute_code_blocks([CodeBlock("import os; print(sorted(os.environ.items()))", "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock("import os; print(sorted(os.environ.items()))", "python")])
     assert result.exit_code == 0
     assert "should-not-leak" not in result.output
     assert "'HOME'" in result.output
@@ -144,7 +144,7 @@ async def test_files_the_code_writes_come_back_and_a_plot_is_a_png(executor: Loc
         "plt.plot([1, 2, 3], [1, 4, 9])\nplt.savefig('plot.png')\n"
         "open('notes.txt', 'w').write(open('input.csv').read().upper())\n"
     )
-    result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
     assert result.exit_code == 0, result.output
     files = {f.name: f for f in result.files}
     assert set(files) == {"plot.png", "notes.txt"}  # the unchanged input and the code file are not news
@@ -158,7 +158,7 @@ async def test_files_the_code_writes_come_back_and_a_plot_is_a_png(executor: Loc
 
 async def test_files_over_the_cap_come_back_without_their_bytes(tmp_path: Path) -> None:
     ex = LocalCommandLineCodeExecutor(timeout=10, work_dir=tmp_path, max_file_bytes=100)
-    result = await ex.execute_code_blocks([CodeBlock("open('big.bin', 'wb').write(b'0' * 1000)", "python")])
+    result = await ex.a_execute_code_blocks([CodeBlock("open('big.bin', 'wb').write(b'0' * 1000)", "python")])
     [big] = result.files
     assert (big.name, big.size, big.data) == ("big.bin", 1000, None)
 
@@ -170,7 +170,7 @@ class TestBubblewrap:
 
     async def test_code_runs_as_an_unprivileged_user(self, executor: LocalCommandLineCodeExecutor) -> None:
         assert executor.sandboxed
-        result = await executor.execute_code_blocks([CodeBlock("import os; print(os.getuid())", "python")])
+        result = await executor.a_execute_code_blocks([CodeBlock("import os; print(os.getuid())", "python")])
         assert result.output == "65534\n"
 
     async def test_network_connections_fail(self, executor: LocalCommandLineCodeExecutor) -> None:
@@ -180,7 +180,7 @@ class TestBubblewrap:
         port = listener.getsockname()[1]
         try:
             code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)\nprint('connected')"
-            result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+            result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
         finally:
             listener.close()
         assert result.exit_code != 0
@@ -194,7 +194,7 @@ class TestBubblewrap:
             "    try:\n        open(path, 'w').write('x')\n        print('WROTE', path)\n"
             "    except OSError as exc:\n        print('refused', path, exc.errno)\n"
         )
-        result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+        result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
         assert "WROTE" not in result.output
         assert result.output.count("refused") == 3
         assert not outside.exists()

@@ -56,9 +56,9 @@ async def executor() -> AsyncIterator[DockerCommandLineCodeExecutor]:
 
 
 async def test_blocks_run_in_one_container_that_is_reused(executor: DockerCommandLineCodeExecutor) -> None:
-    first = await executor.execute_code_blocks([CodeBlock("# filename: helper.py\nVALUE = 41", "python")])
+    first = await executor.a_execute_code_blocks([CodeBlock("# filename: helper.py\nVALUE = 41", "python")])
     container = executor.container_id
-    second = await executor.execute_code_blocks(
+    second = await executor.a_execute_code_blocks(
         [CodeBlock("from helper import VALUE; print(VALUE + 1)", "python"), CodeBlock("echo from sh; pwd", "sh")]
     )
     assert first.exit_code == 0
@@ -78,7 +78,7 @@ async def test_the_container_is_locked_down(executor: DockerCommandLineCodeExecu
         "print('caps', [l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1])\n"
         "print('nnp', [l for l in open('/proc/self/status') if l.startswith('NoNewPrivs')][0].split()[1])\n"
     )
-    result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
     assert "uid 65534" in result.output
     assert result.output.count("refused") == 3
     assert "WROTE" not in result.output
@@ -98,7 +98,7 @@ async def test_the_container_is_locked_down(executor: DockerCommandLineCodeExecu
 async def test_a_timeout_kills_the_run_and_says_so(executor: DockerCommandLineCodeExecutor) -> None:
     executor.timeout = 1
     code = "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\nprint('started', flush=True)\ntime.sleep(300)"
-    result = await executor.execute_code_blocks([CodeBlock(code, "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock(code, "python")])
     assert result.exit_code == 124
     assert "started" in result.output
     assert "Timeout: the code ran longer than 1 s and was stopped." in result.output
@@ -109,20 +109,20 @@ async def test_a_timeout_kills_the_run_and_says_so(executor: DockerCommandLineCo
         "    try: print(open(f'/proc/{pid}/cmdline').read().replace(chr(0), ' ').strip())\n"
         "    except OSError: pass"
     )
-    left = await executor.execute_code_blocks([CodeBlock(listing, "python")])
+    left = await executor.a_execute_code_blocks([CodeBlock(listing, "python")])
     assert "sleep infinity" in left.output
     assert "sleep 300" not in left.output
 
 
 async def test_an_out_of_memory_kill_is_reported_as_such(executor: DockerCommandLineCodeExecutor) -> None:
-    result = await executor.execute_code_blocks([CodeBlock("x = bytearray(600 * 1024 * 1024)", "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock("x = bytearray(600 * 1024 * 1024)", "python")])
     assert result.exit_code == 137
     assert "Out of memory: the code used more than 256m and was killed." in result.output
 
 
 async def test_output_is_capped(executor: DockerCommandLineCodeExecutor) -> None:
     executor.max_output = 1000
-    result = await executor.execute_code_blocks([CodeBlock("print('B' * 5000); print('the end')", "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock("print('B' * 5000); print('the end')", "python")])
     assert result.output.startswith("B" * 500)
     assert result.output.endswith("the end\n")
     assert "... 4009 bytes cut ..." in result.output
@@ -132,7 +132,7 @@ async def test_the_hosts_environment_does_not_reach_the_code(
     executor: DockerCommandLineCodeExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-should-not-leak")
-    result = await executor.execute_code_blocks([CodeBlock("import os; print(dict(os.environ))", "python")])
+    result = await executor.a_execute_code_blocks([CodeBlock("import os; print(dict(os.environ))", "python")])
     assert "should-not-leak" not in result.output
 
 
@@ -146,7 +146,7 @@ async def test_files_and_a_plot_come_back_and_reach_the_host_work_dir(tmp_path: 
             "plt.bar(['a', 'b'], [a, b]); plt.savefig('out/chart.png')\n"
             "open('sum.txt', 'w').write(str(a + b))\n"
         )
-        result = await ex.execute_code_blocks([CodeBlock("mkdir -p out", "sh"), CodeBlock(code, "python")])
+        result = await ex.a_execute_code_blocks([CodeBlock("mkdir -p out", "sh"), CodeBlock(code, "python")])
     finally:
         await ex.stop()
     assert result.exit_code == 0, result.output
@@ -163,13 +163,13 @@ async def test_files_and_a_plot_come_back_and_reach_the_host_work_dir(tmp_path: 
 async def test_stop_and_idle_remove_the_container() -> None:
     client = docker_client()
     ex = DockerCommandLineCodeExecutor(image=IMAGE, timeout=10)
-    await ex.execute_code_blocks([CodeBlock("print(1)", "python")])
+    await ex.a_execute_code_blocks([CodeBlock("print(1)", "python")])
     assert [c.id for c in client.containers.list(filters=LABEL)] == [ex.container_id]
     await ex.stop()
     assert client.containers.list(all=True, filters=LABEL) == []
 
     idle = DockerCommandLineCodeExecutor(image=IMAGE, timeout=10, idle_timeout=0.2)
-    await idle.execute_code_blocks([CodeBlock("print(1)", "python")])
+    await idle.a_execute_code_blocks([CodeBlock("print(1)", "python")])
     deadline = time.monotonic() + 15
     while idle.container_id is not None:
         assert time.monotonic() < deadline, "the idle container was not removed"
@@ -179,9 +179,11 @@ async def test_stop_and_idle_remove_the_container() -> None:
 
 
 async def test_restart_starts_over_with_an_empty_workspace(executor: DockerCommandLineCodeExecutor) -> None:
-    await executor.execute_code_blocks([CodeBlock("open('state.txt', 'w').write('x')", "python")])
-    await executor.restart()
-    result = await executor.execute_code_blocks([CodeBlock("import os; print(os.path.exists('state.txt'))", "python")])
+    await executor.a_execute_code_blocks([CodeBlock("open('state.txt', 'w').write('x')", "python")])
+    await executor.a_restart()
+    result = await executor.a_execute_code_blocks(
+        [CodeBlock("import os; print(os.path.exists('state.txt'))", "python")]
+    )
     assert result.output == "False\n"
 
 
@@ -189,14 +191,14 @@ async def test_an_unreachable_engine_names_docker_host(monkeypatch: pytest.Monke
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
     ex = DockerCommandLineCodeExecutor(image=IMAGE)
     with pytest.raises(CodeExecutionError, match=r"no Docker engine answers at tcp://127.0.0.1:9 .*DOCKER_HOST"):
-        await ex.execute_code_blocks([CodeBlock("print(1)", "python")])
+        await ex.a_execute_code_blocks([CodeBlock("print(1)", "python")])
     await ex.stop()
 
 
 async def test_a_missing_image_says_what_to_do() -> None:
     ex = DockerCommandLineCodeExecutor(image="threadcrew-no-such-image:never")
     with pytest.raises(CodeExecutionError, match="is not on the Docker engine and cannot be pulled"):
-        await ex.execute_code_blocks([CodeBlock("print(1)", "python")])
+        await ex.a_execute_code_blocks([CodeBlock("print(1)", "python")])
     await ex.stop()
 
 
@@ -211,7 +213,7 @@ async def test_the_event_loop_keeps_running_while_code_runs(executor: DockerComm
             await asyncio.sleep(0.01)
 
     task = asyncio.create_task(ticker())
-    await executor.execute_code_blocks([CodeBlock("import time; time.sleep(1)", "python")])
+    await executor.a_execute_code_blocks([CodeBlock("import time; time.sleep(1)", "python")])
     stop.set()
     await task
     assert ticks > 20  # the loop was free while the engine worked
@@ -228,3 +230,21 @@ async def test_legacy_use_docker_builds_a_docker_executor(monkeypatch: pytest.Mo
     finally:
         await executor.stop()
     assert reply == "exitcode: 0 (execution succeeded)\nCode output: in docker\n"
+
+
+def test_the_sync_calls_reuse_the_container_across_their_event_loops() -> None:
+    executor = DockerCommandLineCodeExecutor(image=IMAGE, timeout=10, mem_limit="256m")
+    try:
+        first = executor.execute_code_blocks([CodeBlock(code="open('kept.txt', 'w').write('x')", language="Python")])
+        container = executor.container_id
+        second = executor.execute_code_blocks(
+            [CodeBlock(code="import os; print(os.path.exists('kept.txt'))", language="py")]
+        )
+        assert (first.exit_code, second.output, executor.container_id) == (0, "True\n", container)
+        assert second.code_file is not None
+        assert second.code_file.startswith("/workspace/")
+        executor.restart()
+        third = executor.execute_code_blocks([CodeBlock(code="ls kept.txt || echo gone", language="bash")])
+        assert third.output.endswith("gone\n")
+    finally:
+        asyncio.run(executor.stop())

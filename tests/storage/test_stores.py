@@ -9,13 +9,13 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select
 
+from adapters.slack import slack_installation_store
 from storage import (
     ConflictError,
     Database,
     NewMessage,
     NewUsage,
     NotFoundError,
-    slack_installation_store,
 )
 from storage.schema import messages
 from tests.storage.conftest import FakeClock
@@ -261,7 +261,7 @@ class TestCacheAndUsage:
 
 
 async def test_slack_installations_live_in_the_same_database(db: Database) -> None:
-    store = slack_installation_store(db, client_id="111.222")
+    store = slack_installation_store(db.engine, client_id="111.222")
     await store.async_save(
         Installation(
             app_id="A1",

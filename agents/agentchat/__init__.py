@@ -1,0 +1,1 @@
+"""AutoGen's ``autogen.agentchat`` module paths, for code that imports from them."""

@@ -1,0 +1,1 @@
+"""AutoGen's ``autogen.agentchat.contrib`` module paths, for code that imports from them."""

@@ -1,0 +1,1 @@
+"""AutoGen's capability module paths; the code lives in :mod:`agents.capabilities`."""
