@@ -52,27 +52,29 @@ class ScheduleStore(Store):
     async def replace_file_schedules(self, team: str, wanted: Sequence[NewSchedule]) -> None:
         """Make ``team``'s team-file schedules exactly ``wanted`` (by name), in one transaction.
 
-        A schedule whose timing and place did not change keeps its last fire (so a restart does
-        not fire it again); schedules added in chat or on the command line are left alone,
-        unless a team-file schedule takes their name.
+        A schedule whose timing and place did not change is left as it is (so a restart does not
+        fire it again, nor undo a pause); schedules added in chat or on the command line are left
+        alone, unless a team-file schedule takes their name. Several processes starting at once
+        write the same rows without conflict.
         """
         async with self.db.begin() as conn:
-            current = {
-                row.name: row
-                for row in await conn.execute(
-                    select(schedules).where(schedules.c.team == team, schedules.c.source == "file")
-                )
-            }
-            gone = set(current) - {w.name for w in wanted}
+            current = await conn.execute(
+                select(schedules.c.name).where(schedules.c.team == team, schedules.c.source == "file")
+            )
+            gone = set(current.scalars()) - {w.name for w in wanted}
             if gone:
                 await conn.execute(delete(schedules).where(schedules.c.name.in_(sorted(gone))))
             for new in wanted:
+                fields = dataclasses.asdict(new)
                 values = self._values(new, "file")
-                old = current.get(new.name)
-                if old is not None and all(getattr(old, k) == v for k, v in dataclasses.asdict(new).items()):
-                    continue
-                await conn.execute(delete(schedules).where(schedules.c.name == new.name))
-                await conn.execute(self.insert(schedules).values(**values))
+                changed = or_(
+                    schedules.c.source != "file", *(schedules.c[k].is_distinct_from(v) for k, v in fields.items())
+                )
+                await conn.execute(
+                    self.insert(schedules)
+                    .values(**values)
+                    .on_conflict_do_update(index_elements=["name"], set_={**values, "last_run_at": None}, where=changed)
+                )
 
     async def get(self, name: str) -> ScheduleRecord:
         async with self.db.connect() as conn:

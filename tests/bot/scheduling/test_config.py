@@ -3,6 +3,8 @@ the file's schedules become rows that follow the file."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,9 @@ async def test_the_file_schedules_replace_the_files_rows_and_keep_their_last_fir
     assert sorted(rows) == ["by-hand", "c", "crew-1"]
     assert rows["crew-1"].last_run_at == clock.now
     assert (rows["c"].source, rows["by-hand"].source) == ("file", "chat")
+    # A pause made in chat holds over a restart; processes starting together write the same rows.
+    await stores.set_enabled("crew-1", False)
+    same = wanted(STANDUP, {**STANDUP, "name": "c", "cron": "0 10 * * *"})
+    await asyncio.gather(*(stores.replace_file_schedules("crew", same) for _ in range(3)))
+    again = {s.name: s for s in await stores.list()}
+    assert again == {**rows, "crew-1": dataclasses.replace(rows["crew-1"], enabled=False)}
