@@ -21,6 +21,7 @@ from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadR
 
 from .commands import run_channel_command
 from .runtime import Runtime
+from .scheduling.manage import schedule_words
 from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
 from .team_config import TriggerSpec
 
@@ -68,7 +69,10 @@ class Dispatcher:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
         if event.author.is_bot:
             return
-        if event.kind == "command" and not event.thread.thread_id:  # for the channel, not a thread
+        said_to_bot = schedule_words(event.text) if event.kind == "mention" else None
+        if said_to_bot is not None:  # "@threadcrew schedule add ...": the channel command, said in a thread
+            event = dataclasses.replace(event, kind="command", command="schedule", text=said_to_bot)
+        if event.kind == "command" and (not event.thread.thread_id or said_to_bot is not None):  # for the channel
             if await self.rt.db.stores.events.claim(event.thread.platform, f"event:{event.event_key}"):
                 await run_channel_command(self, event)
             return

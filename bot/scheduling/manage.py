@@ -1,6 +1,7 @@
 """Adding, listing, pausing and deleting schedules: the rules the chat command and the CLI share.
 
-In chat, ``schedule add`` reads::
+In chat (``/threadcrew schedule ...``, or ``@threadcrew schedule ...`` in a channel or a thread),
+``schedule add`` reads::
 
     schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME CHANNEL MESSAGE...
     schedule add every 30m NAME CHANNEL MESSAGE...
@@ -36,6 +37,7 @@ __all__ = [
 ADD_USAGE = 'schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME #channel MESSAGE (or: schedule add every 30m NAME ...)'
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
+_PLAIN_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})  # chat apps curl them
 _CHANNEL_ID = re.compile(r"[A-Z0-9]{2,}|\d+")
 
 
@@ -56,7 +58,7 @@ def parse_add(text: str) -> AddRequest:
         ScheduleError: they do not read as a schedule (the message shows how to write one).
     """
     try:
-        words = shlex.split(text)
+        words = shlex.split(text.translate(_PLAIN_QUOTES))
     except ValueError:
         raise ScheduleError(f"a quote is not closed; write {ADD_USAGE}") from None
     if len(words) >= 2 and words[0].lower() == "every":
@@ -165,6 +167,15 @@ def describe(schedule: ScheduleRecord, now: dt.datetime | None = None) -> str:
         f"{schedule.name} ({state}): {timing_of(schedule).describe()}, team {schedule.team}, "
         f"in {schedule.platform} {schedule.channel_id}{upcoming}: {schedule.message}"
     )
+
+
+_SAID = re.compile(r"\s*schedule\s+((?:add|list|pause|resume|delete)\b.*)", re.IGNORECASE | re.DOTALL)
+
+
+def schedule_words(text: str) -> str | None:
+    """What follows ``schedule`` in a message to the bot (``schedule add ...``), or None if it is not that."""
+    said = _SAID.fullmatch(text)
+    return said.group(1).strip() if said else None
 
 
 def split_command(text: str) -> tuple[str, str]:

@@ -246,3 +246,26 @@ async def test_the_slack_slash_command_adds_a_schedule_for_the_linked_channel(
         assert answer.startswith("Added: standup (on): 0 9 * * 1-5 (Europe/Paris), team crew, in slack C7, next ")
         row = await both.db.stores.schedules.get("standup")
         assert (row.platform, row.workspace_id, row.channel_id, row.source) == ("slack", "T1", "C7", "chat")
+
+
+async def test_the_same_words_said_to_the_bot_in_a_thread_manage_schedules_and_start_no_run(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    async with crew_bot(server, tmp_path) as bot:
+        # Chat apps curl the quotes people type.
+        await bot.platform.mention("t1", "schedule add \u201c0 9 * * 1-5\u201d tz=Europe/Paris standup here Summarise")
+        await bot.platform.wait_for(lambda posts: len(posts) == 1)
+        [answer] = bot.platform.posts
+        assert answer.message.ephemeral_for == "alice"
+        assert answer.thread.thread_id == "t1"
+        assert answer.text.startswith("Added: standup (on): 0 9 * * 1-5 (Europe/Paris), team crew, in memory C1")
+        await bot.platform.mention("t1", "schedule pause standup")
+        await bot.platform.wait_for(lambda posts: len(posts) == 2)
+        assert bot.platform.posts[1].text == "Paused the schedule standup."
+        await bot.idle()
+        assert await bot.db.stores.conversations.find("memory", "W1", "C1", "t1") is None
+        assert model.requests == []
+        # A task that merely begins with the word still starts a run.
+        await bot.platform.mention("t2", "schedule a meeting about the squares")
+        await bot.platform.wait_for(in_thread("t2"))
