@@ -269,3 +269,23 @@ async def test_the_same_words_said_to_the_bot_in_a_thread_manage_schedules_and_s
         # A task that merely begins with the word still starts a run.
         await bot.platform.mention("t2", "schedule a meeting about the squares")
         await bot.platform.wait_for(in_thread("t2"))
+
+
+async def test_a_deadline_that_passed_while_the_bot_was_down_is_acted_on_after_the_restart(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    timeouts = {"question": {"after": "30m", "then": "stop"}}
+    async with crew_bot(server, tmp_path, timeouts=timeouts) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+        [wait] = await bot.db.stores.waits.open_waits()
+    # The bot is down; the deadline passes; a new process starts on the same database.
+    async with crew_bot(server, tmp_path, timeouts=timeouts) as bot:
+        assert await bot.db.stores.waits.open_waits() == [wait]  # the row, and its deadline, are kept
+        assert wait.expires_at is not None
+        [decision] = await timeouts_of(bot).check(wait.expires_at + dt.timedelta(hours=5))
+        await bot.idle()
+        assert decision.note == "Nobody answered within 30m: the run stops."
+        assert [p.text for p in bot.platform.in_thread("t1")] == [decision.note, "Stopped by the timeout."]
+        assert await bot.db.stores.waits.open_waits() == []
