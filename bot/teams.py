@@ -28,6 +28,7 @@ from agents import (
     LocalCommandLineCodeExecutor,
     TerminationCondition,
     UserProxyAgent,
+    content_str,
 )
 from agents.termination import ChatProgress
 from storage import NewSchedule
@@ -292,7 +293,7 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
     manager = GroupChatManager(
         chat,
         llm_config=llm_configs[selection_model],
-        is_termination_msg=lambda m: "TERMINATE" in m.text,
+        is_termination_msg=lambda m: "TERMINATE" in content_str(m.get("content")),  # AutoGen dicts
         human_input_source=DeferredInput(),  # manual selection asks the thread (buttons)
         silent=True,
     )
