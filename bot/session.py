@@ -202,7 +202,8 @@ class ThreadSession:
         await self._save()
 
     async def _button(self, event: ThreadEvent) -> None:
-        timeout = event.author.id == TIMEOUT_AUTHOR.id
+        # Only Dispatcher.expire_wait makes such an event (its key is the wait's; no adapter's is).
+        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key == f"timeout:{event.value}"
         if timeout and (self.state.wait_id is None or event.value != str(self.state.wait_id)):
             return  # the wait it was for was answered meanwhile
         if event.action_id == "stop":

@@ -221,6 +221,10 @@ async def test_an_approval_nobody_gives_is_denied_even_where_only_approvers_may_
         await bot.platform.wait_for(lambda posts: bool(posts) and bool(posts[-1].message.buttons))
         [wait] = await bot.db.stores.waits.open_waits()
         assert wait.kind == "approval"
+        # Someone who calls themselves the timeout is not the timeout.
+        await bot.platform.press("t1", "reject", str(wait.id), who="threadcrew:timeout")
+        await bot.platform.wait_for(lambda posts: posts[-1].message.ephemeral_for == "threadcrew:timeout")
+        assert bot.platform.posts[-1].text == "You are not allowed to approve or reject this."
         await timeouts_of(bot).check(wait.created_at + dt.timedelta(minutes=59))
         assert await bot.db.stores.waits.open_waits() == [wait]  # not yet
 
