@@ -490,6 +490,18 @@ def schedules_delete(name: str) -> None:
     typer.echo(_with_database(lambda db: set_schedule(db, name, "delete")))
 
 
+@schedules_app.command("pause")
+def schedules_pause(name: str) -> None:
+    """Pause a schedule: it does not fire until resumed (a pause holds over restarts)."""
+    typer.echo(_with_database(lambda db: set_schedule(db, name, "pause")))
+
+
+@schedules_app.command("resume")
+def schedules_resume(name: str) -> None:
+    """Resume a paused schedule: a fire missed within the misfire grace still runs."""
+    typer.echo(_with_database(lambda db: set_schedule(db, name, "resume")))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -65,6 +65,9 @@ def test_schedules_are_added_listed_and_deleted_on_the_command_line(tmp_path: Pa
         "error: a schedule named 'digest' exists already: pick another name, or delete that one first",
     )
 
+    assert run_cli("schedules", "pause", "digest", env=env, cwd=tmp_path).stdout == "Paused the schedule digest.\n"
+    assert "digest (paused)" in run_cli("schedules", "list", env=env, cwd=tmp_path).stdout
+    assert run_cli("schedules", "resume", "digest", env=env, cwd=tmp_path).stdout == "Resumed the schedule digest.\n"
     assert run_cli("schedules", "delete", "digest", env=env, cwd=tmp_path).stdout == "Deleted the schedule digest.\n"
     gone = run_cli("schedules", "delete", "digest", env=env, cwd=tmp_path)
     assert (gone.returncode, gone.stderr.strip()) == (
