@@ -111,7 +111,7 @@ async def _schedule(dispatcher: Dispatcher, event: ThreadEvent) -> str:
                 return f"Name the schedule: `schedule {action} NAME` (`schedule list` shows them)."
             return await set_schedule(dispatcher.rt.db, rest.split()[0], action)
         request = parse_add(rest)
-        team = dispatcher.rt.catalog.team_for(channel)
+        team = dispatcher.rt.catalog.check(request.team or dispatcher.rt.catalog.team_for(channel))
         added = await add_schedule(
             dispatcher.rt.db,
             name=request.name,

@@ -3,11 +3,11 @@
 In chat (``/threadcrew schedule ...``, or ``@threadcrew schedule ...`` in a channel or a thread),
 ``schedule add`` reads::
 
-    schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME CHANNEL MESSAGE...
-    schedule add every 30m NAME CHANNEL MESSAGE...
+    schedule add "0 9 * * 1-5" [tz=Europe/Paris] [team=NAME] NAME CHANNEL MESSAGE...
+    schedule add every 30m [team=NAME] NAME CHANNEL MESSAGE...
 
 CHANNEL is a channel link (``<#C123|eng>``, what Slack sends for ``#eng``), a channel id, or
-``here``. The team is the channel's team.
+``here``. The team is the channel's team unless ``team=`` names another.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ __all__ = [
     "split_command",
 ]
 
-ADD_USAGE = 'schedule add "0 9 * * 1-5" [tz=Europe/Paris] NAME #channel MESSAGE (or: schedule add every 30m NAME ...)'
+ADD_USAGE = (
+    'schedule add "0 9 * * 1-5" [tz=Europe/Paris] [team=NAME] NAME #channel MESSAGE (or: schedule add every 30m ...)'
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
 _PLAIN_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})  # chat apps curl them
@@ -43,12 +45,14 @@ _CHANNEL_ID = re.compile(r"[A-Z0-9]{2,}|\d+")
 
 @dataclass(frozen=True, slots=True)
 class AddRequest:
-    """A schedule to add, as typed: ``channel`` is an id, or None for the channel it was typed in."""
+    """A schedule to add, as typed: ``channel`` is an id, or None for the channel it was typed in;
+    ``team`` None is the channel's team."""
 
     name: str
     timing: Timing
     channel: str | None
     message: str
+    team: str | None = None
 
 
 def parse_add(text: str) -> AddRequest:
@@ -67,13 +71,15 @@ def parse_add(text: str) -> AddRequest:
         when, rest = words[0], words[1:]
     else:
         raise ScheduleError(f"say when first, as a quoted cron expression or `every 30m`: {ADD_USAGE}")
-    timezone = "UTC"
-    if rest and rest[0].lower().startswith("tz="):
-        timezone, rest = rest[0][3:], rest[1:]
+    options = {"tz": "UTC", "team": None}
+    while rest and "=" in rest[0] and rest[0].split("=", 1)[0].lower() in options:
+        key, value = rest[0].split("=", 1)
+        options[key.lower()], rest = value, rest[1:]
+    timezone, team = options["tz"] or "UTC", options["team"]
     if len(rest) < 3:
         raise ScheduleError(f"give a name, a channel and the message: {ADD_USAGE}")
     name, channel_word, message = rest[0], rest[1], " ".join(rest[2:])
-    return AddRequest(check_name(name), Timing.parse(when, timezone), _channel(channel_word), message)
+    return AddRequest(check_name(name), Timing.parse(when, timezone), _channel(channel_word), message, team)
 
 
 def check_name(name: str) -> str:

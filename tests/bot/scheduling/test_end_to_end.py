@@ -97,7 +97,7 @@ async def test_schedules_are_added_listed_paused_and_deleted_from_the_channel(
         assert added.startswith("Added: standup (on): 0 9 * * 1-5 (Europe/Paris), team crew, in memory C1, next ")
         assert added.endswith(": Summarise yesterday")
         assert "09:00 CET" in added or "09:00 CEST" in added
-        linked = await channel_command(bot.platform, "add every 2h digest <#C9|eng> What changed?")
+        linked = await channel_command(bot.platform, "add every 2h team=crew digest <#C9|eng> What changed?")
         assert "digest (on): every 2h" in linked
         assert (await bot.db.stores.schedules.get("digest")).channel_id == "C9"
 
@@ -115,6 +115,7 @@ async def test_schedules_are_added_listed_paused_and_deleted_from_the_channel(
             'add "0 9 * * *" x #eng hi': "'#eng' is not a channel I can find: type # and pick the channel",
             "add tomorrow x here hi": "say when first, as a quoted cron expression or `every 30m`",
             "pause nothing": "there is no schedule named 'nothing'; `schedule list` shows them",
+            "add every 2h team=nobody x here hi": "no team named 'nobody'; known teams: crew",
         }
         for text, expected in refusals.items():
             answer = await channel_command(bot.platform, text)
