@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import Persona
+from adapters import MentionPolicy, Persona
 from agents import (
     AssistantAgent,
     AsyncCodeExecutor,
@@ -97,6 +97,9 @@ class Team:
     starters: frozenset[str] = frozenset()
     budget: ThreadBudget = field(default_factory=ThreadBudget)
     executor: AsyncCodeExecutor | None = None
+    mentions: MentionPolicy = "thread"  # whom agent text may ping
+    notes: tuple[str, ...] = ()  # said in the thread when a run starts
+    refusal: str | None = None  # why no run may start here (no sandbox for its code)
 
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
@@ -126,7 +129,7 @@ class TeamCatalog:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
-        self._configs: dict[str, TeamConfig] = {}  # the teams from files: their schedules and timeouts
+        self.configs: dict[str, TeamConfig] = {}  # the teams that came from files or configs
         self.default: str | None = None
 
     def register(
@@ -182,7 +185,7 @@ class TeamCatalog:
             TeamConfigError: the team cannot be built.
         """
         build_team(config, None)
-        self._configs[config.name] = config
+        self.configs[config.name] = config
         self.register(
             config.name,
             lambda work_dir: build_team(config, work_dir),
@@ -193,12 +196,12 @@ class TeamCatalog:
 
     def timeouts(self, name: str) -> TimeoutsSpec:
         """The timeouts of team ``name``'s waits (none for a team registered from Python)."""
-        config = self._configs.get(name)
+        config = self.configs.get(name)
         return config.timeouts if config is not None else TimeoutsSpec()
 
     def file_schedules(self) -> dict[str, list[NewSchedule]]:
         """Each team file's schedules, by team."""
-        return {name: [s.to_new(name, i) for i, s in enumerate(c.schedules)] for name, c in self._configs.items()}
+        return {name: [s.to_new(name, i) for i, s in enumerate(c.schedules)] for name, c in self.configs.items()}
 
     @property
     def names(self) -> list[str]:
@@ -309,7 +312,29 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
         starters=frozenset(config.starters),
         budget=ThreadBudget(budget.max_tokens, budget.max_cost_usd, budget.max_rounds),
         executor=executor,
+        mentions=config.mentions,
+        **_sandbox_notes(executor),
     )
+
+
+NO_SANDBOX = (
+    "Warning: this team runs code without a sandbox (sandbox: none in its team file). "
+    "The code can read and change whatever the bot can: its keys, its database, every conversation."
+)
+NO_SANDBOX_HERE = (
+    "This team runs code, but this machine has no sandbox for it, so nothing was started. "
+    "To get one: install bubblewrap (apt-get install bubblewrap), or set sandbox: docker in the team file "
+    "and give the bot a Docker engine. To run code without a sandbox, the team file must say sandbox: none."
+)
+
+
+def _sandbox_notes(executor: AsyncCodeExecutor | None) -> dict[str, Any]:
+    """What the thread is told about the sandbox when a run starts, and whether it may start."""
+    if not isinstance(executor, LocalCommandLineCodeExecutor):
+        return {}
+    if executor.sandbox == "none":
+        return {"notes": (NO_SANDBOX,)}
+    return {"refusal": NO_SANDBOX_HERE} if executor.refusal is not None else {}
 
 
 def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, AsyncCodeExecutor | None]:
@@ -317,11 +342,14 @@ def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, 
     executor: AsyncCodeExecutor | None = None
     code_execution: dict[str, Any] | bool = False
     if run.executor != "none" and work_dir is not None:
-        if run.executor == "local":
-            sandbox = {"auto": None, "required": True, "off": False}[run.sandbox]
-            executor = LocalCommandLineCodeExecutor(timeout=run.timeout, work_dir=work_dir, sandbox=sandbox)
+        if run.in_docker:
+            executor = DockerCommandLineCodeExecutor(
+                image=run.image, timeout=run.timeout, work_dir=work_dir, runtime=run.runtime
+            )
         else:
-            executor = DockerCommandLineCodeExecutor(image=run.image, timeout=run.timeout, work_dir=work_dir)
+            # "bubblewrap" and "auto" both fail closed: without the sandbox, the run stops with a note.
+            mode = "none" if run.sandbox == "none" else "auto"
+            executor = LocalCommandLineCodeExecutor(timeout=run.timeout, work_dir=work_dir, sandbox=mode)
         code_execution = {"executor": executor}
         if run.approval == "required":
             code_execution["approval"] = ThreadApproval(run.runner)
