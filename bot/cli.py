@@ -30,6 +30,7 @@ from storage import (
 from .app import Bot, PlatformSource, serve
 from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
+from .discord import discord_config, discord_platform
 from .errors import BotError
 from .rendering import message_text
 from .scheduling import Timing
@@ -138,6 +139,9 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
                 sources.append(functools.partial(slack_platform, settings))
             elif name == "console":
                 sources.append(_console(settings))
+            elif name == "discord":
+                discord_config(settings)  # fail before anything starts
+                sources.append(functools.partial(discord_platform, settings))
             else:
                 raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
         except BotError as exc:
@@ -184,10 +188,13 @@ def run(
 @app.command()
 def start(
     task: Annotated[str, typer.Argument(help="What the team should do (the run's first message).")],
-    platform: Annotated[str, typer.Option(help="Where: slack (or console).")] = "slack",
+    platform: Annotated[str, typer.Option(help="Where: slack, discord (or console).")] = "slack",
     channel: Annotated[str, typer.Option(help="The channel to open the thread in (its id, e.g. C123).")] = "",
     workspace: Annotated[
-        str, typer.Option(help="The workspace (Slack team id); with one bot token, its own workspace.")
+        str,
+        typer.Option(
+            help="The workspace (Slack team id; with one bot token, its own workspace). Discord: the channel's guild."
+        ),
     ] = "",
     team: Annotated[str | None, typer.Option(help="The team's name (default: the default team).")] = None,
     team_file: Annotated[
@@ -505,6 +512,52 @@ def schedules_pause(name: str) -> None:
 def schedules_resume(name: str) -> None:
     """Resume a paused schedule: a fire missed within the misfire grace still runs."""
     typer.echo(_with_database(lambda db: set_schedule(db, name, "resume")))
+
+
+# -- Discord ------------------------------------------------------------------------------------------
+
+discord_app = typer.Typer(help="The Discord bot: its slash command and its invite link.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("sync-commands")
+def discord_sync_commands(
+    guild: Annotated[
+        str | None, typer.Option(help="Register in this guild only (at once); else globally (up to an hour).")
+    ] = None,
+) -> None:
+    """Register /threadcrew with Discord (run it once, and after upgrading; never done on connect)."""
+    from adapters.discord import sync_commands
+
+    try:
+        config = discord_config(_settings())
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    application = _run(lambda: sync_commands(config, guild))
+    where = f"in guild {guild}" if guild else "globally (Discord may take up to an hour to show it everywhere)"
+    typer.echo(f"registered /{config.command} for application {application} {where}")
+
+
+@discord_app.command("invite-url")
+def discord_invite_url(
+    client_id: Annotated[
+        str | None, typer.Option(help="The application id (default: read from THREADCREW_DISCORD_TOKEN).")
+    ] = None,
+) -> None:
+    """Print the link that adds the bot to a server, with exactly the permissions it needs."""
+    from adapters.discord import client_id_from_token, invite_url
+
+    try:
+        if client_id is None:
+            token = _settings().discord_token
+            if token is None:
+                raise _fail(
+                    "give --client-id (General Information > Application ID) or set THREADCREW_DISCORD_TOKEN", 2
+                )
+            client_id = client_id_from_token(token.get_secret_value())
+        typer.echo(invite_url(client_id))
+    except AdapterError as exc:
+        raise _fail(str(exc), 2) from exc
 
 
 def main() -> None:

@@ -72,7 +72,8 @@ class Dispatcher:
         said_to_bot = schedule_words(event.text) if event.kind == "mention" else None
         if said_to_bot is not None:  # "@threadcrew schedule add ...": the channel command, said in a thread
             event = dataclasses.replace(event, kind="command", command="schedule", text=said_to_bot)
-        if event.kind == "command" and (not event.thread.thread_id or said_to_bot is not None):  # for the channel
+        # For the channel: a command typed outside a thread, and schedules wherever they are typed.
+        if event.kind == "command" and (not event.thread.thread_id or event.command in ("schedule", "schedules")):
             if await self.rt.db.stores.events.claim(event.thread.platform, f"event:{event.event_key}"):
                 await run_channel_command(self, event)
             return

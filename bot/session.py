@@ -163,7 +163,9 @@ class ThreadSession:
                 extra=[note(f"I could not start a run: the bot cannot prepare its work space ({reason}).")]
             )
             return
-        if event.kind != "start" and not team.may_start(event.author.id):  # a schedule or an operator may
+        if event.kind != "start" and not team.may_start(
+            event.author.id, event.author.roles
+        ):  # a schedule or an operator may
             await team.close()
             await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
             return
@@ -223,7 +225,7 @@ class ThreadSession:
             self._deliver("", "(continue)", who.id)
             decision = f"{who.display_name} let the team go on"
         elif action in ("approve", "reject") and waiting.kind == "approval":
-            if not timeout and not self.team.may_approve(who.id):
+            if not timeout and not self.team.may_approve(who.id, who.roles):
                 await self._ephemeral(event, "You are not allowed to approve or reject this.")
                 return
             self._deliver(Approval(action == "approve", who.display_name), action, who.id)

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
         event_retention_days, cache_retention_days, work_retention_days: how long processed-event
             keys, cached model responses and finished conversations' work dirs are kept.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
+        discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
     """
 
     # An empty variable counts as unset (a .env line left blank), not as an empty value.
@@ -86,6 +87,14 @@ class Settings(BaseSettings):
     slack_http_path: str = "/slack/events"
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
     slack_allow_bots: bool = False
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_allowed_guilds: str = ""  # comma-separated guild ids; empty: every guild the bot is in
+    discord_allowed_channels: str = ""  # comma-separated channel ids (a thread counts as its channel)
+    discord_allow_bots: bool = False
+    discord_shard_ids: str = ""  # comma-separated shard ids this process runs; empty: one connection
+    discord_shard_count: int | None = Field(default=None, ge=1)
 
     @property
     def web_host(self) -> str:

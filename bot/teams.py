@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,11 +107,13 @@ class Team:
     def persona(self, name: str | None) -> Persona:
         return self.personas.get(name or "", Persona(name or "threadcrew"))
 
-    def may_approve(self, user_id: str) -> bool:
-        return not self.approvers or user_id in self.approvers
+    def may_approve(self, user_id: str, roles: Iterable[str] = ()) -> bool:
+        """Whether the person, or one of their roles (Discord), is an approver; anyone is when none are named."""
+        return not self.approvers or user_id in self.approvers or not self.approvers.isdisjoint(roles)
 
-    def may_start(self, user_id: str) -> bool:
-        return not self.starters or user_id in self.starters
+    def may_start(self, user_id: str, roles: Iterable[str] = ()) -> bool:
+        """Whether the person (or one of their roles) may start a run; all may when no one is named."""
+        return not self.starters or user_id in self.starters or not self.starters.isdisjoint(roles)
 
     async def close(self) -> None:
         if self.executor is not None:
