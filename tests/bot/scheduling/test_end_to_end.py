@@ -268,6 +268,14 @@ async def test_the_same_words_said_to_the_bot_in_a_thread_manage_schedules_and_s
         await bot.platform.mention("t1", "schedule pause standup")
         await bot.platform.wait_for(lambda posts: len(posts) == 2)
         assert bot.platform.posts[1].text == "Paused the schedule standup."
+        # /threadcrew schedule typed in a thread (as Discord sends it) is the channel's command too.
+        typed = ThreadEvent(
+            "command", bot.platform.thread("t1"), Author("bob", "bob"), "in-t1", "list", command="schedule"
+        )
+        await bot.platform.deliver(typed)
+        await bot.platform.wait_for(lambda posts: len(posts) == 3)
+        assert bot.platform.posts[2].text.startswith("• standup (paused): 0 9 * * 1-5 (Europe/Paris)")
+        assert bot.platform.posts[2].message.ephemeral_for == "bob"
         await bot.idle()
         assert await bot.db.stores.conversations.find("memory", "W1", "C1", "t1") is None
         assert model.requests == []
