@@ -26,6 +26,7 @@ from .runtime import Runtime
 from .settings import Settings
 from .teams import TeamCatalog
 from .web import ReadyCheck, WebServer
+from .webconsole import Console, mount_console
 
 __all__ = ["Bot", "PlatformSource", "prepare_database", "serve"]
 
@@ -103,6 +104,8 @@ class Bot:
             self.dispatcher = dispatcher = Dispatcher(runtime)
             if self.intake and self._needs_web(platforms):
                 self.web = web = self._web(db, platforms)
+                if settings.console:
+                    mount_console(web, Console(settings, db, dispatcher, self.catalog))
                 await stack.enter_async_context(web)
             intake = [
                 asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")
@@ -139,7 +142,7 @@ class Bot:
         return platforms
 
     def _needs_web(self, platforms: dict[str, ChatPlatform]) -> bool:
-        return self.settings.health or any(p.routes() for p in platforms.values())
+        return self.settings.health or self.settings.console or any(p.routes() for p in platforms.values())
 
     def _web(self, db: Database, platforms: dict[str, ChatPlatform]) -> WebServer:
         web = WebServer(self.settings.web_host, self.settings.http_port)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
             unless told otherwise, or on every interface for Slack's HTTP mode.
         health: serve ``/healthz`` and ``/readyz`` (``THREADCREW_HEALTH``), which starts the web server.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
+        console*: the web console on the web server (``THREADCREW_CONSOLE*``; see the README's
+            "Web console" section): ``console`` mounts it, ``console_token`` is what operators
+            sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https).
     """
 
     model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore", populate_by_name=True)
@@ -68,6 +71,12 @@ class Settings(BaseSettings):
     slack_http_path: str = "/slack/events"
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
     slack_allow_bots: bool = False
+
+    # The web console (bot/webconsole): watch and steer the conversations in a browser.
+    console: bool = False
+    console_token: SecretStr | None = None
+    console_secure_cookie: bool = False
+    console_session_hours: float = Field(default=12.0, gt=0)
 
     @property
     def web_host(self) -> str:

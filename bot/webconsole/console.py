@@ -1,0 +1,100 @@
+"""The console as an aiohttp sub-application of the bot's one web server.
+
+It reads the database (conversations, messages, waits, usage) and acts through the dispatcher,
+as a person in the thread would: the same events, the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from storage import Database
+
+from ..dispatcher import Dispatcher
+from ..errors import StartupError
+from ..settings import Settings
+from ..teams import TeamCatalog
+from ..web import WebServer
+from .auth import PREFIX, SESSION, SessionCodec, guard
+
+__all__ = ["Console", "mount_console"]
+
+HERE = Path(__file__).parent
+
+
+class Console:
+    """The web console's parts: what it reads, what it acts through, how it renders.
+
+    Raises:
+        StartupError: ``THREADCREW_CONSOLE_TOKEN`` is not set (the console would let anyone in).
+    """
+
+    def __init__(self, settings: Settings, db: Database, dispatcher: Dispatcher, catalog: TeamCatalog) -> None:
+        token = settings.console_token.get_secret_value() if settings.console_token is not None else ""
+        if not token.strip():
+            raise StartupError(
+                "the web console needs a sign-in token: set THREADCREW_CONSOLE_TOKEN to a long random secret "
+                "(for example the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), "
+                "or turn the console off with THREADCREW_CONSOLE=false"
+            )
+        self.db = db
+        self.dispatcher = dispatcher
+        self.catalog = catalog
+        self.codec = SessionCodec(token, settings.console_session_hours * 3600, secure=settings.console_secure_cookie)
+        self.poll_seconds = 0.5  # how often a live transcript looks for new messages
+        self.closing = asyncio.Event()  # set on shutdown: live transcripts end
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,  # every template, whatever its name: agent text is always escaped
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, template: str, request: web.Request, status: int = 200, **context: Any) -> web.Response:
+        """A page from ``template``, with the session (its operator and CSRF token) in the context."""
+        html = self.fragment(template, request, **context)
+        return web.Response(text=html, status=status, content_type="text/html")
+
+    def fragment(self, template: str, request: web.Request, **context: Any) -> str:
+        session = request[SESSION]
+        return self.templates.get_template(template).render(
+            base=PREFIX, operator=session.name, csrf=session.csrf, **context
+        )
+
+    def now(self) -> dt.datetime:
+        return self.db.clock()
+
+    def app(self) -> web.Application:
+        """The sub-application to mount under ``/console``."""
+        from .actions import Actions
+        from .pages import Pages
+
+        app = web.Application(middlewares=[guard(self.codec)])
+        pages, actions = Pages(self), Actions(self)
+        app.router.add_get("/", pages.conversations, name="conversations")
+        sign_in = app.router.add_resource("/sign-in", name="sign_in")
+        sign_in.add_route("GET", pages.sign_in_form)
+        sign_in.add_route("POST", pages.sign_in)
+        app.router.add_post("/sign-out", pages.sign_out, name="sign_out")
+        app.router.add_get(r"/c/{id:\d+}", pages.transcript, name="transcript")
+        app.router.add_get(r"/c/{id:\d+}/events", pages.events, name="events")
+        app.router.add_post(r"/c/{id:\d+}/act", actions.act, name="act")
+        app.router.add_get(r"/files/{message:\d+}/{index:\d+}", pages.file, name="file")
+        app.router.add_static("/static", HERE / "static", name="static")
+        app.on_shutdown.append(self._shutdown)
+        return app
+
+    async def _shutdown(self, app: web.Application) -> None:
+        self.closing.set()
+
+
+def mount_console(server: WebServer, console: Console) -> None:
+    """Serve ``console`` under ``/console`` on ``server``."""
+    server.add_subapp(PREFIX, console.app())
