@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.bot.crew import RunningBot, crew_bot
+from tests.bot.crew import RunningBot, crew_bot, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI
 
 TOKEN = "test-console-token-0123456789"
@@ -36,6 +36,14 @@ async def console_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> As
     """The crew's bot with the console on (and ``team`` overriding the crew's file)."""
     async with crew_bot(server, tmp_path, settings=CONSOLE_SETTINGS, **team) as bot:
         yield bot
+
+
+@asynccontextmanager
+async def waiting_run(server: ScriptedOpenAI, tmp_path: Path) -> AsyncIterator[tuple[RunningBot, int]]:
+    """The console's bot with a run in thread t1 that waits for people; yields it and the conversation's id."""
+    async with console_bot(server, tmp_path) as bot:
+        await until_waiting(bot)
+        yield bot, (await bot.conversation("t1")).id
 
 
 def console_url(bot: RunningBot) -> str:

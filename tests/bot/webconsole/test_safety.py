@@ -22,6 +22,7 @@ from tests.bot.webconsole.console import (
     console_url,
     signed_in,
     tiny_png,
+    waiting_run,
 )
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -41,9 +42,7 @@ async def test_without_a_session_pages_send_you_to_sign_in_and_the_rest_is_refus
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
     _, server = crew
-    async with console_bot(server, tmp_path) as bot:
-        await until_waiting(bot)
-        cid = (await bot.conversation("t1")).id
+    async with waiting_run(server, tmp_path) as (bot, cid):
         client = ConsoleClient(console_url(bot))
         try:
             status, _, headers = await client.get("/")
@@ -109,9 +108,7 @@ async def test_signing_in_gives_a_signed_httponly_strict_cookie_and_signing_out_
 
 async def test_a_forged_csrf_token_is_refused(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
     _, server = crew
-    async with console_bot(server, tmp_path) as bot:
-        await until_waiting(bot)
-        cid = (await bot.conversation("t1")).id
+    async with waiting_run(server, tmp_path) as (bot, cid):
         async with signed_in(bot) as client:
             for forged in ("", "x" * 43, (await client.csrf(f"/c/{cid}"))[:-1] + "A"):
                 status, text, _ = await client.post(f"/c/{cid}/act", {"csrf": forged, "action": "stop"})
@@ -245,3 +242,28 @@ async def test_the_list_filters_by_status_and_the_transcript_shows_waits_usage_a
             other_page = (await client.get(f"/c/{other.id}"))[1]
             assert f'<img src="/console/files/{stored.id}/0"' in other_page
             assert "Exit code 0" in other_page
+
+
+async def test_an_operator_pauses_resumes_and_answers_and_the_thread_shows_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with waiting_run(server, tmp_path) as (bot, cid), signed_in(bot, "ops") as client:
+        assert 'id="pause"' in (await client.get(f"/c/{cid}"))[1]
+        assert (await client.act(cid, "pause"))[0] == 303
+        await bot.platform.wait_for(lambda p: p[-1].text == "Paused by ops (console). Use resume to go on.")
+        page = (await client.get(f"/c/{cid}"))[1]
+        assert 'id="resume"' in page
+        assert 'id="pause"' not in page
+        assert (await client.act(cid, "resume"))[0] == 303
+        await bot.platform.wait_for(lambda p: p[-1].text == "Resumed by ops (console).")
+
+        assert (await client.act(cid, "say", text="   "))[0] == 400
+        assert (await client.act(cid, "say", text="yes, ship it @channel"))[0] == 303
+        await bot.platform.wait_for(lambda p: any("Looks complete" in x.text for x in p))
+        said = next(p for p in bot.platform.in_thread("t1") if p.author == "console")
+        assert said.message.persona.display_name == "ops (console)"
+        assert "@channel" not in said.text  # an operator pings nobody either
+        [question] = await bot.db.stores.waits.of_conversation(cid)
+        assert (question.answer, question.answered_by) == ("yes, ship it @channel", "console:ops")
+        assert (await client.act(cid, "dance"))[0] == 400
