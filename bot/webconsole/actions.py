@@ -64,6 +64,10 @@ class Actions:
         else:
             if not text.strip():
                 raise web.HTTPBadRequest(text="write what to say to the team")
+            if record.status not in ("running", "waiting", "paused"):
+                raise web.HTTPConflict(
+                    text=f"nothing is running in this thread ({record.status}): nobody would hear it"
+                )
             event = ThreadEvent("message", thread, who, key, text=text, message_id=await self._post(thread, who, text))
         await dispatcher.handle(event)
         notice = quote(f"{action} sent as {who.id}")

@@ -9,10 +9,12 @@ sign-in token, so changing the token signs everyone out.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "NEW_SESSION",
     "SESSION",
     "SIGNED_OUT",
+    "FailedSignIns",
     "Session",
     "SessionCodec",
     "guard",
@@ -137,6 +140,28 @@ class SessionCodec:
     @staticmethod
     def clear(response: web.StreamResponse) -> None:
         response.del_cookie(COOKIE, path=PREFIX)
+
+
+class FailedSignIns:
+    """Slows down guessing: at most ``limit`` failed sign-ins per address in ``window`` seconds."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, collections.deque[float]] = {}
+
+    def _recent(self, address: str) -> collections.deque[float]:
+        failures = self._failures.setdefault(address, collections.deque())
+        while failures and failures[0] <= self.clock() - self.window:
+            failures.popleft()
+        if not failures:
+            del self._failures[address]  # keeps nothing for addresses that stopped failing
+        return failures
+
+    def blocked(self, address: str) -> bool:
+        return len(self._recent(address)) >= self.limit
+
+    def failed(self, address: str) -> None:
+        self._failures.setdefault(address, collections.deque()).append(self.clock())
 
 
 def guard(codec: SessionCodec) -> Any:

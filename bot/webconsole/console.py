@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +22,44 @@ from ..errors import StartupError
 from ..settings import Settings
 from ..teams import TeamCatalog
 from ..web import WebServer
-from .auth import PREFIX, SESSION, SessionCodec, guard
+from .auth import PREFIX, SESSION, FailedSignIns, SessionCodec, guard
 
 __all__ = ["Console", "mount_console"]
 
 HERE = Path(__file__).parent
+MIN_TOKEN = 16
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_log = logging.getLogger(__name__)
 
 
 class Console:
     """The web console's parts: what it reads, what it acts through, how it renders.
 
     Raises:
-        StartupError: ``THREADCREW_CONSOLE_TOKEN`` is not set (the console would let anyone in).
+        StartupError: ``THREADCREW_CONSOLE_TOKEN`` is not set, or too short to be a secret.
     """
 
     def __init__(self, settings: Settings, db: Database, dispatcher: Dispatcher, catalog: TeamCatalog) -> None:
         token = settings.console_token.get_secret_value() if settings.console_token is not None else ""
-        if not token.strip():
+        if len(token.strip()) < MIN_TOKEN:
+            problem = "is not set" if not token.strip() else f"is shorter than {MIN_TOKEN} characters"
             raise StartupError(
-                "the web console needs a sign-in token: set THREADCREW_CONSOLE_TOKEN to a long random secret "
-                "(for example the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), "
+                f"the web console needs a sign-in token, and THREADCREW_CONSOLE_TOKEN {problem}: set it to a long "
+                "random secret (for example the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), "
                 "or turn the console off with THREADCREW_CONSOLE=false"
+            )
+        if settings.web_host not in _LOOPBACK:
+            _log.warning(
+                "the web console is served on %s, not only on this machine: put it behind https "
+                "(and set THREADCREW_CONSOLE_SECURE_COOKIE=true)",
+                settings.web_host,
             )
         self.db = db
         self.dispatcher = dispatcher
         self.catalog = catalog
         self.codec = SessionCodec(token, settings.console_session_hours * 3600, secure=settings.console_secure_cookie)
+        self.failed_sign_ins = FailedSignIns()
         self.poll_seconds = 0.5  # how often a live transcript looks for new messages
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(

@@ -47,10 +47,16 @@ class Pages:
         form = await request.post()
         name, token = str(form.get("name", "")).strip(), str(form.get("token", ""))
         target = _next(str(form.get("next", "")))
-        error = None
+        address = request.remote or "?"
+        failures = self.console.failed_sign_ins
+        if failures.blocked(address):
+            wait = "Too many wrong tokens from your address: wait a minute before you try again."
+            return self.console.render("sign_in.html", request, status=429, next=target, error=wait)
+        error: str | None = None
         if not valid_name(name):
             error = "Your name: 1 to 40 letters, digits, dots, dashes or underscores."
         elif not self.console.codec.token_matches(token):
+            failures.failed(address)
             error = "That is not the console's token (THREADCREW_CONSOLE_TOKEN)."
         if error is not None:
             return self.console.render("sign_in.html", request, status=403, next=target, error=error)

@@ -38,6 +38,13 @@ async def test_the_console_refuses_to_start_without_a_token(crew: tuple[Crew, Sc
             pass
 
 
+async def test_the_console_refuses_a_short_token(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    _, server = crew
+    with pytest.raises(StartupError, match="THREADCREW_CONSOLE_TOKEN is shorter than 16 characters"):
+        async with crew_bot(server, tmp_path, settings={"console": True, "console_token": "secret"}):
+            pass
+
+
 async def test_without_a_session_pages_send_you_to_sign_in_and_the_rest_is_refused(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
@@ -59,6 +66,12 @@ async def test_without_a_session_pages_send_you_to_sign_in_and_the_rest_is_refus
             assert status == 403
             assert "not the console&#39;s token" in html
             assert (await client.get("/"))[0] == 303
+            # Guessing is slowed down: after ten wrong tokens, even the right one waits a minute.
+            for _ in range(9):
+                assert (await client.sign_in("eve", token="guess"))[0] == 403
+            status, html, _ = await client.sign_in("eve")
+            assert status == 429
+            assert "Too many wrong tokens" in html
         finally:
             await client.close()
         assert (await bot.conversation("t1")).status == "waiting"  # nothing was stopped
