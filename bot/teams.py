@@ -123,6 +123,7 @@ class TeamCatalog:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
+        self._configs: dict[str, TeamConfig] = {}  # the teams loaded from files (the web console shows them)
         self.default: str | None = None
 
     def register(
@@ -136,6 +137,7 @@ class TeamCatalog:
     ) -> None:
         """Make a team available. ``triggers``: a mention starts it, and so do its keywords in a message."""
         self._factories[name] = factory
+        self._configs.pop(name, None)  # a team registered from Python has no file
         self._triggers[name] = triggers or TriggerSpec()
         self._descriptions[name] = description
         if default or self.default is None:
@@ -185,6 +187,11 @@ class TeamCatalog:
             triggers=config.triggers,
             description=config.description,
         )
+        self._configs[config.name] = config
+
+    def config(self, name: str) -> TeamConfig | None:
+        """The team file ``name`` was loaded from (None: registered from Python, or no such team)."""
+        return self._configs.get(name)
 
     @property
     def names(self) -> list[str]:

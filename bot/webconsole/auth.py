@@ -39,7 +39,13 @@ COOKIE = "threadcrew_console"
 PREFIX = "/console"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _PUBLIC = {"sign_in", "static"}  # routes that need no signed-in session
-_PAGES = {"conversations", "transcript"}  # a browser asking for them without a session is sent to sign in
+_PAGES = {
+    "conversations",
+    "transcript",
+    "usage",
+    "teams",
+    "schedules",
+}  # a browser asking for them without a session is sent to sign in
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -88,9 +88,10 @@ class Console:
         """The sub-application to mount under ``/console``."""
         from .actions import Actions
         from .pages import Pages
+        from .reports import Reports
 
         app = web.Application(middlewares=[guard(self.codec)])
-        pages, actions = Pages(self), Actions(self)
+        pages, actions, reports = Pages(self), Actions(self), Reports(self)
         app.router.add_get("/", pages.conversations, name="conversations")
         sign_in = app.router.add_resource("/sign-in", name="sign_in")
         sign_in.add_route("GET", pages.sign_in_form)
@@ -100,6 +101,10 @@ class Console:
         app.router.add_get(r"/c/{id:\d+}/events", pages.events, name="events")
         app.router.add_post(r"/c/{id:\d+}/act", actions.act, name="act")
         app.router.add_get(r"/files/{message:\d+}/{index:\d+}", pages.file, name="file")
+        app.router.add_get("/usage", reports.usage, name="usage")
+        app.router.add_get("/teams", reports.teams, name="teams")
+        app.router.add_get("/schedules", reports.schedules, name="schedules")
+        app.router.add_post("/schedules/{name}/act", reports.schedule_act, name="schedule_act")
         app.router.add_static("/static", HERE / "static", name="static")
         app.on_shutdown.append(self._shutdown)
         return app

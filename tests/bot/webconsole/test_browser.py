@@ -158,10 +158,20 @@ async def test_an_operator_signs_in_watches_a_run_live_approves_its_code_and_sto
         assert (await bot.conversation("t1")).status == "finished"
         assert "Stopped by ops (console)." in text_of(browser, "#messages")
         await blocking(lambda: browser.save_screenshot(str(artefacts / "5-stopped.png")))
+
+        # The other pages, from the header's links.
+        for page, shows in (("Usage", "usage-by-team"), ("Teams", "team-crew"), ("Schedules", "schedules")):
+            await blocking(lambda page=page: browser.find_element(By.LINK_TEXT, page).click())
+            await until(browser, lambda d, shows=shows: d.find_elements(By.ID, shows))
+            await blocking(lambda page=page: browser.save_screenshot(str(artefacts / f"6-{page.lower()}.png")))
+        assert "No schedules." in text_of(browser, "#schedules")
     assert sorted(p.name for p in artefacts.iterdir()) == [
         "1-sign-in.png",
         "2-conversations.png",
         "3-approval.png",
         "4-transcript.png",
         "5-stopped.png",
+        "6-schedules.png",
+        "6-teams.png",
+        "6-usage.png",
     ]
