@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The code-execution sandboxes threadcrew's tests need: bubblewrap, a Docker engine, and an offline
-# Python base image.
+# Python base images.
 #
 #   .ci/sandboxes.sh up     install docker.io and bubblewrap when missing, start dockerd (only with
-#                           the flags this machine allows) unless an engine answers, build the image
+#                           the flags this machine allows) unless an engine answers, build the images
 #   .ci/sandboxes.sh down   stop the dockerd that "up" started, by its PID
 #
-# No registry is reachable: the image is a debootstrap of Debian with python3 (and matplotlib,
-# so that plots work in the sandbox), imported with `docker import`.
+# No registry is reachable: each image is a debootstrap of Debian imported with `docker import`.
+#   threadcrew-python:bookworm        python3 and matplotlib: the code executor's sandbox (plots work)
+#   threadcrew-python-build:bookworm  python3 and python3-venv: the base image that tests/deploy builds
+#                                     threadcrew's Dockerfile on (BASE_IMAGE), in place of python:*-slim
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${THREADCREW_TEST_IMAGE:-threadcrew-python:bookworm}
+BUILD_IMAGE=${THREADCREW_TEST_BASE_IMAGE:-threadcrew-python-build:bookworm}
 STATE=${THREADCREW_CI_STATE:-/tmp/threadcrew-ci}
 mkdir -p "$STATE"
 
@@ -59,17 +62,19 @@ mirror() {
     echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# build_image NAME:TAG PACKAGES: a minbase Debian with those packages, unless the engine has it.
 build_image() {
-    if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-        echo "image $IMAGE is there"
+    local image=$1 packages=$2
+    if docker image inspect "$image" >/dev/null 2>&1; then
+        echo "image $image is there"
         return
     fi
-    echo "building $IMAGE offline with debootstrap (about a minute) ..."
+    echo "building $image offline with debootstrap (about a minute) ..."
     local rootfs="$STATE/rootfs"
     as_root rm -rf "$rootfs"
-    as_root debootstrap --variant=minbase --include=python3,python3-matplotlib bookworm "$rootfs" "$(mirror)" \
+    as_root debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$(mirror)" \
         >"$STATE/debootstrap.log" 2>&1 || { tail -20 "$STATE/debootstrap.log" >&2; exit 1; }
-    as_root tar -C "$rootfs" -c . | docker import --change 'CMD ["python3"]' - "$IMAGE" >/dev/null
+    as_root tar -C "$rootfs" -c . | docker import --change 'CMD ["python3"]' - "$image" >/dev/null
     as_root rm -rf "$rootfs"
 }
 
@@ -85,7 +90,12 @@ stop_engine() {
 }
 
 case "${1:-}" in
-    up) install_missing; start_engine; build_image ;;
+    up)
+        install_missing
+        start_engine
+        build_image "$IMAGE" python3,python3-matplotlib
+        build_image "$BUILD_IMAGE" python3,python3-venv
+        ;;
     down) stop_engine ;;
     *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac

@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .groupchat import GroupChat
+
+class _Group(Protocol):
+    """What these functions need of a group chat."""
+
+    @property
+    def agents(self) -> Any: ...
+
 
 __all__ = ["manual_select_speaker", "random_select_speaker"]
 
 _ATTEMPTS = 2
 
 
-def random_select_speaker(groupchat: GroupChat, agents: Sequence[Any] | None = None) -> Any | None:
+def random_select_speaker(groupchat: _Group, agents: Sequence[Any] | None = None) -> Any | None:
     """A random agent among ``agents`` (default: the whole group), or None when there is none."""
     candidates = list(groupchat.agents if agents is None else agents)
     return random.choice(candidates) if candidates else None
 
 
-def manual_select_speaker(groupchat: GroupChat, agents: Sequence[Any] | None = None) -> Any | None:
+def manual_select_speaker(groupchat: _Group, agents: Sequence[Any] | None = None) -> Any | None:
     """Ask on the console which agent speaks next: a number from the list, or a name.
 
     Nothing, ``q``, or two answers that name no agent give None (automatic selection).

@@ -13,9 +13,11 @@ import contextlib
 import dataclasses
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
-from adapters import Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
+from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
 
 from .commands import run_channel_command
 from .runtime import Runtime
@@ -28,6 +30,7 @@ _log = logging.getLogger(__name__)
 
 _RESUME = object()  # pick a conversation up after a restart
 WORKING = "is working…"
+RETRYING = "retrying"  # a conversation's status while a failed post waits to be tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +42,23 @@ class _Accepted:
 
 
 class Dispatcher:
-    def __init__(self, runtime: Runtime) -> None:
+    """Routes events to threads' workers; keeps failed threads going (retries, a periodic sweep).
+
+    Args:
+        runtime: what the sessions share.
+        retry_base, retry_max: a thread whose work failed (a post the platform refused, say) is
+            tried again after ``retry_base`` seconds, doubling each time up to ``retry_max``.
+        sweep_every: how often to look for threads with stored-unposted messages or stranded
+            events that no worker has (seconds; 0: never, :meth:`sweep` by hand).
+    """
+
+    def __init__(
+        self, runtime: Runtime, *, retry_base: float = 1.0, retry_max: float = 300.0, sweep_every: float = 60.0
+    ) -> None:
         self.rt = runtime
+        self.retry_base, self.retry_max, self.sweep_every = retry_base, retry_max, sweep_every
+        self._retries: dict[str, int] = {}  # thread key -> failures in a row
+        self._timers: set[asyncio.Task[None]] = set()
         self._workers: dict[str, _ThreadWorker] = {}
         self._opened = False  # until open(), accepted events wait in the inbox
         self._closing = False
@@ -149,6 +167,8 @@ class Dispatcher:
         if not recover:
             self._queued_early = None
             return
+        if self.sweep_every > 0:
+            self._keep(self._sweeping())
         stores = self.rt.db.stores
         pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
         running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
@@ -164,6 +184,70 @@ class Dispatcher:
                 self._worker(event.thread).put(_Accepted(event, inbox_id))
         self._queued_early = None
 
+    # -- keeping threads going -------------------------------------------------------------------------
+
+    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    def failed(self, thread: ThreadRef) -> float:
+        """A thread's work failed: try it again later (backing off); returns the delay in seconds."""
+        attempt = self._retries[thread.key] = self._retries.get(thread.key, 0) + 1
+        delay: float = min(self.retry_base * 2.0 ** (attempt - 1), self.retry_max)
+        if not self._closing:
+            self._keep(self._retry(thread, delay))
+        return delay
+
+    def succeeded(self, thread: ThreadRef) -> None:
+        self._retries.pop(thread.key, None)
+
+    async def _retry(self, thread: ThreadRef, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if not self._closing:
+            await self._requeue(thread)
+
+    async def _requeue(self, thread: ThreadRef) -> None:
+        """Give a thread with no worker its stranded events and its stored work again."""
+        pending = [
+            _Accepted(event, inbox_id)
+            for inbox_id, payload in await self.rt.db.stores.events.pending(thread.platform)
+            if (event := ThreadEvent.from_json(payload)).thread == thread
+        ]
+        worker = self._workers.get(thread.key)
+        if worker is not None and not worker.closed:
+            worker.put(_RESUME)  # it is at work: its queue holds its events
+            return
+        worker = self._worker(thread)  # no await from here: a worker with nothing to do ends at once
+        for accepted in pending:
+            worker.put(accepted)
+        worker.put(_RESUME)
+
+    async def sweep(self) -> int:
+        """Pick up threads that have stored-unposted messages or events no worker holds; returns how many."""
+        stores = self.rt.db.stores
+        threads = {}
+        for message in await stores.messages.outbox(limit=10_000):
+            record = await stores.conversations.get(message.conversation_id)
+            threads[thread_of(record).key] = thread_of(record)
+        for platform in sorted(self.rt.served):
+            for _, payload in await stores.events.pending(platform):
+                event = ThreadEvent.from_json(payload)
+                threads[event.thread.key] = event.thread
+        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in self._workers]
+        for thread in stranded:
+            await self._requeue(thread)
+        return len(stranded)
+
+    async def _sweeping(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                if found := await self.sweep():
+                    _log.info("the sweep picked up %d thread(s) with work left", found)
+            except Exception as exc:
+                _log.warning("the sweep failed (%s); it tries again in %g s", exc, self.sweep_every)
+
     async def wait_idle(self) -> None:
         """Until no thread has work left (every run finished, or waiting for people)."""
         while self._workers:
@@ -175,6 +259,8 @@ class Dispatcher:
         Runs stay stored as running; the next start goes on with them.
         """
         self._closing = True
+        for timer in list(self._timers):
+            timer.cancel()
         workers = list(self._workers.values())
         for worker in workers:
             worker.stopping = True
@@ -222,6 +308,7 @@ class _ThreadWorker:
 
     async def _run(self) -> None:
         session: ThreadSession | None = None
+        failure: Exception | None = None
         rt = self.dispatcher.rt
         try:
             while True:
@@ -239,14 +326,18 @@ class _ThreadWorker:
                     if session is not None and session.record.last_seq:
                         # What a crash or a failed post left unposted goes first (if it did not go out).
                         await session.flush(check_posted=True)
+                        if session.record.status == RETRYING:
+                            await rt.db.stores.conversations.set_status(session.record.id, session.status)
                 # The session takes an event out of the inbox with the state it leads to; an
                 # event that changed nothing is taken out here.
                 if isinstance(item, _Accepted) and (
                     session is None or not await session.handle(item.event, item.inbox_id)
                 ):
                     await rt.db.stores.events.handled([item.inbox_id])
-        except Exception:
-            _log.exception("the worker of thread %s failed; its conversation stays as stored", self.thread.key)
+        except Exception as exc:
+            failure = exc
+        else:
+            self.dispatcher.succeeded(self.thread)
         finally:
             self.closed = True
             await self._show_working(False)
@@ -255,3 +346,18 @@ class _ThreadWorker:
                 successor.queue.extend(self.queue)
             if session is not None:
                 await session.close()
+            if failure is not None:
+                await self._failed(failure, session)
+
+    async def _failed(self, failure: Exception, session: ThreadSession | None) -> None:
+        """Nothing is lost: what is stored stays stored, and the thread is tried again later."""
+        delay = self.dispatcher.failed(self.thread)
+        if isinstance(failure, AdapterError):
+            _log.warning("thread %s: %s; trying again in %g s", self.thread.key, failure, delay)
+        else:
+            _log.error("thread %s failed; trying again in %g s", self.thread.key, delay, exc_info=failure)
+        if session is not None:
+            try:
+                await self.dispatcher.rt.db.stores.conversations.set_status(session.record.id, RETRYING)
+            except Exception as exc:
+                _log.info("could not mark thread %s as retrying: %s", self.thread.key, exc)

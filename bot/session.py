@@ -152,7 +152,15 @@ class ThreadSession:
 
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()
-        team = self._build(self.record.team)
+        try:
+            team = self._build(self.record.team)
+        except OSError as exc:  # its work dir cannot be made: say so rather than drop the mention
+            _log.error("thread %s: cannot start a run: %s", self.thread.key, exc)
+            reason = exc.strerror or type(exc).__name__
+            await self._save(
+                extra=[note(f"I could not start a run: the bot cannot prepare its work space ({reason}).")]
+            )
+            return
         if event.kind != "start" and not team.may_start(event.author.id):  # a schedule or an operator may
             await team.close()
             await self._ephemeral(event, "You are not allowed to start a run in this workspace.")
@@ -284,6 +292,14 @@ class ThreadSession:
             await self.streams.drop()
             self.state.failed = "a step took too long"
             await self._save(extra=[note(f"The team stopped: a step took longer than {self.rt.step_timeout:g} s.")])
+            return
+        except Exception:  # a fault of ours: stop the run, say so, keep the bot serving
+            _log.exception("thread %s: a step failed", self.thread.key)
+            await self.streams.drop()
+            self.state.failed = "an internal error"
+            await self._save(
+                extra=[note("The team stopped: something went wrong on our side. Mention me to try again.")]
+            )
             return
         await self._save(outcome)
 

@@ -42,7 +42,10 @@ class Settings(BaseSettings):
             sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https).
     """
 
-    model_config = SettingsConfigDict(env_prefix="THREADCREW_", extra="ignore", populate_by_name=True)
+    # An empty variable counts as unset (a .env line left blank), not as an empty value.
+    model_config = SettingsConfigDict(
+        env_prefix="THREADCREW_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None

@@ -29,7 +29,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..errors import NotInstalledError
+from ..errors import NotInstalledError, PlatformError
 from ..thread import Capabilities, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from ._errors import platform_errors, slack_error_code
 from .config import BOT_SCOPES, SlackConfig
@@ -104,7 +104,9 @@ class SlackPlatform:
             "client": base,
             "signing_secret": config.signing_secret or "",
             "request_verification_enabled": config.mode == "http",
-            "process_before_response": False,
+            # Slack gets its answer once the listener has handed the event over (the bot keeps it in
+            # its inbox first): a crash before that, or a failure to keep it, makes Slack send it again.
+            "process_before_response": True,
         }
         if config.bot_token:
             app = AsyncApp(token=config.bot_token, **common)
@@ -182,9 +184,9 @@ class SlackPlatform:
         )
 
     async def _deliver(self, event: ThreadEvent) -> None:
+        """Hand ``event`` to the bot; Slack is answered after this, with an error if it raises (and retries)."""
         if self._on_event is None:
-            _log.warning("a Slack event came before the bot was ready; Slack will send it again")
-            return
+            raise PlatformError("a Slack event came before the bot was ready; Slack will send it again")
         await self._on_event(event)
 
     async def _name(self, client: AsyncWebClient, team: str, user: str) -> str:

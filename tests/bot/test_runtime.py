@@ -16,7 +16,7 @@ from adapters import Capabilities, InMemoryPlatform
 from adapters.slack import SlackPlatform
 from bot.app import Bot
 from bot.teams import TeamCatalog
-from storage import Database
+from storage import Database, NewMessage
 from tests.bot.crew import DONE, Crew, authors, crew_bot, in_thread, last_starts, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import FakeSlack
@@ -191,3 +191,22 @@ async def test_the_runtime_adapts_to_what_a_platform_can_do(crew: tuple[Crew, Sc
         await plain.mention("t2", "chart the squares", who="bob")
         await plain.wait_for(in_thread("t2"))
         assert plain.statuses == []  # it has no typing indicator: the runtime did not ask for one
+
+
+async def test_a_mention_that_cannot_start_is_answered_and_stranded_work_is_swept_up(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "work").write_text("not a directory")  # the work dirs cannot be made
+    async with crew_bot(server, tmp_path) as bot:
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(last_starts("I could not start a run: the bot cannot prepare its work space"))
+        (tmp_path / "data" / "work").unlink()
+        # A message stored but never posted (a crash, a refused post) is found by the sweep and posted.
+        record = await bot.conversation("t1")
+        left = NewMessage(role="assistant", content="left behind", name="planner")
+        await bot.db.stores.messages.append(record.id, left)
+        assert await bot.dispatcher.sweep() == 1
+        await bot.platform.wait_for(last_starts("left behind"))
+        assert await bot.db.stores.messages.outbox() == []

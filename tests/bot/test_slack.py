@@ -22,6 +22,7 @@ from bot.app import Bot
 from bot.teams import TeamCatalog
 from storage import Database
 from tests.bot.crew import DONE, Crew, settings_for, write_team
+from tests.bot.test_runtime import assert_waits_match_states
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, Posted
 from tests.fakes.slack_requests import SlackSender, action_payload, command_fields, event_body
@@ -169,6 +170,7 @@ async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothin
         async with slack_bot(slack, server, tmp_path) as bot:
             await bot.until("The team is waiting for you")
             stored = await bot.db.stores.messages.list_since(1)
+            await assert_waits_match_states(bot.db)
     said = bot.said()
     texts = [text for _, text in said]
     assert len(texts) == len(set(texts)), "a message was posted twice"
@@ -344,3 +346,54 @@ async def test_threadcrew_run_on_slack_in_socket_mode_as_a_user_runs_it(
     assert "threadcrew is listening to Slack (Socket Mode)" in stdout.decode()
     assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
     assert BOT_TOKEN not in stdout.decode() + stderr.decode()
+
+
+async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_on_its_own(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("reviewer", DONE)
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path) as bot:
+        assert bot.bot.dispatcher is not None
+        bot.bot.dispatcher.retry_base = 0.01  # back off quickly in a test
+        slack.fail("chat.postMessage", "internal_error")  # one refusal...
+        slack.rate_limit("chat.postMessage", times=7)  # ...and more 429s than slack-sdk retries
+        await mention(bot, "chart the squares")
+        await bot.until(DONE)
+        record = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+        assert record is not None
+        assert record.status == "finished"
+        assert await bot.db.stores.messages.outbox() == []
+    texts = [text for _, text in bot.said()]
+    assert texts == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
+
+
+async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows_its_question(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    from tests.fakes.terminal import THREADCREW, clean_env
+
+    _, server = crew
+    async with FakeSlack() as slack:
+        env = clean_env(
+            {
+                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+                "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+                "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
+                "THREADCREW_SLACK_API_URL": slack.api_url,
+            }
+        )
+        start = [*THREADCREW, "start", "--platform", "slack", "--channel", "C5", "chart the squares"]
+        started = await asyncio.create_subprocess_exec(*start, env=env, stdout=PIPE, stderr=PIPE)
+        out, err = await asyncio.wait_for(started.communicate(), 60)
+        assert started.returncode == 0, err.decode()
+        listing = await asyncio.create_subprocess_exec(*THREADCREW, "waits", "list", env=env, stdout=PIPE, stderr=PIPE)
+        waits, _ = await asyncio.wait_for(listing.communicate(), 60)
+    [opening] = [p for p in slack.posted if p.channel == "C5" and p.thread_ts is None]
+    assert opening.blocks[0]["text"] == "chart the squares"
+    assert out.decode().startswith(f"started in slack:T1:C5:{opening.ts}")
+    assert [p.username for p in slack.in_thread("C5", opening.ts)] == ["Plan Bot", "coder", "reviewer", "threadcrew"]
+    assert not slack.calls_of("apps.connections.open")  # it took no events: it only started the run
+    [line] = waits.decode().splitlines()
+    assert f"question slack:T1:C5:{opening.ts}  for user; answered by anyone in the thread" in line

@@ -48,6 +48,7 @@ class Running:
     sender: SlackSender
     events: list[ThreadEvent] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    keeping_fails: bool = False  # the bot cannot keep events (its disk is full, say)
 
     async def wait_events(self, count: int, within: float = 10) -> list[ThreadEvent]:
         async with asyncio.timeout(within), self.arrived:
@@ -64,6 +65,8 @@ async def slack_app(**config: Any) -> AsyncIterator[Running]:
         running = Running(slack, platform, SlackSender(""))
 
         async def collect(event: ThreadEvent) -> None:
+            if running.keeping_fails:
+                raise OSError(28, "No space left on device")
             async with running.arrived:
                 running.events.append(event)
                 running.arrived.notify_all()
@@ -107,6 +110,17 @@ async def test_a_signed_mention_becomes_a_mention_event_of_its_thread() -> None:
     assert event.thread == ThreadRef("slack", "T1", "C1", "1700000000.1")  # a new thread: its first message
     assert (event.text, event.message_id) == ("chart the squares", "1700000000.1")
     assert (event.author.id, event.author.display_name) == ("UALICE", "alice")  # from users.info
+
+
+async def test_slack_is_answered_only_once_the_bot_has_the_event_and_with_an_error_when_it_cannot_keep_it() -> None:
+    async with slack_app() as app:
+        status, _ = await app.sender.event(event_body(mention("<@UBOT> chart it", ts="1700000000.1")))
+        assert status == 200
+        assert [e.text for e in app.events] == ["chart it"]  # handed over before the answer, not after
+        app.keeping_fails = True
+        status, _ = await app.sender.event(event_body(mention("<@UBOT> and this", ts="1700000000.2")))
+        assert status >= 500  # so Slack sends it again
+        assert [e.text for e in app.events] == ["chart it"]
 
 
 async def test_requests_with_a_bad_signature_or_an_old_timestamp_are_refused() -> None:
