@@ -31,6 +31,7 @@ __all__ = ["ACTIONS", "Actions", "operator"]
 COMMANDS = ("stop", "pause", "resume")
 BUTTONS = ("approve", "reject", "continue", "choose")
 ACTIONS = (*COMMANDS, *BUTTONS, "say")
+LIVE = ("running", "waiting", "paused", "retrying")  # a run that hears what is said in its thread
 
 
 def operator(name: str) -> Author:
@@ -64,7 +65,7 @@ class Actions:
         else:
             if not text.strip():
                 raise web.HTTPBadRequest(text="write what to say to the team")
-            if record.status not in ("running", "waiting", "paused"):
+            if record.status not in LIVE:
                 raise web.HTTPConflict(
                     text=f"nothing is running in this thread ({record.status}): nobody would hear it"
                 )

@@ -26,6 +26,7 @@ STATUS_FILTERS: dict[str, tuple[str, frozenset[str] | None]] = {
     "waiting for people": ("waiting", frozenset({"question", "speaker"})),
     "waiting for approval": ("waiting", frozenset({"approval"})),
     "paused": ("paused", None),
+    "retrying a post": ("retrying", None),
     "finished": ("finished", None),
     "failed": ("failed", None),
 }
