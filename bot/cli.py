@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from adapters import AdapterError, ConsolePlatform
+from adapters.web import WebThreadPlatform
 from storage import (
     ConversationRecord,
     Database,
@@ -45,7 +46,7 @@ app.add_typer(teams_app, name="teams")
 app.add_typer(transcript_app, name="transcript")
 app.add_typer(waits_app, name="waits")
 
-PLATFORMS = ("console", "slack", "discord")
+PLATFORMS = ("console", "slack", "discord", "web")
 T = TypeVar("T")
 
 
@@ -128,6 +129,13 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
                 sources.append(functools.partial(slack_platform, settings))
             elif name == "console":
                 sources.append(_console(settings))
+            elif name == "web":
+                if not settings.console:
+                    raise BotError(
+                        "the web thread is a page of the web console: set THREADCREW_CONSOLE=true and "
+                        "THREADCREW_CONSOLE_TOKEN (see the README's Web console section)"
+                    )
+                sources.append(WebThreadPlatform())
             else:
                 raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
         except BotError as exc:
@@ -141,6 +149,8 @@ def _listening(settings: Settings, names: list[str]) -> str:
         if name == "slack":
             http = settings.slack_mode == "http"
             parts.append(f"Slack (HTTP on port {settings.http_port})" if http else "Slack (Socket Mode)")
+        elif name == "web":
+            parts.append(f"the web thread (http://{settings.web_host}:{settings.http_port}/console/web)")
         else:
             parts.append(name.capitalize())
     return f"threadcrew is listening to {' and '.join(parts)}; Ctrl-C stops it."
@@ -151,7 +161,7 @@ def run(
     platform: Annotated[
         list[str] | None,
         typer.Option(
-            help="Where the threads are: console, slack or discord; repeat it to serve several "
+            help="Where the threads are: console, slack, web or discord; repeat it to serve several "
             "(default: THREADCREW_PLATFORMS, else console)."
         ),
     ] = None,

@@ -39,13 +39,8 @@ COOKIE = "threadcrew_console"
 PREFIX = "/console"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _PUBLIC = {"sign_in", "static"}  # routes that need no signed-in session
-_PAGES = {
-    "conversations",
-    "transcript",
-    "usage",
-    "teams",
-    "schedules",
-}  # a browser asking for them without a session is sent to sign in
+# Pages: a browser asking for them without a session is sent to sign in.
+_PAGES = {"conversations", "transcript", "usage", "teams", "schedules", "web_threads", "web_thread"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

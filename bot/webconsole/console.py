@@ -7,8 +7,10 @@ as a person in the thread would: the same events, the same rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,27 @@ class Console:
             base=PREFIX, operator=session.name, csrf=session.csrf, **context
         )
 
+    async def stream(
+        self, request: web.Request, poll: Callable[[], Awaitable[list[tuple[str, str]]]]
+    ) -> web.StreamResponse:
+        """Server-sent events: every ``poll_seconds``, what ``poll`` returns (event name, data), until
+        the browser leaves or the bot shuts down.
+
+        Polling is simple, and right with several bot processes too (a notification would be quicker).
+        """
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionResetError):
+            while not self.closing.is_set():
+                for name, data in await poll():
+                    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+                    await response.write(f"event: {name}\n{lines}\n".encode())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.closing.wait(), self.poll_seconds)
+        return response
+
     def now(self) -> dt.datetime:
         return self.db.clock()
 
@@ -89,9 +112,10 @@ class Console:
         from .actions import Actions
         from .pages import Pages
         from .reports import Reports
+        from .webthread import WebThreadPages
 
         app = web.Application(middlewares=[guard(self.codec)])
-        pages, actions, reports = Pages(self), Actions(self), Reports(self)
+        pages, actions, reports, threads = Pages(self), Actions(self), Reports(self), WebThreadPages(self)
         app.router.add_get("/", pages.conversations, name="conversations")
         sign_in = app.router.add_resource("/sign-in", name="sign_in")
         sign_in.add_route("GET", pages.sign_in_form)
@@ -105,6 +129,14 @@ class Console:
         app.router.add_get("/teams", reports.teams, name="teams")
         app.router.add_get("/schedules", reports.schedules, name="schedules")
         app.router.add_post("/schedules/{name}/act", reports.schedule_act, name="schedule_act")
+        web_threads = app.router.add_resource("/web", name="web_threads")
+        web_threads.add_route("GET", threads.threads)
+        web_threads.add_route("POST", threads.start)
+        app.router.add_get("/web/{thread}", threads.thread, name="web_thread")
+        app.router.add_get("/web/{thread}/events", threads.events, name="web_events")
+        app.router.add_post("/web/{thread}/say", threads.say)
+        app.router.add_post("/web/{thread}/press", threads.press)
+        app.router.add_get(r"/web/{thread}/files/{post}/{index:\d+}", threads.file, name="web_file")
         app.router.add_static("/static", HERE / "static", name="static")
         app.on_shutdown.append(self._shutdown)
         return app

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -18,7 +16,7 @@ from .present import INLINE_IMAGES, message_view, stored_file
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["STATUS_FILTERS", "Pages", "requested_conversation"]
+__all__ = ["STATUS_FILTERS", "Pages", "file_response", "requested_conversation"]
 
 # What the list can be narrowed to: a stored status, and for waits, what they wait for.
 STATUS_FILTERS: dict[str, tuple[str, frozenset[str] | None]] = {
@@ -127,35 +125,28 @@ class Pages:
         )
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: each new message (as HTML, escaped), and the panel when it changes.
-
-        Polls the database every ``poll_seconds``: simple, and right with several processes too.
-        """
+        """Server-sent events: each new message (as HTML, escaped), and the panel when it changes."""
         record = await self._record(request)
         try:
             after = int(request.query.get("after", "0"))
         except ValueError:
             raise web.HTTPBadRequest(text="after: the last message number shown (an integer)") from None
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        )
-        await response.prepare(request)
-        shown_panel = None
-        closing = self.console.closing
-        with contextlib.suppress(ConnectionResetError):
-            while not closing.is_set():
-                for message in await self.stores.messages.list_since(record.id, after, limit=100):
-                    html = self.console.fragment("_message.html", request, m=message_view(message))
-                    await response.write(_event("message", html))
-                    after = message.seq
-                record = await self.stores.conversations.get(record.id)
-                panel = await self.panel(request, record)
-                if panel != shown_panel:
-                    await response.write(_event("panel", panel))
-                    shown_panel = panel
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(closing.wait(), self.console.poll_seconds)
-        return response
+        shown_panel: str | None = None
+
+        async def poll() -> list[tuple[str, str]]:
+            nonlocal after, record, shown_panel
+            sent = []
+            for message in await self.stores.messages.list_since(record.id, after, limit=100):
+                sent.append(("message", self.console.fragment("_message.html", request, m=message_view(message))))
+                after = message.seq
+            record = await self.stores.conversations.get(record.id)
+            panel = await self.panel(request, record)
+            if panel != shown_panel:
+                sent.append(("panel", panel))
+                shown_panel = panel
+            return sent
+
+        return await self.console.stream(request, poll)
 
     async def file(self, request: web.Request) -> web.Response:
         """A stored file's bytes: known image types inline, anything else as a download."""
@@ -166,17 +157,7 @@ class Pages:
         found = stored_file(message, int(request.match_info["index"]))
         if found is None:
             raise web.HTTPNotFound(text="that message has no such file")
-        inline = found.mime_type in INLINE_IMAGES
-        disposition = "inline" if inline else "attachment"
-        return web.Response(
-            body=found.data,
-            headers={
-                "Content-Type": found.mime_type if inline else "application/octet-stream",
-                "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name, safe='')}",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-            },
-        )
+        return file_response(found.name, found.mime_type, found.data)
 
     async def _record(self, request: web.Request) -> ConversationRecord:
         return await requested_conversation(self.console, request)
@@ -207,6 +188,15 @@ def _next(target: str | None) -> str:
     return f"{PREFIX}/"
 
 
-def _event(name: str, data: str) -> bytes:
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {name}\n{lines}\n".encode()
+def file_response(name: str, mime_type: str, data: bytes) -> web.Response:
+    """A stored file: a known image type inline, anything else only as a download, never sniffed."""
+    inline = mime_type in INLINE_IMAGES
+    return web.Response(
+        body=data,
+        headers={
+            "Content-Type": mime_type if inline else "application/octet-stream",
+            "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

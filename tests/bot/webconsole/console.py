@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from adapters.web import WebThreadPlatform
 from tests.bot.crew import RunningBot, crew_bot, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -35,6 +36,13 @@ def tiny_png(width: int = 40, height: int = 20) -> bytes:
 async def console_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[RunningBot]:
     """The crew's bot with the console on (and ``team`` overriding the crew's file)."""
     async with crew_bot(server, tmp_path, settings=CONSOLE_SETTINGS, **team) as bot:
+        yield bot
+
+
+@asynccontextmanager
+async def web_thread_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[RunningBot]:
+    """The crew's bot on the web thread (``--platform web``), with the console on."""
+    async with crew_bot(server, tmp_path, WebThreadPlatform(), settings=CONSOLE_SETTINGS, **team) as bot:
         yield bot
 
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.bot.crew import QUESTION, Crew, in_thread
-from tests.bot.webconsole.console import TOKEN, console_bot, console_url, tiny_png
+from tests.bot.webconsole.console import TOKEN, console_bot, console_url, tiny_png, web_thread_bot
 from tests.conftest import require
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -175,3 +175,43 @@ async def test_an_operator_signs_in_watches_a_run_live_approves_its_code_and_sto
         "6-teams.png",
         "6-usage.png",
     ]
+
+
+async def test_a_newcomer_runs_a_team_in_the_web_thread(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, browser: Any, artefacts: Path
+) -> None:
+    """The whole flow in a browser: a mention, personas, an approval, a file, a question answered."""
+    model, server = crew
+    coding_task(model, tiny_png())
+    async with web_thread_bot(server, tmp_path) as bot:
+        base = console_url(bot)
+        await blocking(lambda: browser.get(f"{base}/web"))
+        browser.find_element(By.ID, "name").send_keys("newcomer")
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
+        await blocking(lambda: browser.find_element(By.ID, "sign-in-button").click())
+        await until(browser, lambda d: d.find_elements(By.ID, "task"))
+        browser.find_element(By.ID, "task").send_keys("draw a square")
+        await blocking(lambda: browser.find_element(By.ID, "start").click())
+
+        # The mention, then the agents in their personas; the code waits for an approval.
+        await until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#thread .button-approve"))
+        authors = text_of(browser, "#thread .author")
+        assert authors.startswith("newcomer (console) Plan Bot coder threadcrew")
+        assert "draw a square" in text_of(browser, "#thread .by-human")
+        await blocking(lambda: browser.find_element(By.CSS_SELECTOR, "#thread .button-approve").click())
+
+        # The code ran: its output and its image; then the reviewer asks the people.
+        await until(browser, lambda d: QUESTION in text_of(d, "#thread"))
+        assert "drew a square" in text_of(browser, "#thread")
+        width = "return document.querySelector('#thread .file img').naturalWidth;"
+        await until(browser, lambda d: d.execute_script(width) == 40)
+        assert "Approved by newcomer (console)." in text_of(browser, "#thread")
+        await blocking(lambda: browser.save_screenshot(str(artefacts / "7-web-thread.png")))
+
+        browser.find_element(By.ID, "say").send_keys("yes, that is right")
+        await blocking(lambda: browser.find_element(By.ID, "send").click())
+        await until(browser, lambda d: "Looks complete." in text_of(d, "#thread"))
+        assert "yes, that is right" in text_of(browser, "#thread .by-human")
+        await bot.idle()
+        [record] = await bot.db.stores.conversations.listing(platform="web")
+        assert record.status == "finished"

@@ -56,6 +56,9 @@ async def test_without_a_session_pages_send_you_to_sign_in_and_the_rest_is_refus
             assert (status, headers["Location"]) == (303, "/console/sign-in?next=/console/")
             status, _, headers = await client.get(f"/c/{cid}")
             assert (status, headers["Location"]) == (303, f"/console/sign-in?next=/console/c/{cid}")
+            for page in ("/usage", "/teams", "/schedules", "/web"):
+                status, _, headers = await client.get(page)
+                assert (status, headers["Location"]) == (303, f"/console/sign-in?next=/console{page}")
             assert (await client.get(f"/c/{cid}/events"))[0] == 401
             assert (await client.get(f"/files/{cid}/0"))[0] == 401
             # A form with the anonymous session's own CSRF token still needs a sign-in.
