@@ -119,6 +119,20 @@ class Bot:
             with _closing_on_signals(self.close) as signalled:
                 await self._serve(intake, until_idle=until_idle, signalled=signalled)
 
+    async def start(self) -> asyncio.Task[None]:
+        """Run the bot in a task; returns the task once the bot has started (see :meth:`run`).
+
+        Raises:
+            StartupError: (and whatever else) what kept the bot from starting.
+        """
+        running = asyncio.create_task(self.run())
+        started = asyncio.create_task(self.started.wait())
+        await asyncio.wait([running, started], return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            started.cancel()
+            await running  # it could not start: raises why
+        return running
+
     async def _serve(self, intake: list[asyncio.Task[None]], *, until_idle: bool, signalled: list[int]) -> None:
         closing: asyncio.Task[Any] = asyncio.create_task(self._closing.wait())
         done, pending = await asyncio.wait({closing, *intake}, return_when=asyncio.FIRST_COMPLETED)

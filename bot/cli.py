@@ -6,15 +6,16 @@ import asyncio
 import functools
 import json
 import logging
+import secrets
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from adapters import AdapterError, ConsolePlatform
+from adapters import AdapterError, Author, ConsolePlatform
 from adapters.web import WebThreadPlatform
 from storage import (
     ConversationRecord,
@@ -206,12 +207,7 @@ def start(
 
     async def main() -> str:
         bot = Bot(settings, sources, catalog, intake=False)
-        running = asyncio.create_task(bot.run())
-        started = asyncio.create_task(bot.started.wait())
-        await asyncio.wait([running, started], return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            started.cancel()
-            await running  # it could not start: say why
+        running = await bot.start()
         assert bot.dispatcher is not None
         try:
             thread = await bot.dispatcher.start_run(platform, workspace, channel, task, team=team)
@@ -228,6 +224,9 @@ def start(
 @app.command()
 def demo(
     message: Annotated[str | None, typer.Option("--message", "-m", help="The task to start with.")] = None,
+    web: Annotated[
+        bool, typer.Option("--web", help="In the browser: a web thread on this machine's web console.")
+    ] = False,
 ) -> None:
     """The demo team on the console: planner, coder and reviewer, with code you approve.
 
@@ -237,7 +236,33 @@ def demo(
     demo_dir = base.data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
     settings = base.model_copy(update={"data_dir": demo_dir, "database_url": None})
+    if web:
+        _serve_web_demo(settings, message or DEFAULT_TASK)
+        return
     _serve_console(settings, None, message or DEFAULT_TASK)
+
+
+def _serve_web_demo(settings: Settings, task: str) -> None:
+    """The demo in a web thread: the bot with its console and the web platform, the task's thread started."""
+    given = settings.console_token.get_secret_value() if settings.console_token is not None else ""
+    token = given or secrets.token_urlsafe(24)  # this demo's own, printed below
+    settings = settings.model_copy(update={"console": True, "console_token": SecretStr(token)})
+    catalog = _loaded_catalog(None)
+    platform = WebThreadPlatform()
+
+    async def main() -> None:
+        bot = Bot(settings, [platform], catalog)
+        running = await bot.start()
+        assert bot.web is not None
+        thread = await platform.start(Author("demo", "you"), task)
+        shown = "the token in THREADCREW_CONSOLE_TOKEN" if given else f"this token: {token}"
+        typer.echo(
+            f"Open {bot.web.url}/console/web/{thread.thread_id} and sign in with any name and {shown}\n"
+            "Ctrl-C stops the demo."
+        )
+        await running
+
+    _run(main)
 
 
 # -- team files ---------------------------------------------------------------------------------------

@@ -178,12 +178,7 @@ async def running_bot(
     platform = platform or InMemoryPlatform()
     settings_ = settings_for(data_dir, **(settings or {}))
     bot = Bot(settings_, platform, catalog)
-    task = asyncio.create_task(bot.run())
-    started = asyncio.create_task(bot.started.wait())
-    await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        started.cancel()
-        await task  # it failed to start: raise why
+    task = await bot.start()  # it failed to start: raises why
     db = Database(settings_.effective_database_url)
     try:
         yield RunningBot(bot, platform, db)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from adapters.web import WebThreadPlatform
 from bot.cli import _platform_sources
 from bot.settings import Settings
 from tests.bot.crew import Crew
-from tests.bot.webconsole.console import console_bot, signed_in, web_thread_bot
+from tests.bot.webconsole.console import ConsoleClient, console_bot, signed_in, web_thread_bot
 from tests.fakes.openai_server import ScriptedOpenAI
+from tests.fakes.terminal import Terminal, clean_env
 
 
 async def test_the_web_thread_refuses_forged_buttons_and_shows_agent_text_as_text(
@@ -70,3 +72,27 @@ def test_the_web_platform_needs_the_console(tmp_path: Path, capsys: pytest.Captu
     assert "the web thread is a page of the web console: set THREADCREW_CONSOLE=true" in capsys.readouterr().err
     [platform] = _platform_sources(Settings(data_dir=tmp_path, console=True), ["web"])
     assert isinstance(platform, WebThreadPlatform)
+
+
+async def test_the_web_demo_opens_a_thread_the_browser_can_sign_in_to(tmp_path: Path) -> None:
+    """``threadcrew demo --web``: the demo team already at work in a web thread, behind a sign-in."""
+    env = clean_env({"THREADCREW_DATA_DIR": str(tmp_path / "data"), "THREADCREW_HTTP_PORT": "0"})
+    with Terminal(["demo", "--web"], env=env, cwd=tmp_path) as term:
+        shown = await asyncio.to_thread(term.expect, "Ctrl-C stops the demo.")
+        found = re.search(r"Open (http://127\.0\.0\.1:\d+/console)/web/(\S+) .*this token: (\S+)", shown)
+        assert found is not None, shown
+        base, thread_id, token = found.groups()
+        client = ConsoleClient(base)
+        try:
+            assert (await client.get(f"/web/{thread_id}"))[0] == 303  # a sign-in first
+            assert (await client.sign_in("visitor", token))[0] == 303
+            # The page's live stream brings the team's posts, up to the approval it waits for.
+            page = ""
+            async with client.http.get(f"{base}/web/{thread_id}/events") as stream:
+                while "button-approve" not in page:
+                    page += (await asyncio.wait_for(stream.content.readany(), 30)).decode()
+            assert '<span class="author">you</span>' in page  # the task, by the person who started the demo
+            assert '<span class="author">Planner</span>' in page  # the demo team, in its personas
+            assert '<span class="author">Coder</span>' in page
+        finally:
+            await client.close()
