@@ -8,7 +8,7 @@ inside each platform's module.
 from .console import ConsolePlatform
 from .errors import AdapterError, NotInstalledError, PlatformError
 from .memory import InMemoryPlatform, Posted
-from .render import defuse_mass_mentions, split_markdown
+from .render import MentionPolicy, defuse_mass_mentions, limit_mentions, show_link_targets, split_markdown
 from .thread import (
     Attachment,
     Author,
@@ -33,6 +33,7 @@ __all__ = [
     "ConsolePlatform",
     "EventHandler",
     "InMemoryPlatform",
+    "MentionPolicy",
     "MessageStream",
     "NotInstalledError",
     "OutboundMessage",
@@ -42,5 +43,7 @@ __all__ = [
     "ThreadEvent",
     "ThreadRef",
     "defuse_mass_mentions",
+    "limit_mentions",
+    "show_link_targets",
     "split_markdown",
 ]

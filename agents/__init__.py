@@ -6,6 +6,17 @@ suspension that chat threads need), and the model client over the official ``ope
 package. Imports none of adapters/, storage/ or bot/, and no Slack, Discord or SQLAlchemy
 code: a whole conversation runs in a notebook with nothing but a model endpoint.
 
+Its parts, each importing only those below it (import-linter checks the layers and that no
+module cycle exists at any depth):
+
+- ``groupchat/``: GroupChat, GroupChatManager, GroupChatRun;
+- ``conversable/``: ConversableAgent (split along its jobs), AssistantAgent, UserProxyAgent;
+- the run engine: ``chat_run`` (ChatRun), ``chat_queue`` (queues of chats, nested chats),
+  ``_run`` (DurableRun), ``chat`` (results, summaries, carryover); it knows agents only
+  through the protocols of ``agent`` (Agent, Conversable);
+- the building blocks: ``tools``, ``coding/``, ``llm/``, ``human_input``, ``termination``,
+  ``history``, ``messages``, ``errors``, and ``_sync`` (the one sync edge).
+
     from agents import AssistantAgent, UserProxyAgent
     assistant = AssistantAgent("assistant", llm_config={"config_list": [{"model": "gpt-4o-mini"}]})
     user = UserProxyAgent("user", code_execution_config={"use_docker": False})
@@ -16,10 +27,10 @@ from . import code_utils, runtime_logging
 from ._run import HumanInputWait
 from ._sync import aclose_loop_resources
 from .agent import Agent, LLMAgent
-from .assistant_agent import AssistantAgent
 from .cache import Cache
 from .capabilities import MessageHistoryLimiter, MessageTokenLimiter, TransformMessages
-from .chat import ChatResult, a_initiate_chats, initiate_chats
+from .chat import ChatResult
+from .chat_queue import a_initiate_chats, initiate_chats
 from .chat_run import ChatRun
 from .coding import (
     AsyncCodeExecutor,
@@ -36,7 +47,7 @@ from .coding import (
     extract_code_blocks,
     with_requirements,
 )
-from .conversable_agent import ConversableAgent, check_agent_name, register_function
+from .conversable import AssistantAgent, ConversableAgent, UserProxyAgent, check_agent_name, register_function
 from .errors import (
     AgentError,
     AgentNameConflict,
@@ -51,9 +62,7 @@ from .errors import (
     SenderRequiredError,
     UndefinedNextAgent,
 )
-from .groupchat import GroupChat, NoEligibleSpeaker
-from .groupchat_manager import GroupChatManager
-from .groupchat_run import GroupChatRun
+from .groupchat import GroupChat, GroupChatManager, GroupChatRun, NoEligibleSpeaker
 from .history import HistoryLimiter
 from .human_input import ConsoleInput, DeferredInput, HumanInputSource, ScriptedInput
 from .llm import (
@@ -84,7 +93,6 @@ from .termination import (
     TokenUsage,
 )
 from .tools import Tool
-from .user_proxy_agent import UserProxyAgent
 
 __all__ = [
     "Agent",

@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._classic import as_dicts
 from .chat import ChatResult
 from .errors import ChatSuspended, ConfigurationError, HumanInputRequired
 from .human_input import collect_human_input, provide_answers
@@ -119,6 +120,11 @@ class DurableRun(ABC):
         return self._stop
 
     @property
+    def transcript(self) -> list[Message]:
+        """The chat's messages so far, typed (``result.chat_history`` has them as AutoGen dicts)."""
+        return self._history()
+
+    @property
     def usage(self) -> Usage:
         """Tokens and cost of the run's model calls so far."""
         return self._usage
@@ -211,7 +217,7 @@ class DurableRun(ABC):
             raise RuntimeError(f"the chat is {self.status}, not finished: run it to the end first")
         return ChatResult(
             chat_id=getattr(self, "chat_id", None),
-            chat_history=self._history(),
+            chat_history=as_dicts(self._history()),
             summary=self._summary or "",
             cost=self._usage.summary(),
             human_input=list(self._human_input),

@@ -1,7 +1,8 @@
 """The one sync edge over the async core.
 
-AutoGen's sync methods (``initiate_chat``, ``generate_reply``, ...) call :func:`run_sync`.
-Without a running event loop it runs the coroutine with ``asyncio.run``; inside one (a
+AutoGen's sync methods (``initiate_chat``, ``generate_reply``, ...) are made by
+:func:`sync_edge` from their ``a_`` forms, and so call :func:`run_sync`. Without a
+running event loop it runs the coroutine with ``asyncio.run``; inside one (a
 notebook, a sync reply function called from an async chat) it runs it on a fresh loop in a
 worker thread and waits, because the caller's loop cannot be re-entered.
 
@@ -14,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
+import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
-__all__ = ["aclose_loop_resources", "on_loop_close", "run_sync"]
+__all__ = ["aclose_loop_resources", "on_loop_close", "run_sync", "sync_edge"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Callable[[], Awaitable[None]]]] = (
     weakref.WeakKeyDictionary()
@@ -56,3 +60,29 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadcrew-sync") as pool:
         future = pool.submit(context.run, asyncio.run, _run_and_close(coro))
         return future.result()
+
+
+def sync_edge(async_func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The sync form of ``async_func`` (an ``a_``-named coroutine function): it runs it with :func:`run_sync`.
+
+    When the async form is a method (its first parameter is ``self``, or ``agent`` for a reply
+    function used as a method), the edge calls the instance's own ``a_`` method, so that a
+    subclass overriding the async form changes the sync one too.
+    The edge carries the signature and docstring of the async form.
+    """
+    async_name = async_func.__name__
+    name = async_name.removeprefix("a_")
+    params = list(inspect.signature(async_func).parameters)
+    is_method = bool(params) and params[0] in ("self", "agent")
+
+    @functools.wraps(async_func)
+    def edge(*args: P.args, **kwargs: P.kwargs) -> T:
+        if is_method and args:
+            return run_sync(cast("Coroutine[Any, Any, T]", getattr(args[0], async_name)(*args[1:], **kwargs)))
+        return run_sync(async_func(*args, **kwargs))
+
+    edge.__name__ = name
+    edge.__qualname__ = async_func.__qualname__.removesuffix(async_name) + name
+    edge.__doc__ = f"The sync form of ``{async_name}``; works with or without a running event loop."
+    edge.async_name = async_name  # type: ignore[attr-defined]
+    return edge

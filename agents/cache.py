@@ -24,6 +24,7 @@ from typing import Any
 from ._sync import run_sync
 from .errors import ConfigurationError
 from .llm.cache import ResponseCache, disk_cache_for_seed
+from .llm.redis_cache import RedisCache
 
 __all__ = ["Cache"]
 
@@ -52,8 +53,6 @@ class Cache:
         self.cache_seed = seed
         redis_url = self.config.get("redis_url")
         if redis_url:
-            from .llm.redis_cache import RedisCache
-
             self.response_cache: ResponseCache = RedisCache(seed, redis_url)
         else:
             self.response_cache = disk_cache_for_seed(self.config.get("cache_path_root") or ".cache", seed)

@@ -1,41 +1,36 @@
-"""Chat results, summaries, carryover, and queues of chats (sequential, concurrent, nested).
+"""What every chat ends with: its result and its summary; and the carryover a chat starts with.
 
-``initiate_chats`` runs chats one after another, each starting with the summaries of the
-earlier ones as carryover. ``a_initiate_chats`` runs them concurrently: each chat has a
-``chat_id`` and waits only for its ``prerequisites``, whose summaries it gets.
+The summary has one code path for two-agent chats and group chats (:func:`a_summarize`).
+Queues of chats are in :mod:`agents.chat_queue`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import graphlib
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._sync import run_sync
+from .agent import Agent
 from .errors import ConfigurationError, InvalidCarryOverTypeError, ModelError
+from .llm.client import LLMClient
 from .llm.usage import UsageSummary
-from .messages import Message, MessageLike, TextPart
-
-if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
+from .messages import Message, MessageLike, TextPart, content_str
 
 __all__ = [
     "SUMMARY_METHODS",
     "ChatResult",
-    "a_initiate_chats",
     "a_summarize",
     "apply_carryover",
-    "initiate_chats",
-    "nested_chats_reply",
+    "check_summary_method",
+    "summary_text",
 ]
 
 _log = logging.getLogger(__name__)
 
 SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
+DEFAULT_SUMMARY_PROMPT = "Summarize the takeaway from the conversation. Do not add any introductory phrases."
 
 
 @dataclass(slots=True)
@@ -44,7 +39,8 @@ class ChatResult:
 
     Attributes:
         chat_id: the chat's id (given, or generated).
-        chat_history: the initiating agent's history with the recipient.
+        chat_history: the initiating agent's history with the recipient (a group chat's
+            transcript), as AutoGen dicts; the run's ``transcript`` has them typed.
         summary: per the chat's ``summary_method``.
         cost: tokens and cost of every model call made during this chat (summary, nested
             chats and speaker selection included), in AutoGen's two-part format.
@@ -54,7 +50,7 @@ class ChatResult:
     """
 
     chat_id: Any = None
-    chat_history: list[Message] = field(default_factory=list)
+    chat_history: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
     cost: UsageSummary = field(default_factory=dict)
     human_input: list[str] = field(default_factory=list)
@@ -105,10 +101,10 @@ def apply_carryover(message: MessageLike, carryover: Any) -> MessageLike:
     return message
 
 
-# -- summaries ------------------------------------------------------------------------------------
+# -- summaries: one code path for two-agent and group chats ------------------------------------------
 
 
-def check_summary_method(method: Any, sender: ConversableAgent, recipient: ConversableAgent) -> None:
+def check_summary_method(method: Any, sender: Agent, recipient: Agent) -> None:
     """Raise ConfigurationError for a summary method that cannot work for these agents."""
     if method is None or callable(method):
         return
@@ -116,7 +112,7 @@ def check_summary_method(method: Any, sender: ConversableAgent, recipient: Conve
         raise ConfigurationError(
             f"summary_method {method!r} is not supported; use one of {', '.join(SUMMARY_METHODS)} or a callable"
         )
-    if method == "reflection_with_llm" and recipient.client is None and sender.client is None:
+    if method == "reflection_with_llm" and _client(recipient) is None and _client(sender) is None:
         raise ConfigurationError(
             f"summary_method 'reflection_with_llm' needs a model: neither {sender.name!r} nor "
             f"{recipient.name!r} has an llm_config"
@@ -126,38 +122,61 @@ def check_summary_method(method: Any, sender: ConversableAgent, recipient: Conve
 async def a_summarize(
     method: str | Callable[..., Any] | None,
     summary_args: Mapping[str, Any],
-    sender: ConversableAgent,
-    recipient: ConversableAgent,
+    sender: Agent,
+    recipient: Agent,
+    history: Sequence[Message],
 ) -> str:
-    """The summary of the chat between ``sender`` and ``recipient``."""
+    """The summary of a chat that ``sender`` started with ``recipient`` (an agent or a group's manager).
+
+    Args:
+        method: "last_msg" (the last message of ``history``, without "TERMINATE"),
+            "reflection_with_llm" (the recipient's model, else the sender's, asked over
+            ``history``; without a model, "last_msg"), or ``f(sender, recipient, summary_args)``
+            whose result becomes text (a message's content; None is "").
+        summary_args: ``summary_prompt`` and ``summary_role`` for reflection.
+        history: the chat's messages (the pair's history, or the group chat's transcript).
+
+    Raises:
+        ConfigurationError: summary_prompt or summary_role is not a string.
+        ModelError: the model failed, other than refusing the request (HTTP 400: the summary is "").
+    """
     if method is None:
         return ""
     if callable(method):
         result = method(sender, recipient, dict(summary_args))
-        return str(await result if inspect.isawaitable(result) else result)
-    if method == "last_msg":
-        return _last_message_summary(sender, recipient)
-    return await _reflection_summary(summary_args, sender, recipient)
+        return summary_text(await result if inspect.isawaitable(result) else result)
+    client = _client(recipient) or _client(sender)
+    if method == "reflection_with_llm" and client is not None:
+        default = getattr(recipient if _client(recipient) else sender, "DEFAULT_SUMMARY_PROMPT", DEFAULT_SUMMARY_PROMPT)
+        return await _reflection_summary(summary_args, history, client, default)
+    return history[-1].text.replace("TERMINATE", "").strip() if history else ""
 
 
-def _last_message_summary(sender: ConversableAgent, recipient: ConversableAgent) -> str:
-    if not recipient.chat_messages.get(sender):
+def summary_text(result: Any) -> str:
+    """A summary callable's result as text: a message's content, a string as is, None as ""."""
+    if result is None:
         return ""
-    last = recipient.chat_messages[sender][-1]
-    return last.text.replace("TERMINATE", "").strip()
+    if isinstance(result, str):
+        return result
+    if isinstance(result, Message):
+        return result.text
+    if isinstance(result, Mapping):
+        return content_str(result.get("content"))
+    return str(result)
+
+
+def _client(agent: Agent) -> LLMClient | None:
+    client = getattr(agent, "client", None)
+    return client if isinstance(client, LLMClient) else None
 
 
 async def _reflection_summary(
-    summary_args: Mapping[str, Any], sender: ConversableAgent, recipient: ConversableAgent
+    summary_args: Mapping[str, Any], history: Sequence[Message], client: LLMClient, default_prompt: str
 ) -> str:
-    prompt = summary_args.get("summary_prompt") or recipient.DEFAULT_SUMMARY_PROMPT
+    prompt = summary_args.get("summary_prompt") or default_prompt
     role = summary_args.get("summary_role") or "system"
     if not isinstance(prompt, str) or not isinstance(role, str):
         raise ConfigurationError("summary_args['summary_prompt'] and ['summary_role'] must be strings")
-    agent = recipient if recipient.client is not None else sender
-    client = agent.client
-    assert client is not None
-    history = recipient.chat_messages_for_summary(sender)
     wire = [part for m in history for part in m.wire()] + [{"role": role, "content": prompt}]
     try:
         response = await client.create(wire)
@@ -167,182 +186,3 @@ async def _reflection_summary(
         _log.warning("the model refused the summary request (%s); the summary is empty", exc)
         return ""
     return response.message.text
-
-
-# -- queues of chats --------------------------------------------------------------------------------
-
-
-def _prepared(chat_queue: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    queue = []
-    recipients = []
-    for index, chat in enumerate(chat_queue):
-        for key in ("sender", "recipient"):
-            if chat.get(key) is None:
-                raise ConfigurationError(f"chat_queue[{index}] has no {key!r}")
-        check_summary_method(chat.get("summary_method", "last_msg"), chat["sender"], chat["recipient"])
-        recipients.append(chat["recipient"])
-        queue.append(dict(chat))
-    if len(set(map(id, recipients))) < len(recipients):
-        _log.warning(
-            "a recipient appears more than once in chat_queue; its history is cleared at each chat "
-            "unless that chat sets clear_history=False"
-        )
-    return queue
-
-
-def _carryover_list(chat: Mapping[str, Any]) -> list[Any]:
-    carryover = chat.get("carryover") or []
-    return [carryover] if isinstance(carryover, str) else list(carryover)
-
-
-async def _run_one(chat: dict[str, Any], carryover: list[Any]) -> ChatResult:
-    chat = {
-        k: v for k, v in chat.items() if k not in ("prerequisites", "finished_chat_indexes_to_exclude_from_carryover")
-    }
-    sender: ConversableAgent = chat.pop("sender")
-    chat["carryover"] = carryover
-    return await sender.a_initiate_chat(chat.pop("recipient"), **chat)
-
-
-async def a_initiate_chats_in_order(chat_queue: Sequence[Mapping[str, Any]]) -> list[ChatResult]:
-    """Run chats one after another; each gets the earlier chats' summaries as carryover."""
-    finished: list[ChatResult] = []
-    for chat in _prepared(chat_queue):
-        exclude = set(chat.get("finished_chat_indexes_to_exclude_from_carryover") or ())
-        summaries = [r.summary for i, r in enumerate(finished) if i not in exclude]
-        finished.append(await _run_one(chat, _carryover_list(chat) + summaries))
-    return finished
-
-
-def initiate_chats(chat_queue: Sequence[Mapping[str, Any]]) -> list[ChatResult]:
-    """Run chats in order (see :func:`a_initiate_chats_in_order`); the sync edge.
-
-    Each entry holds the arguments of ``initiate_chat`` plus ``sender``, ``recipient``, and
-    optionally ``carryover`` and ``finished_chat_indexes_to_exclude_from_carryover``.
-    """
-    return run_sync(a_initiate_chats_in_order(chat_queue))
-
-
-async def a_initiate_chats(chat_queue: Sequence[Mapping[str, Any]]) -> dict[Any, ChatResult]:
-    """Run chats concurrently; a chat starts when its ``prerequisites`` have finished.
-
-    Each entry needs a unique ``chat_id``; ``prerequisites`` lists chat ids. A chat's
-    carryover is its own plus the summaries of its prerequisites, except those listed in
-    ``finished_chat_indexes_to_exclude_from_carryover`` (chat ids, as in AutoGen).
-
-    Raises:
-        ConfigurationError: a missing or repeated chat id, an unknown prerequisite, or a cycle.
-    """
-    queue = _prepared(chat_queue)
-    by_id: dict[Any, dict[str, Any]] = {}
-    for index, chat in enumerate(queue):
-        if "chat_id" not in chat:
-            raise ConfigurationError(f"chat_queue[{index}] has no 'chat_id'; concurrent chats need one each")
-        if chat["chat_id"] in by_id:
-            raise ConfigurationError(f"chat_id {chat['chat_id']!r} is used twice in chat_queue")
-        by_id[chat["chat_id"]] = chat
-    graph = {}
-    for chat_id, chat in by_id.items():
-        missing = [p for p in chat.get("prerequisites", ()) if p not in by_id]
-        if missing:
-            raise ConfigurationError(f"chat {chat_id!r} has prerequisites that are not in chat_queue: {missing}")
-        graph[chat_id] = set(chat.get("prerequisites", ()))
-    try:
-        order = list(graphlib.TopologicalSorter(graph).static_order())
-    except graphlib.CycleError as exc:
-        raise ConfigurationError(f"the prerequisites of the chats form a cycle: {exc.args[1]}") from exc
-
-    tasks: dict[Any, asyncio.Task[ChatResult]] = {}
-
-    async def run(chat_id: Any) -> ChatResult:
-        chat = by_id[chat_id]
-        exclude = set(chat.get("finished_chat_indexes_to_exclude_from_carryover") or ())
-        done = {p: await tasks[p] for p in chat.get("prerequisites", ())}
-        summaries = [result.summary for p, result in done.items() if p not in exclude]
-        return await _run_one(chat, _carryover_list(chat) + summaries)
-
-    for chat_id in order:
-        tasks[chat_id] = asyncio.ensure_future(run(chat_id))
-    try:
-        await asyncio.gather(*tasks.values())
-    except BaseException:
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-        raise
-    return {chat_id: tasks[chat_id].result() for chat_id in by_id}
-
-
-# -- nested chats ---------------------------------------------------------------------------------
-
-
-def _chats_to_run(
-    chat_queue: Sequence[Mapping[str, Any]],
-    recipient: ConversableAgent,
-    messages: list[Message] | None,
-    sender: Any,
-    config: Any,
-) -> list[dict[str, Any]]:
-    last = messages[-1].content if messages else None
-    chats = []
-    for index, chat in enumerate(chat_queue):
-        current = dict(chat)
-        if current.get("sender") is None:
-            current["sender"] = recipient
-        message = current.get("message")
-        if message is None and index == 0:
-            message = last
-        if callable(message):
-            message = message(recipient, messages, sender, config)
-        if message:
-            current["message"] = message
-            chats.append(current)
-    return chats
-
-
-def nested_chats_reply(
-    chat_queue: list[dict[str, Any]], reply_func: str | Callable[..., Any], *, use_async: bool
-) -> Callable[..., Any]:
-    """The reply function of :meth:`ConversableAgent.register_nested_chats`.
-
-    Raises:
-        ConfigurationError: an unknown ``reply_func`` name, or async chats without chat ids.
-    """
-    if use_async and any("chat_id" not in chat for chat in chat_queue):
-        raise ConfigurationError("nested chats with use_async=True need a 'chat_id' in every chat")
-    if reply_func == "summary_from_nested_chats":
-
-        async def summary(
-            queue: list[dict[str, Any]],
-            recipient: ConversableAgent,
-            messages: list[Message] | None,
-            sender: Any,
-            config: Any,
-        ) -> tuple[bool, str | None]:
-            chats = _chats_to_run(queue, recipient, messages, sender, config)
-            if not chats:
-                return True, None
-            if use_async:
-                results = list((await a_initiate_chats(chats)).values())
-            else:
-                results = await a_initiate_chats_in_order(chats)
-            return True, results[-1].summary
-
-        inner: Callable[..., Any] = summary
-    elif callable(reply_func):
-        inner = reply_func
-    else:
-        raise ConfigurationError(
-            f"reply_func_from_nested_chats must be 'summary_from_nested_chats' or a callable, not {reply_func!r}"
-        )
-
-    async def reply(
-        recipient: ConversableAgent,
-        messages: list[Message] | None = None,
-        sender: Any = None,
-        config: Any = None,
-    ) -> Any:
-        result = inner(chat_queue, recipient, messages, sender, config)
-        return await result if inspect.isawaitable(result) else result
-
-    return reply

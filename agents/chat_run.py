@@ -16,46 +16,78 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, cast
 
 from ._run import DurableRun, HumanInputWait
-from .agent import Agent
+from .agent import AGENT_METHODS, Agent, Conversable, is_conversable
 from .chat import a_summarize, check_summary_method
-from .conversable_agent import ConversableAgent
 from .errors import ConfigurationError
 from .llm.cache import ResponseCache
 from .messages import Message, MessageLike
 from .outcome import Stop, StopKind
 from .termination import TerminationCondition
 
-__all__ = ["ChatRun", "HumanInputWait", "converse", "reply_step", "restore_team", "team_states"]
+__all__ = ["ChatRun", "HumanInputWait", "check_peer", "converse", "reply_step", "restore_team", "team_states"]
 
 STATE_VERSION = 2
 
 _Phase = Literal["prepare", "init", "sender", "recipient", "summary", "done"]
 
 
-async def reply_step(speaker: Agent, listener: Agent, *, silent: bool | None) -> bool:
-    """``speaker`` replies to its history with ``listener``; False when it has nothing to say."""
-    assert isinstance(speaker, ConversableAgent)
-    reply = await speaker.a_generate_reply(messages=speaker.chat_messages[listener], sender=listener)
+async def reply_step(speaker: Conversable, listener: Agent, *, silent: bool | None) -> bool:
+    """``speaker`` replies to its history with ``listener``; False when it has nothing to say.
+
+    A ``listener`` that is not of this framework (a user-defined :class:`~agents.Agent`) gets
+    the reply as AutoGen delivers it, deciding itself whether to answer (and answering by
+    sending back, which goes on in :meth:`a_receive`).
+    """
+    reply = await speaker.a_generate_reply(messages=speaker.histories[listener], sender=listener)
     if reply is None:
         return False
-    await speaker.a_send(reply, listener, request_reply=False, silent=silent)
+    request_reply = False if is_conversable(listener) else None
+    await speaker.a_send(reply, listener, request_reply=request_reply, silent=silent)
     return True
 
 
-async def converse(replier: ConversableAgent, other: Agent, *, silent: bool | None) -> None:
+async def converse(replier: Conversable, other: Agent, *, silent: bool | None) -> None:
     """Reply back and forth while each receiver is set to reply (AutoGen's receive chain, as a loop)."""
-    speaker: Agent = replier
+    speaker: Conversable = replier
     while await reply_step(speaker, other, silent=silent):
-        assert isinstance(other, ConversableAgent)
-        if not other.reply_at_receive[speaker]:
+        if not is_conversable(other):
+            return  # it answered (or not) inside its a_receive
+        listener = cast(Conversable, other)
+        if not listener.reply_at_receive[speaker]:
             return
-        speaker, other = other, speaker
+        speaker, other = listener, speaker
 
 
-def team_states(*roots: ConversableAgent) -> dict[str, Any]:
-    """The state of every agent reachable from ``roots`` (group-chat members included), by name."""
+def check_peer(agent: object, role: str) -> Agent:
+    """``agent`` if it can be a chat peer; else a ConfigurationError naming what it lacks.
+
+    Raises:
+        ConfigurationError: not an agent, or an agent whose class leaves an ``Agent`` method unimplemented.
+    """
+    if is_conversable(agent):
+        return cast(Agent, agent)
+    missing = [] if isinstance(getattr(agent, "name", None), str) else ["name"]
+    cls = type(agent)
+    for method in AGENT_METHODS:
+        found = getattr(cls, method, None)
+        if not callable(found) or found is getattr(Agent, method):
+            missing.append(method)
+    if missing:
+        raise ConfigurationError(
+            f"the {role} {agent!r} cannot take part in a chat: {cls.__name__} does not implement "
+            f"{', '.join(missing)}. A chat peer implements the Agent protocol: name, description, "
+            "a_send, a_receive and a_generate_reply (or subclass ConversableAgent)."
+        )
+    return cast(Agent, agent)
+
+
+def team_states(*roots: Agent) -> dict[str, Any]:
+    """The state of every agent reachable from ``roots`` (group-chat members included), by name.
+
+    Agents that are not of this framework keep their own state and are left out.
+    """
     states: dict[str, Any] = {}
-    pending = list(roots)
+    pending = [cast(Conversable, a) for a in roots if is_conversable(a)]
     while pending:
         agent = pending.pop()
         if agent.name not in states:
@@ -64,24 +96,25 @@ def team_states(*roots: ConversableAgent) -> dict[str, Any]:
     return states
 
 
-def restore_team(states: Mapping[str, Any], agents: Iterable[ConversableAgent]) -> dict[str, ConversableAgent]:
+def restore_team(states: Mapping[str, Any], agents: Iterable[Agent]) -> dict[str, Agent]:
     """Load saved states into freshly built agents (members of the given teams included).
 
     Raises:
         ConfigurationError: the states name an agent that is not among them.
     """
-    team: dict[str, ConversableAgent] = {}
+    team: dict[str, Agent] = {}
     pending = list(agents)
     while pending:
         agent = pending.pop()
         if agent.name not in team:
             team[agent.name] = agent
-            pending.extend(agent.team_members())
+            if is_conversable(agent):
+                pending.extend(cast(Conversable, agent).team_members())
     missing = sorted(set(states) - set(team))
     if missing:
         raise ConfigurationError(f"the saved chat names agents that are not among the agents given: {missing}")
     for name, state in states.items():
-        team[name].set_state(state, team)
+        cast(Conversable, team[name]).set_state(state, team)
     return team
 
 
@@ -91,14 +124,19 @@ class ChatRun(DurableRun):
     Takes the arguments of :meth:`ConversableAgent.initiate_chat`, plus
     ``termination_condition`` (see :mod:`agents.termination`).
 
+    The recipient may be any :class:`~agents.Agent`: one that is not of this framework gets
+    the first message as AutoGen delivers it and the chat goes on through its ``a_receive``
+    (in one step, as AutoGen's receive chain; only this framework's agents suspend and resume).
+
     Raises:
-        ConfigurationError: an unsupported summary method or a bad ``max_turns``.
+        ConfigurationError: an unsupported summary method, a bad ``max_turns``, or a
+            recipient that does not implement the Agent protocol.
     """
 
     def __init__(
         self,
-        sender: ConversableAgent,
-        recipient: ConversableAgent,
+        sender: Conversable,
+        recipient: Agent,
         *,
         clear_history: bool = True,
         silent: bool | None = False,
@@ -110,12 +148,14 @@ class ChatRun(DurableRun):
         termination_condition: TerminationCondition | None = None,
         **context: Any,
     ) -> None:
+        check_peer(recipient, "recipient")
         check_summary_method(summary_method, sender, recipient)
         if max_turns is not None and (not isinstance(max_turns, int) or max_turns < 0):
             raise ConfigurationError(f"max_turns must be a non-negative int or None, not {max_turns!r}")
         super().__init__(cache=cache, termination_condition=termination_condition)
         self.sender = sender
         self.recipient = recipient
+        self._peer = cast(Conversable, recipient) if is_conversable(recipient) else None
         self.chat_id = context.pop("chat_id", None)
         if self.chat_id is None:
             self.chat_id = uuid.uuid4().hex
@@ -134,14 +174,14 @@ class ChatRun(DurableRun):
         return self._phase == "done"
 
     def _history(self) -> list[Message]:
-        return list(self.sender.chat_messages[self.recipient])
+        return list(self.sender.histories[self.recipient])
 
     def _end(self, stop: Stop) -> None:
         self._stop = stop
         self._phase = "summary"
 
     async def _step(self) -> None:
-        sender, recipient = self.sender, self.recipient
+        sender, recipient, peer = self.sender, self.recipient, self._peer
         if self._phase == "prepare":
             self._prepare()
             self._phase = "init"
@@ -150,19 +190,24 @@ class ChatRun(DurableRun):
                 self._end(Stop(StopKind.MAX_ROUND, "max_turns (0) reached"))
                 return
             first = await self._first_message()
+            if peer is None:
+                await sender.a_send(first, recipient, request_reply=True, silent=self.silent)
+                self._end(Stop(StopKind.NO_REPLY, f"{recipient.name} stopped answering"))
+                return
             await sender.a_send(first, recipient, request_reply=False, silent=self.silent)
             self._turns = 1
             self._after_message("recipient")
         elif self._phase == "recipient":
-            if await reply_step(recipient, sender, silent=self.silent):
+            assert peer is not None
+            if await reply_step(peer, sender, silent=self.silent):
                 if self.max_turns is None and not sender.reply_at_receive[recipient]:
                     self._end(Stop(StopKind.NO_REPLY, f"{sender.name} does not reply to {recipient.name}"))
                 else:
                     self._after_message("sender")
             elif self.max_turns is None:
-                self._end(recipient.take_stop())
+                self._end(peer.take_stop())
             else:
-                recipient.take_stop_reason()
+                peer.take_stop_reason()
                 self._phase = "sender"
         elif self._phase == "sender":
             if self.max_turns is not None and self._turns >= self.max_turns:
@@ -170,13 +215,14 @@ class ChatRun(DurableRun):
                 return
             if not await reply_step(sender, recipient, silent=self.silent):
                 self._end(sender.take_stop())
-            elif self.max_turns is None and not recipient.reply_at_receive[sender]:
+            elif self.max_turns is None and peer is not None and not peer.reply_at_receive[sender]:
                 self._end(Stop(StopKind.NO_REPLY, f"{recipient.name} does not reply to {sender.name}"))
             else:
                 self._turns += 1
                 self._after_message("recipient")
         elif self._phase == "summary":
-            self._summary = await a_summarize(self.summary_method, self.summary_args, sender, recipient)
+            history = peer.histories[sender] if peer is not None else sender.histories[recipient]
+            self._summary = await a_summarize(self.summary_method, self.summary_args, sender, recipient, history)
             self._phase = "done"
 
     def _after_message(self, next_phase: _Phase) -> None:
@@ -187,9 +233,11 @@ class ChatRun(DurableRun):
             self._phase = next_phase
 
     def _prepare(self) -> None:
-        sender, recipient = self.sender, self.recipient
         reply_at_receive = self.max_turns is None
-        for me, peer in ((sender, recipient), (recipient, sender)):
+        pairs: list[tuple[Conversable, Agent]] = [(self.sender, self.recipient)]
+        if self._peer is not None:
+            pairs.append((self._peer, self.sender))
+        for me, peer in pairs:
             me.reset_consecutive_auto_reply_counter(peer)
             me.reply_at_receive[peer] = reply_at_receive
             if self.clear_history:
@@ -235,7 +283,7 @@ class ChatRun(DurableRun):
     def from_json(
         cls,
         state: Mapping[str, Any],
-        agents: Iterable[ConversableAgent],
+        agents: Iterable[Agent],
         *,
         summary_method: str | Callable[..., Any] | None = None,
         message: MessageLike | Callable[..., Any] | None = None,
@@ -260,7 +308,7 @@ class ChatRun(DurableRun):
         cls._check_state(state, "two_agent_chat", STATE_VERSION)
         team = restore_team(state["agents"], agents)
         run = cls(
-            team[state["sender"]],
+            cast(Conversable, team[state["sender"]]),
             team[state["recipient"]],
             clear_history=state["clear_history"],
             silent=state["silent"],

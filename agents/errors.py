@@ -24,10 +24,7 @@ from ``BaseException`` so that a reply function's ``except Exception`` cannot sw
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._run import DurableRun
+from typing import Any
 
 __all__ = [
     "AgentError",
@@ -121,7 +118,7 @@ class ChatSuspended(AgentError):
     later deliver the answer with ``run.deliver(...)`` and continue with ``run.a_run()``.
     """
 
-    def __init__(self, run: DurableRun) -> None:
+    def __init__(self, run: Any) -> None:
         wait = run.waiting
         who = wait.agent if wait else "a human"
         super().__init__(f"the chat waits for human input for {who!r}; deliver it to the run to continue")

@@ -15,13 +15,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from ._classic import typed, typed_messages
 from .errors import ConfigurationError
-from .messages import Message
+from .messages import Message, MessageLike
 
-if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
+
+class _Hookable(Protocol):
+    def register_hook(self, hookable_method: str, hook: Callable[..., Any]) -> None: ...
+
 
 __all__ = ["HistoryLimiter", "estimate_tokens"]
 
@@ -59,12 +62,14 @@ class HistoryLimiter:
         self.max_tokens = max_tokens
         self.count_tokens = token_counter
 
-    def add_to_agent(self, agent: ConversableAgent) -> None:
+    def add_to_agent(self, agent: _Hookable) -> None:
         """Limit what ``agent`` sends to its model from now on."""
         agent.register_hook("process_all_messages_before_reply", self.apply)
 
-    def apply(self, messages: Sequence[Message]) -> list[Message]:
+    @typed
+    def apply(self, messages: Sequence[MessageLike]) -> list[Message]:
         """The messages to send: system messages, then the newest whole units that fit."""
+        messages = typed_messages(messages)
         system = [m for m in messages if m.role == "system"]
         rest = [m for m in messages if m.role != "system"]
         budget = None if self.max_tokens is None else self.max_tokens - sum(self.count_tokens(m) for m in system)

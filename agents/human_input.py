@@ -19,13 +19,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import HumanInputError, HumanInputRequired
-from .outcome import Approval
 
 __all__ = [
     "AcceptsAnswers",
+    "Approval",
     "ConsoleInput",
     "DeferredInput",
     "HumanInputSource",
@@ -87,6 +88,21 @@ class ScriptedInput:
         if not self._answers:
             raise HumanInputError(f"ScriptedInput has no answer left for {agent_name!r}, asked: {prompt!r}")
         return self._answers.popleft()
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A person's decision on an approval wait (delivered with :meth:`~agents.DurableRun.deliver`)."""
+
+    approved: bool
+    by: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"approval": self.approved, "by": self.by}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Approval:
+        return cls(bool(data["approval"]), str(data.get("by", "")))
 
 
 class DeferredInput:

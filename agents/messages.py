@@ -28,6 +28,7 @@ __all__ = [
     "ToolCall",
     "ToolResponse",
     "WireCache",
+    "as_message",
     "content_str",
 ]
 
@@ -149,6 +150,20 @@ class Message:
                 "Give it 'content' (a string or a list of parts) or 'tool_calls'."
             )
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a Message with the same fields, or to the AutoGen dict it stands for."""
+        if isinstance(other, Message):
+            return self._fields() == other._fields()
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.role, self.content, self.name, self.tool_calls, self.tool_call_id, self.tool_responses)
+
     # -- construction ---------------------------------------------------------------
 
     @classmethod
@@ -247,6 +262,13 @@ class Message:
 
 
 MessageLike: TypeAlias = str | Mapping[str, Any] | Message
+
+
+def as_message(message: MessageLike) -> Message:
+    """``message`` as a Message: a string is a user message, and so is a dict without a role."""
+    if isinstance(message, Message):
+        return message
+    return Message.from_dict({"content": message} if isinstance(message, str) else message, role="user")
 
 
 class WireCache:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .coding.base import CodeFile, CodeResult
+from .human_input import Approval
 from .messages import Message
 
 __all__ = [
@@ -61,21 +62,6 @@ class Stop:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Stop:
         return cls(StopKind(data["kind"]), data["detail"])
-
-
-@dataclass(frozen=True, slots=True)
-class Approval:
-    """A person's decision on an approval wait (delivered with :meth:`~agents.DurableRun.deliver`)."""
-
-    approved: bool
-    by: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"approval": self.approved, "by": self.by}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Approval:
-        return cls(bool(data["approval"]), str(data.get("by", "")))
 
 
 @dataclass(frozen=True, slots=True)

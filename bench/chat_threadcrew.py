@@ -40,7 +40,7 @@ async def turns(port: int, count: int, repeat: int) -> dict[str, Any]:
         await user.a_initiate_chat(assistant, message="start", max_turns=count, silent=True)
         walls.append(time.perf_counter() - start)
     system = assistant._oai_system_message[0].to_openai()
-    history = [part for m in assistant.chat_messages[user] for part in m.wire()]
+    history = [part for m in assistant.histories[user] for part in m.wire()]
     await aclose_loop_resources()
     return {"wall": median(walls), "turns": count, "system": system, "history": history}
 

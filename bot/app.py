@@ -22,6 +22,8 @@ from storage import Database, DatabaseBehindError, check_schema, upgrade
 
 from .dispatcher import Dispatcher
 from .errors import StartupError
+from .guard import guarded
+from .redaction import redactor_for
 from .runtime import Runtime
 from .settings import Settings
 from .teams import TeamCatalog
@@ -100,7 +102,15 @@ class Bot:
             stack.push_async_callback(db.close)
             await prepare_database(db, embedded=settings.database_url is None)
             self.platforms = platforms = self._build_platforms(db)
-            runtime = Runtime(db, platforms, self.catalog, settings.data_dir / "work", settings.step_timeout)
+            redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave
+            runtime = Runtime(
+                db,
+                {name: guarded(p, redactor) for name, p in platforms.items()},
+                self.catalog,
+                settings.data_dir / "work",
+                step_timeout=settings.step_timeout,
+                redactor=redactor,
+            )
             self.dispatcher = dispatcher = Dispatcher(runtime)
             if self.intake and self._needs_web(platforms):
                 self.web = web = self._web(db, platforms)

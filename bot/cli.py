@@ -29,6 +29,7 @@ from storage import (
 )
 
 from .app import Bot, PlatformSource, serve
+from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .errors import BotError
 from .rendering import message_text
@@ -95,18 +96,21 @@ def _console(settings: Settings, *, opening: str | None = None) -> ConsolePlatfo
     )
 
 
-def _loaded_catalog(team: Path | None) -> TeamCatalog:
+def _loaded_catalog(settings: Settings, team: Path | None, platforms: list[str]) -> TeamCatalog:
+    """The teams, and the settings checked as far as they can be before anything starts (one clear
+    line and exit code 1 for the first problem)."""
     try:
         catalog, scripted = _catalog(team)
     except BotError as exc:
         raise _fail(str(exc)) from exc
+    _run(lambda: check_startup(settings, catalog, platforms=platforms))
     if scripted:
         typer.echo(SCRIPTED_MODEL_NOTICE)
     return catalog
 
 
 def _serve_console(settings: Settings, team: Path | None, opening: str | None) -> None:
-    catalog = _loaded_catalog(team)
+    catalog = _loaded_catalog(settings, team, ["console"])
     typer.echo(
         "Type to talk to the team (/as NAME to be someone else; /status, /pause, /resume, /stop); "
         "a number presses that button. End with Ctrl-D.\n"
@@ -177,7 +181,7 @@ def run(
     if names == ["console"]:
         _serve_console(settings, team or settings.team, None)
         return
-    catalog = _loaded_catalog(team or settings.team)
+    catalog = _loaded_catalog(settings, team or settings.team, names)
     typer.echo(_listening(settings, names))
     _run(lambda: serve(settings, sources, catalog))
 
@@ -203,7 +207,8 @@ def start(
     if platform != "console" and not channel:
         raise _fail("name the channel to start the run in: --channel C123", 2)
     sources = _platform_sources(settings, [platform])
-    catalog = _loaded_catalog(team_file or settings.team)
+    quiet = settings.model_copy(update={"health": False})  # it serves no web server
+    catalog = _loaded_catalog(quiet, team_file or settings.team, [])
 
     async def main() -> str:
         bot = Bot(settings, sources, catalog, intake=False)
@@ -247,7 +252,7 @@ def _serve_web_demo(settings: Settings, task: str) -> None:
     given = settings.console_token.get_secret_value() if settings.console_token is not None else ""
     token = given or secrets.token_urlsafe(24)  # this demo's own, printed below
     settings = settings.model_copy(update={"console": True, "console_token": SecretStr(token)})
-    catalog = _loaded_catalog(None)
+    catalog = _loaded_catalog(settings, None, ["web"])
     platform = WebThreadPlatform()
 
     async def main() -> None:

@@ -2,7 +2,8 @@
 
 A conversation message becomes one stored message (``to_new_message``): the agent's words,
 its tool calls and results, code output, and files as attachments. Posting it builds an
-OutboundMessage (``to_outbound``) in the agent's persona.
+OutboundMessage (``to_outbound``) in the agent's persona: mass mentions defused, mentions of
+people the team's policy does not allow made plain, and every link showing its target.
 """
 
 from __future__ import annotations
@@ -10,13 +11,26 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Collection
 from typing import Any
 
-from adapters import Attachment, Button, OutboundMessage, Persona, defuse_mass_mentions
+from adapters import (
+    Attachment,
+    Button,
+    MentionPolicy,
+    OutboundMessage,
+    Persona,
+    defuse_mass_mentions,
+    limit_mentions,
+    show_link_targets,
+)
 from agents import StepMessage
 from storage import MessageRecord, NewMessage
 
-__all__ = ["NOTE", "button_json", "message_text", "note", "people_message", "to_new_message", "to_outbound"]
+from .state import ThreadState
+from .teams import Team
+
+__all__ = ["NOTE", "audience", "button_json", "message_text", "note", "people_message", "to_new_message", "to_outbound"]
 
 NOTE = "threadcrew"
 _MAX_FILE = 8 * 1024 * 1024
@@ -69,8 +83,17 @@ def button_json(button: Button) -> dict[str, Any]:
     return {"label": button.label, "action_id": button.action_id, "value": button.value, "style": button.style}
 
 
-def to_outbound(record: MessageRecord, persona: Persona) -> OutboundMessage:
-    """The post for a stored message."""
+def to_outbound(
+    record: MessageRecord, persona: Persona, mentions: MentionPolicy = "thread", people: Collection[str] = ()
+) -> OutboundMessage:
+    """The post for a stored message.
+
+    Args:
+        record: the stored message.
+        persona: whom it is posted as.
+        mentions: the team's policy: whom agent text may ping (``none``, ``thread``, ``any``).
+        people: the ids of the people in the thread (whom ``thread`` lets it ping).
+    """
     attachments: dict[str, Any] = record.attachments or {}
     files = tuple(
         Attachment(f["name"], f["mime_type"], base64.b64decode(f["data"])) for f in attachments.get("files", ())
@@ -80,11 +103,16 @@ def to_outbound(record: MessageRecord, persona: Persona) -> OutboundMessage:
     )
     return OutboundMessage(
         persona=persona,
-        text=defuse_mass_mentions(message_text(record)),
+        text=show_link_targets(limit_mentions(defuse_mass_mentions(message_text(record)), mentions, people)),
         key=f"tc-{record.id}",
         attachments=files,
         buttons=buttons,
     )
+
+
+def audience(team: Team | None, state: ThreadState) -> tuple[MentionPolicy, frozenset[str]]:
+    """Whom a thread's posts may ping: the team's mentions policy, and the people in the thread."""
+    return (team.mentions if team is not None else "thread"), frozenset(state.participants)
 
 
 def message_text(record: MessageRecord) -> str:

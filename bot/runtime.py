@@ -9,6 +9,7 @@ from adapters import ChatPlatform, ThreadRef
 from storage import Database
 
 from .errors import BotError
+from .redaction import Redactor
 from .teams import TeamCatalog
 
 __all__ = ["Runtime", "UnknownPlatformError"]
@@ -27,6 +28,7 @@ class Runtime:
     catalog: TeamCatalog
     work_root: Path
     step_timeout: float = 600.0
+    redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)
     served: set[str] = field(init=False)
 
     def __post_init__(self) -> None:

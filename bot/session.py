@@ -22,7 +22,7 @@ from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutco
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
 
-from .rendering import NOTE, note, people_message, to_new_message, to_outbound
+from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
 from .streaming import StepStream
 from .teams import Team
@@ -182,7 +182,12 @@ class ThreadSession:
             team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
         )
         # The people's message goes in (no model call); stored with the start.
-        await self._save(await self.run.a_advance())
+        outcome = await self.run.a_advance()
+        notes = [note(text) for text in team.notes]
+        if team.refusal is not None:
+            self.state.failed = "no sandbox for the team's code"
+            notes.append(note(team.refusal))
+        await self._save(outcome, notes)
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()
@@ -272,6 +277,7 @@ class ThreadSession:
 
     def _person(self, event: ThreadEvent) -> dict[str, Any]:
         self.state.reader = event.author.id
+        self.state.met(event.author.id)
         return {"author": event.author.id, "message_id": event.message_id}
 
     # -- stepping --------------------------------------------------------------------------------
@@ -311,15 +317,17 @@ class ThreadSession:
         if wait is not None:
             produced += self._prompt(wait, len(produced))
         produced += self._closing_note(outcome)
+        produced = [self.rt.redactor.message(m, f"a message of {self.thread.key}") for m in produced]
         answered = [self._answer] if self._answer is not None else []
         if self.state.wait_id is not None and (self.run is None or self.run.waiting is None) and not answered:
             answered = [WaitAnswer(self.state.wait_id, "(ended)", NOTE)]  # the run ended while it waited
         if answered:
             self.state.wait_id = None
         usage = self._take_usage()
+        redact = self.rt.redactor.json  # the run's state is stored too: no secret in it either
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            self._state if wait is not None else self._state(),
+            (lambda wait_id: redact(self._state(wait_id))) if wait is not None else redact(self._state()),
             expected_version=self.record.version,
             status=self.status,
             messages=produced,
@@ -428,7 +436,7 @@ class ThreadSession:
         posted: list[tuple[int, str]] = []
         for message in records:
             persona = NOTE_PERSONA if message.author_kind == "system" else self._persona(message.name)
-            outbound = to_outbound(message, persona)
+            outbound = to_outbound(message, persona, *audience(self.team, self.state))
             found = await self.platform.find_posted(self.thread, outbound.key) if check_posted else None
             streamed = await self.streams.take(message.name) if message.author_kind == "agent" else None
             if found is None and streamed is not None:

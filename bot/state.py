@@ -24,6 +24,7 @@ class ThreadState:
         usage_seen: per model, the tokens and cost already stored.
         spent: tokens and cost of the thread's earlier runs (its budget counts them).
         reader: the person who spoke last; a streamed reply is for them.
+        participants: the ids of the people who spoke in this run (agents may mention them).
     """
 
     paused: bool = False
@@ -36,6 +37,12 @@ class ThreadState:
     usage_seen: dict[str, list[float]] = field(default_factory=dict)
     spent: list[float] = field(default_factory=lambda: [0, 0.0])
     reader: str | None = None
+    participants: list[str] = field(default_factory=list)
+
+    def met(self, person: str) -> None:
+        """``person`` spoke in the thread."""
+        if person not in self.participants:
+            self.participants.append(person)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -58,9 +58,9 @@ class ModelSpec(_Strict):
     base_url: str | None = None
     api_type: Literal["openai", "azure"] | None = None
     api_version: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    price: tuple[float, float] | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    price: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
     stream: bool | None = None  # show replies in the thread as they are written (where the platform can)
@@ -110,12 +110,28 @@ class CodeExecutionSpec(_Strict):
     """``runner`` is the agent that runs code blocks and tools (after approval, if required)."""
 
     executor: Literal["local", "docker", "none"] = "local"
-    timeout: float = 60
+    timeout: float = Field(default=60, gt=0)
     image: str | None = None
+    runtime: str | None = None  # the Docker engine's runtime, e.g. runsc (gVisor)
     approval: Literal["required", "none"] = "required"
-    sandbox: Literal["auto", "required", "off"] = "auto"  # bubblewrap, for the local executor
+    # auto: bubblewrap, else no code runs; docker: the Docker executor; none: no sandbox, said in so many words
+    sandbox: Literal["auto", "bubblewrap", "docker", "none"] = "auto"
     runner: AgentName = "runner"
     runner_persona: PersonaSpec = Field(default_factory=PersonaSpec)
+
+    @model_validator(mode="after")
+    def _sandbox_fits_executor(self) -> CodeExecutionSpec:
+        if self.executor == "docker" and self.sandbox in ("bubblewrap", "none"):
+            raise ValueError(
+                f"sandbox: {self.sandbox} does not go with executor: docker; "
+                "leave sandbox out (or say sandbox: docker), or use executor: local"
+            )
+        return self
+
+    @property
+    def in_docker(self) -> bool:
+        """Whether code runs in Docker (``executor: docker`` or ``sandbox: docker``)."""
+        return self.executor == "docker" or self.sandbox == "docker"
 
 
 class GroupChatSpec(_Strict):
@@ -159,7 +175,14 @@ class TeamConfig(_Strict):
     approvers: list[str] = Field(default_factory=list)
     starters: list[str] = Field(default_factory=list)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    mentions: Literal["none", "thread", "any"] = "thread"  # whom agent text may ping
     _home: Path | None = PrivateAttr(default=None)  # the team file's directory
+    _env: dict[str, str] = PrivateAttr(default_factory=dict)  # ${VAR} name -> the value it gave
+
+    @property
+    def env_values(self) -> dict[str, str]:
+        """The environment variables the file's ``${VAR}``s read, with their values (to redact secrets)."""
+        return dict(self._env)
 
     @property
     def home(self) -> Path | None:
@@ -222,8 +245,9 @@ def load_team_config(path: str | Path) -> TeamConfig:
         raise TeamConfigError(f"{file}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise TeamConfigError(f"{file}: a team file is a mapping with name, models and agents at the top")
+    read: dict[str, str] = {}
     try:
-        data = _interpolate(raw, ())
+        data = _interpolate(raw, (), read)
         config = TeamConfig.model_validate(data)
     except _MissingEnv as exc:
         raise TeamConfigError(
@@ -233,6 +257,7 @@ def load_team_config(path: str | Path) -> TeamConfig:
     except ValidationError as exc:
         raise TeamConfigError(_explain(file, exc, raw)) from None
     config._home = file.resolve().parent
+    config._env = read
     return config
 
 
@@ -243,11 +268,12 @@ class _MissingEnv(Exception):
         self.name = name
 
 
-def _interpolate(value: Any, path: tuple[Any, ...]) -> Any:
+def _interpolate(value: Any, path: tuple[Any, ...], read: dict[str, str]) -> Any:
+    """``value`` with its ``${VAR}``s expanded; ``read`` collects each variable's value."""
     if isinstance(value, dict):
-        return {k: _interpolate(v, (*path, k)) for k, v in value.items()}
+        return {k: _interpolate(v, (*path, k), read) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, (*path, i)) for i, v in enumerate(value)]
+        return [_interpolate(v, (*path, i), read) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -255,6 +281,7 @@ def _interpolate(value: Any, path: tuple[Any, ...]) -> Any:
         name, default = match.group(1), match.group(2)
         found = os.environ.get(name)
         if found is not None:
+            read[name] = found
             return found
         if default is not None:
             return default
@@ -262,6 +289,9 @@ def _interpolate(value: Any, path: tuple[Any, ...]) -> Any:
 
     result = _ENV.sub(replace, value)
     return None if result == "" and _ENV.search(value) else result
+
+
+_RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 
 
 def _explain(file: Path, exc: ValidationError, raw: Any) -> str:
@@ -276,6 +306,9 @@ def _explain(file: Path, exc: ValidationError, raw: Any) -> str:
             message = "is not a setting here (a typo?); remove it or check the spelling"
         elif error["type"] == "missing":
             message = "is required; add it"
+        elif error["type"] in _RANGE_ERRORS:
+            bound = error["msg"].removeprefix("Input should be ")
+            message = f"{error['input']!r} is out of range; use a number {bound}"
         where = _name_items(where, raw)
         problems.append(f"{file}: {where or 'the file'}: {message}")
     return "\n".join(problems)

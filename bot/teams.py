@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import Persona
+from adapters import MentionPolicy, Persona
 from agents import (
     AssistantAgent,
     AsyncCodeExecutor,
@@ -28,6 +28,7 @@ from agents import (
     LocalCommandLineCodeExecutor,
     TerminationCondition,
     UserProxyAgent,
+    content_str,
 )
 from agents.termination import ChatProgress
 
@@ -94,6 +95,9 @@ class Team:
     starters: frozenset[str] = frozenset()
     budget: ThreadBudget = field(default_factory=ThreadBudget)
     executor: AsyncCodeExecutor | None = None
+    mentions: MentionPolicy = "thread"  # whom agent text may ping
+    notes: tuple[str, ...] = ()  # said in the thread when a run starts
+    refusal: str | None = None  # why no run may start here (no sandbox for its code)
 
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
@@ -123,7 +127,7 @@ class TeamCatalog:
         self._factories: dict[str, TeamFactory] = {}
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
-        self._configs: dict[str, TeamConfig] = {}  # the teams loaded from files (the web console shows them)
+        self.configs: dict[str, TeamConfig] = {}  # the teams that came from files or configs
         self.default: str | None = None
 
     def register(
@@ -137,7 +141,6 @@ class TeamCatalog:
     ) -> None:
         """Make a team available. ``triggers``: a mention starts it, and so do its keywords in a message."""
         self._factories[name] = factory
-        self._configs.pop(name, None)  # a team registered from Python has no file
         self._triggers[name] = triggers or TriggerSpec()
         self._descriptions[name] = description
         if default or self.default is None:
@@ -180,6 +183,7 @@ class TeamCatalog:
             TeamConfigError: the team cannot be built.
         """
         build_team(config, None)
+        self.configs[config.name] = config
         self.register(
             config.name,
             lambda work_dir: build_team(config, work_dir),
@@ -187,11 +191,6 @@ class TeamCatalog:
             triggers=config.triggers,
             description=config.description,
         )
-        self._configs[config.name] = config
-
-    def config(self, name: str) -> TeamConfig | None:
-        """The team file ``name`` was loaded from (None: registered from Python, or no such team)."""
-        return self._configs.get(name)
 
     @property
     def names(self) -> list[str]:
@@ -286,7 +285,7 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
     manager = GroupChatManager(
         chat,
         llm_config=llm_configs[selection_model],
-        is_termination_msg=lambda m: "TERMINATE" in m.text,
+        is_termination_msg=lambda m: "TERMINATE" in content_str(m.get("content")),  # AutoGen dicts
         human_input_source=DeferredInput(),  # manual selection asks the thread (buttons)
         silent=True,
     )
@@ -302,7 +301,29 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
         starters=frozenset(config.starters),
         budget=ThreadBudget(budget.max_tokens, budget.max_cost_usd, budget.max_rounds),
         executor=executor,
+        mentions=config.mentions,
+        **_sandbox_notes(executor),
     )
+
+
+NO_SANDBOX = (
+    "Warning: this team runs code without a sandbox (sandbox: none in its team file). "
+    "The code can read and change whatever the bot can: its keys, its database, every conversation."
+)
+NO_SANDBOX_HERE = (
+    "This team runs code, but this machine has no sandbox for it, so nothing was started. "
+    "To get one: install bubblewrap (apt-get install bubblewrap), or set sandbox: docker in the team file "
+    "and give the bot a Docker engine. To run code without a sandbox, the team file must say sandbox: none."
+)
+
+
+def _sandbox_notes(executor: AsyncCodeExecutor | None) -> dict[str, Any]:
+    """What the thread is told about the sandbox when a run starts, and whether it may start."""
+    if not isinstance(executor, LocalCommandLineCodeExecutor):
+        return {}
+    if executor.sandbox == "none":
+        return {"notes": (NO_SANDBOX,)}
+    return {"refusal": NO_SANDBOX_HERE} if executor.refusal is not None else {}
 
 
 def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, AsyncCodeExecutor | None]:
@@ -310,11 +331,14 @@ def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, 
     executor: AsyncCodeExecutor | None = None
     code_execution: dict[str, Any] | bool = False
     if run.executor != "none" and work_dir is not None:
-        if run.executor == "local":
-            sandbox = {"auto": None, "required": True, "off": False}[run.sandbox]
-            executor = LocalCommandLineCodeExecutor(timeout=run.timeout, work_dir=work_dir, sandbox=sandbox)
+        if run.in_docker:
+            executor = DockerCommandLineCodeExecutor(
+                image=run.image, timeout=run.timeout, work_dir=work_dir, runtime=run.runtime
+            )
         else:
-            executor = DockerCommandLineCodeExecutor(image=run.image, timeout=run.timeout, work_dir=work_dir)
+            # "bubblewrap" and "auto" both fail closed: without the sandbox, the run stops with a note.
+            mode = "none" if run.sandbox == "none" else "auto"
+            executor = LocalCommandLineCodeExecutor(timeout=run.timeout, work_dir=work_dir, sandbox=mode)
         code_execution = {"executor": executor}
         if run.approval == "required":
             code_execution["approval"] = ThreadApproval(run.runner)

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
+from .requests import check_request, refused
 from .streams import SlackStream
 
 __all__ = ["SlackPlatform"]
@@ -249,6 +251,12 @@ class SlackPlatform:
     async def _http_event(self, request: web.Request) -> web.StreamResponse:
         if not self.ready.is_set():  # closing (or not started): Slack retries later
             return web.Response(status=503, text="threadcrew is restarting")
+        # Unsigned and malformed requests are refused before Bolt parses them: one log line, no traceback.
+        refusal = check_request(
+            await request.read(), request.headers, signing_secret=self.config.signing_secret or "", now=time.time()
+        )
+        if refusal is not None:
+            return refused(refusal, request)
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     @staticmethod
@@ -333,7 +341,7 @@ class SlackPlatform:
 
     async def upload(self, client: AsyncWebClient, thread: ThreadRef, message: OutboundMessage) -> None:
         """Upload ``message``'s files into the thread (its attachments; its text when too long)."""
-        files = message_files(message)
+        files = message_files(message, personas=self.personas_allowed(thread.workspace_id))
         if files:
             uploads = [{"content": f.data, "filename": f.name, "title": f.name} for f in files]
             await client.files_upload_v2(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .transforms import MessageTransform
 
 if TYPE_CHECKING:
-    from ..conversable_agent import ConversableAgent
+    from ..conversable import ConversableAgent
 
 __all__ = ["TransformMessages"]
 

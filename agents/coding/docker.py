@@ -20,12 +20,11 @@ import asyncio
 import atexit
 import base64
 import contextlib
-import json
 import logging
-import mimetypes
 import os
 import posixpath
 import socket
+import tarfile
 import uuid
 import weakref
 from collections.abc import Callable
@@ -34,13 +33,16 @@ from typing import Any, TypeVar
 
 import docker
 import docker.errors
+import docker.types
 import requests.exceptions
 from docker.utils.socket import frames_iter
 
 from ..errors import CodeExecutionError
+from ._files import Gathered, Stamp, gather_tar, write_inside
 from ._shared import CappedOutput, declared_filename, generated_filename
-from .base import CodeBlock, CodeFile, CodeResult
+from .base import CodeBlock, CodeResult
 from .executor import CodeExecutorBase
+from .limits import FileCaps, ResourceLimits
 
 __all__ = ["DockerCommandLineCodeExecutor", "docker_client"]
 
@@ -50,29 +52,37 @@ T = TypeVar("T")
 
 WORKSPACE = "/workspace"
 _LABEL = "threadcrew.executor"
-_GRACE = 30.0  # seconds past the code's timeout before the engine itself is suspected
+_GRACE = 10.0  # seconds past the code's timeout before the engine itself is suspected
 
 _WRITE = "import sys,base64;open(sys.argv[1],sys.argv[2]).write(base64.b64decode(sys.argv[3]))"
-_READ = "import sys,base64;sys.stdout.write(base64.b64encode(open(sys.argv[1],'rb').read()).decode())"
-# The workspace's files (mtime, size) and the container's OOM-kill count (cgroup v2, then v1).
-_STATE = (
-    "import os,json;r={};n=0\n"
-    "for d,_,fs in os.walk('/workspace'):\n"
-    " for f in fs:\n"
-    "  p=os.path.join(d,f)\n"
-    "  if os.path.isfile(p) and not os.path.islink(p):\n"
-    "   s=os.stat(p);r[os.path.relpath(p,'/workspace')]=[s.st_mtime_ns,s.st_size]\n"
-    "for c in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
+# The keep-alive process, found once when the container starts (before any code ran).
+_KEEPER = (
+    "import os\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
+    " try:\n  if open(f'/proc/{p}/cmdline','rb').read()==b'sleep\\0infinity\\0':print(p)\n"
+    " except OSError:pass"
+)
+# Kill every process but the init, the keep-alive ($1) and this one with its shell, until none is left.
+_REAP = (
+    "import os,sys,signal\nkeep={1,int(sys.argv[1]),os.getpid(),os.getppid()}\n"
+    "for _ in range(200):\n"
+    " left=[int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in keep]\n"
+    " if not left:break\n"
+    " for p in left:\n"
+    "  try:os.kill(p,signal.SIGKILL)\n"
+    "  except OSError:pass"
+)
+_OOM = (
+    "n=0\nfor c in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
     " try:n=max(n,*[int(l.split()[1]) for l in open(c) if l.startswith('oom_kill ')])\n"
     " except (OSError,ValueError,TypeError):pass\n"
-    "print(json.dumps({'files':r,'oom':n}))"
+    "print(n)"
 )
-# One exec per block: write the file ($1 path, $2 base64 code; skipped when $2 is empty), run
-# it under a timeout ($3) with its stderr merged into stdout, then print the workspace state
-# ($4) on stderr, which the exec's frames keep apart from the code's output.
+# One exec per block: write the file ($1 path, $2 base64 code; skipped when $2 is empty), run it
+# under a timeout ($3) with its stderr merged into stdout, then kill whatever it left running
+# (keeping $5, the keep-alive), so that nothing holds the output open or outlives the run.
 _RUN = (
     '{ mkdir -p "$(dirname "$1")" && { [ -z "$2" ] || printf %s "$2" | base64 -d > "$1"; } '
-    '&& timeout -s TERM -k 2 "$3" INTERPRETER "$1"; } 2>&1; rc=$?; python3 -c "$4" >&2; exit $rc'
+    '&& timeout -s TERM -k 2 "$3" INTERPRETER "$1"; } 2>&1; rc=$?; python3 -c "$4" "$5" >/dev/null 2>&1; exit $rc'
 )
 _STDERR = 2
 _CHUNK = 48 * 1024  # bytes of a file per exec argument (well under the kernel's 128 KiB limit)
@@ -136,6 +146,12 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
         idle_timeout: seconds without use before the container is removed (None: never).
         max_output: bytes of output kept per block; the middle of longer output is cut.
         max_file_bytes: files larger than this come back without their bytes.
+        runtime: the engine's container runtime, e.g. ``"runsc"`` (gVisor) where the engine has it;
+            None is the engine's default (runc).
+        limits: per-process limits inside the container (open files, file size, CPU seconds);
+            memory, processes and the workspace are ``mem_limit``, ``pids_limit``, ``workspace_size``.
+        max_files: files per run that come back; the rest are named in a note.
+        max_total_bytes: bytes of all files of a run that come back together.
     """
 
     def __init__(
@@ -153,6 +169,10 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
         idle_timeout: float | None = 600,
         max_output: int = 64 * 1024,
         max_file_bytes: int = 10 * 1024 * 1024,
+        runtime: str | None = None,
+        limits: ResourceLimits | None = None,
+        max_files: int = 20,
+        max_total_bytes: int = 50 * 1024 * 1024,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
@@ -173,7 +193,11 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
         self.max_file_bytes = max_file_bytes
         self._client: docker.DockerClient | None = None
         self._container: Any = None
-        self._listing: dict[str, list[int]] = {}
+        self.runtime = runtime
+        self.limits = limits or ResourceLimits()
+        self.caps = FileCaps(max_files, max_file_bytes, max_total_bytes)
+        self._stamps: dict[str, Stamp] = {}
+        self._keeper = 0
         self._oom_seen = 0
         self._lock: asyncio.Lock | None = None
         self._idle: asyncio.Task[None] | None = None
@@ -222,7 +246,7 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
     async def _execute(self, code_blocks: list[CodeBlock]) -> CodeResult:
         if self._container is None:
             await self._thread(self._start)
-        before, oom_before = self._listing, self._oom_seen
+        before = self._stamps
         outputs: list[str] = []
         exit_code = 0
         written: set[str] = set()
@@ -242,10 +266,13 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
                 break
         if self._container is None:  # the engine gave up on a run and the container went with it
             return CodeResult(exit_code=exit_code, output="\n".join(outputs), code_file=code_file)
-        files = await self._thread(self._collect, before, written)
-        if exit_code == 137 and self._oom_seen > oom_before:
+        if exit_code == 137 and await self._thread(self._oom_killed):
             outputs.append(f"Out of memory: the code used more than {self.mem_limit} and was killed.")
-        return CodeResult(exit_code=exit_code, output="\n".join(outputs), files=files, code_file=code_file)
+        gathered = await self._thread(self._collect, before, written)
+        outputs += gathered.notes()
+        return CodeResult(
+            exit_code=exit_code, output="\n".join(outputs), files=tuple(gathered.files), code_file=code_file
+        )
 
     def _prepare(self, block: CodeBlock) -> tuple[str, list[str]] | str:
         """The block's path in the workspace and its interpreter, or why it cannot run."""
@@ -267,16 +294,15 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             await self._thread(self._write, path, code)
             encoded = ""
         script = _RUN.replace("INTERPRETER", " ".join(interpreter))
-        command = ["sh", "-c", script, "sh", path, encoded, f"{self.timeout:g}", _STATE]
+        command = ["sh", "-c", script, "sh", path, encoded, f"{self.timeout:g}", _REAP, str(self._keeper)]
         try:
-            exit_code, output, state = await asyncio.wait_for(
+            exit_code, output, _ = await asyncio.wait_for(
                 self._thread(self._exec, command, True), self.timeout + _GRACE
             )
         except (TimeoutError, requests.exceptions.RequestException):
             # The engine stopped answering for this exec: take the container down with it.
             await self._thread(self._remove_now)
             return 124, f"Timeout: the code ran longer than {self.timeout:g} s and was stopped."
-        self._take_state(state)
         if exit_code == 124:
             return 124, f"{output}\nTimeout: the code ran longer than {self.timeout:g} s and was stopped."
         return exit_code, output
@@ -304,10 +330,15 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
         except docker.errors.DockerException as exc:
             raise CodeExecutionError(f"cannot start a code container from {self.image!r}: {exc}") from exc
         self._upload_work_dir()
-        self._read_state()
+        code, out, err = self._exec(["python3", "-c", _KEEPER])
+        if code != 0 or not out.strip().isdigit():
+            raise CodeExecutionError(f"cannot find the code container's keep-alive process: {err[-300:]}")
+        self._keeper = int(out.strip())
+        self._stamps = self._collect({}, set()).stamps
 
     def _run_container(self, client: docker.DockerClient) -> Any:
         uid, _, gid = self.user.partition(":")
+        cpu = self.limits.cpu_for(self.timeout)
         return client.containers.run(
             self.image,
             ["sleep", "infinity"],
@@ -320,16 +351,21 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             nano_cpus=int(self.cpus * 1_000_000_000),
             pids_limit=self.pids_limit,
             read_only=True,
-            tmpfs={
-                WORKSPACE: f"rw,exec,nosuid,size={self.workspace_size},uid={uid},gid={gid},mode=0755",
-                "/tmp": f"rw,nosuid,size=64m,uid={uid},gid={gid}",
-            },
+            volumes={self._workspace_volume(client, uid, gid): {"bind": WORKSPACE, "mode": "rw"}},
+            tmpfs={"/tmp": f"rw,nosuid,size=64m,uid={uid},gid={gid}"},
             user=self.user,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             working_dir=WORKSPACE,
             environment={"HOME": "/tmp", "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"},
             labels={_LABEL: "1"},
+            ulimits=[
+                docker.types.Ulimit(name="nofile", soft=self.limits.open_files, hard=self.limits.open_files),
+                docker.types.Ulimit(name="fsize", soft=self.limits.file_bytes, hard=self.limits.file_bytes),
+                docker.types.Ulimit(name="cpu", soft=cpu, hard=cpu),
+                docker.types.Ulimit(name="core", soft=0, hard=0),
+            ],
+            runtime=self.runtime,
         )
 
     def _upload_work_dir(self) -> None:
@@ -379,36 +415,40 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             if code != 0:
                 raise CodeExecutionError(f"cannot write {path} in the code container: {err[-300:]}")
 
-    def _read_state(self) -> None:
-        code, out, err = self._exec(["python3", "-c", _STATE])
-        if code != 0 or not self._take_state(out):
-            raise CodeExecutionError(f"cannot read the code container's workspace: {err[-300:]}")
+    def _oom_killed(self) -> bool:
+        """Whether the engine's memory limit killed a process since the last look (read once nothing runs)."""
+        code, out, _ = self._exec(["python3", "-c", _OOM])
+        seen = int(out.strip()) if code == 0 and out.strip().isdigit() else self._oom_seen
+        killed, self._oom_seen = seen > self._oom_seen, seen
+        return killed
 
-    def _take_state(self, text: str) -> bool:
-        """Remember the workspace state a run printed; False when there was none to read."""
+    def _collect(self, before: dict[str, Stamp], written: set[str]) -> Gathered:
+        """The workspace's new and changed files, from the engine's archive of it (not from inside)."""
+        assert self._container is not None
         try:
-            state = json.loads(text.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return False
-        self._listing, self._oom_seen = state["files"], state["oom"]
-        return True
+            chunks, _ = self._container.get_archive(WORKSPACE)
+            gathered = gather_tar(chunks, posixpath.basename(WORKSPACE), before, written, self.caps)
+        except (docker.errors.DockerException, requests.exceptions.RequestException, tarfile.TarError) as exc:
+            raise CodeExecutionError(f"cannot read the code container's workspace: {exc}") from exc
+        self._stamps = gathered.stamps
+        if self.work_dir is not None:
+            for file in gathered.files:
+                if file.data is not None and not write_inside(self.work_dir, file.name, file.data):
+                    _log.warning(
+                        "did not copy %r back to %s: a link or special file is in the way", file.name, self.work_dir
+                    )
+        return gathered
 
-    def _collect(self, before: dict[str, list[int]], written: set[str]) -> tuple[CodeFile, ...]:
-        files = []
-        for name, stamp in sorted(self._listing.items()):
-            if name in written or before.get(name) == stamp:
-                continue
-            size = stamp[1]
-            data = None
-            if size <= self.max_file_bytes:
-                code, out, _ = self._exec(["python3", "-c", _READ, posixpath.join(WORKSPACE, name)])
-                data = base64.b64decode(out) if code == 0 else None
-            files.append(CodeFile(name, mimetypes.guess_type(name)[0] or "application/octet-stream", size, data))
-            if data is not None and self.work_dir is not None:
-                target = self.work_dir / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-        return tuple(files)
+    def _workspace_volume(self, client: docker.DockerClient, uid: str, gid: str) -> str:
+        """A tmpfs volume of ``workspace_size`` for /workspace: unlike a tmpfs mount, the engine's archive sees it."""
+        options = f"size={self.workspace_size},uid={uid},gid={gid},mode=0755,nosuid,nodev"
+        volume = client.volumes.create(
+            name=f"{self.container_name}-workspace",
+            driver="local",
+            driver_opts={"type": "tmpfs", "device": "tmpfs", "o": options},
+            labels={_LABEL: "1"},
+        )
+        return str(volume.name)
 
     def _remove_now(self) -> None:
         container = self._container
@@ -416,6 +456,9 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
                 container.remove(force=True)
             self._container = None
+        if self._client is not None:
+            with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
+                self._client.volumes.get(f"{self.container_name}-workspace").remove(force=True)
 
     async def _remove_when_idle(self, delay: float) -> None:
         await asyncio.sleep(delay)

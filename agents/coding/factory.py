@@ -7,6 +7,8 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from .base import CodeExecutor
+from .docker import DockerCommandLineCodeExecutor
+from .local import LocalCommandLineCodeExecutor
 
 __all__ = ["CodeExecutorFactory"]
 
@@ -30,12 +32,8 @@ class CodeExecutorFactory:
         if isinstance(executor, CodeExecutor):
             return executor
         if executor == "commandline-local":
-            from .local import LocalCommandLineCodeExecutor
-
             return LocalCommandLineCodeExecutor(**code_execution_config.get("commandline-local", {}))
         if executor == "commandline-docker":
-            from .docker import DockerCommandLineCodeExecutor
-
             return DockerCommandLineCodeExecutor(**code_execution_config.get("commandline-docker", {}))
         raise ConfigurationError(
             f"unknown code executor {executor!r}: give an executor object or one of {', '.join(_NAMES)}"

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dotenv import find_dotenv, load_dotenv
+
 from ..errors import ConfigurationError
 
 __all__ = ["config_list_from_dotenv", "config_list_from_json", "filter_config"]
@@ -112,8 +114,6 @@ def config_list_from_dotenv(
     Raises:
         ConfigurationError: a map value is neither a variable name nor a dict with ``api_key_env_var``.
     """
-    from dotenv import find_dotenv, load_dotenv
-
     if dotenv_file_path is not None and not Path(dotenv_file_path).is_file():
         _log.warning("the .env file %s does not exist; reading keys from the environment only", dotenv_file_path)
     else:

@@ -30,7 +30,7 @@ class RedisCache:
 
     def __init__(self, seed: int | str, redis_url: str) -> None:
         try:
-            import redis
+            import redis  # noqa: PLC0415 - optional: only a Redis-backed cache needs it
         except ImportError as exc:
             raise ConfigurationError(
                 "Cache.redis needs the 'redis' package: pip install redis (or use Cache.disk)"

@@ -44,7 +44,7 @@ class Reports:
                 "name": name,
                 "description": description,
                 "default": name == catalog.default,
-                "config": _shown(catalog.config(name)),
+                "config": _shown(catalog.configs.get(name)),
             }
             for name, description in catalog.described()
         ]

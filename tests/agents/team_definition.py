@@ -33,7 +33,7 @@ def build(base_url: str, source: HumanInputSource) -> list[ConversableAgent]:
     reviewer = AssistantAgent("reviewer", system_message="Reviewer. Review code.", llm_config=llm)
     human = UserProxyAgent("human", human_input_mode="ALWAYS", human_input_source=source, code_execution_config=False)
     chat = GroupChat([human, coder, reviewer], max_round=12)
-    manager = GroupChatManager(chat, llm_config=llm, is_termination_msg=lambda m: "TERMINATE" in m.text)
+    manager = GroupChatManager(chat, llm_config=llm, is_termination_msg=lambda m: "TERMINATE" in m["content"])
     starter = ConversableAgent("starter", llm_config=False, human_input_mode="NEVER")
     return [manager, starter]
 
@@ -50,7 +50,7 @@ async def main(command: str, base_url: str, state_file: Path, answer: str | None
     status = await run.a_run()
     state_file.write_text(json.dumps(run.to_json()))
     if status == "finished":
-        print(json.dumps([m.to_dict() for m in manager.groupchat.messages]))
+        print(json.dumps(manager.groupchat.messages))
     print(status)
     await aclose_loop_resources()
 

@@ -27,33 +27,33 @@ def test_max_turns_bounds_the_number_of_messages(max_turns: int, expected: int) 
     result = a.initiate_chat(b, message="start", max_turns=max_turns, silent=True)
     assert len(result.chat_history) == expected
     if expected:
-        assert [m.content for m in result.chat_history][:4] == ["start", "b1", "a1", "b2"][: min(4, expected)]
+        assert [m["content"] for m in result.chat_history][:4] == ["start", "b1", "a1", "b2"][: min(4, expected)]
 
 
 def test_without_max_turns_the_chat_runs_until_a_reply_is_none() -> None:
     a = counting("a")
     b = agent("b", max_consecutive_auto_reply=2, default_auto_reply="ok")
     result = a.initiate_chat(b, message="go", silent=True)
-    assert [m.content for m in result.chat_history] == ["go", "ok", "a1", "ok", "a2"]
+    assert [m["content"] for m in result.chat_history] == ["go", "ok", "a1", "ok", "a2"]
 
 
 def test_first_message_as_dict_and_as_callable() -> None:
     a, b = counting("a"), counting("b")
     result = a.initiate_chat(b, message={"content": "as dict", "role": "user"}, max_turns=1, silent=True)
-    assert result.chat_history[0].content == "as dict"
+    assert result.chat_history[0]["content"] == "as dict"
 
     def opener(sender: ConversableAgent, recipient: ConversableAgent, context: dict[str, Any]) -> str:
         return f"{sender.name} asks {recipient.name} about {context['topic']}"
 
     result = a.initiate_chat(b, message=opener, max_turns=1, silent=True, topic="tides")
-    assert result.chat_history[0].content == "a asks b about tides"
+    assert result.chat_history[0]["content"] == "a asks b about tides"
 
 
 def test_no_first_message_asks_the_human() -> None:
     human = ScriptedInput(["typed by a person"])
     a = agent("a", human_input_source=human)
     result = a.initiate_chat(counting("b"), max_turns=1, silent=True)
-    assert result.chat_history[0].content == "typed by a person"
+    assert result.chat_history[0]["content"] == "typed by a person"
     assert human.prompts == [("a", ">")]
     assert result.human_input == ["typed by a person"]
 
@@ -62,7 +62,7 @@ def test_clear_history_false_keeps_the_earlier_chat() -> None:
     a, b = counting("a"), counting("b")
     a.initiate_chat(b, message="first", max_turns=1, silent=True)
     result = a.initiate_chat(b, message="second", max_turns=1, silent=True, clear_history=False)
-    assert [m.content for m in result.chat_history] == ["first", "b1", "second", "b2"]
+    assert [m["content"] for m in result.chat_history] == ["first", "b1", "second", "b2"]
 
 
 class TestCarryover:
@@ -85,7 +85,7 @@ class TestCarryover:
     def test_carryover_reaches_the_first_message_of_a_chat(self) -> None:
         a, b = counting("a"), counting("b")
         result = a.initiate_chat(b, message="Plan.", carryover=["sunny", "warm"], max_turns=1, silent=True)
-        assert result.chat_history[0].content == "Plan.\nContext: \nsunny\nwarm"
+        assert result.chat_history[0]["content"] == "Plan.\nContext: \nsunny\nwarm"
 
 
 class TestSummaries:
@@ -178,8 +178,8 @@ class TestSequentialChats:
             ]
         )
         assert [r.summary for r in results] == ["plan: walk", "critique: too far", "ok"]
-        assert results[1].chat_history[0].content == "Critique it.\nContext: \nplan: walk"
-        assert results[2].chat_history[0].content == "Write it up.\nContext: \nfrom the user\nplan: walk"
+        assert results[1].chat_history[0]["content"] == "Critique it.\nContext: \nplan: walk"
+        assert results[2].chat_history[0]["content"] == "Write it up.\nContext: \nfrom the user\nplan: walk"
 
     def test_module_level_initiate_chats_needs_sender_and_recipient(self) -> None:
         with pytest.raises(ConfigurationError, match=r"chat_queue\[0\] has no 'sender'"):
@@ -207,7 +207,7 @@ class TestConcurrentChats:
 
         async def record(recipient: Any, messages: Any = None, **kwargs: Any) -> tuple[bool, str]:
             order.append("last")
-            return True, messages[-1].content
+            return True, messages[-1]["content"]
 
         last.register_reply([ConversableAgent, None], record)
         user = counting("user")
@@ -220,7 +220,7 @@ class TestConcurrentChats:
         )
         assert order[-1] == "last"
         assert set(results) == {1, 2, 3}
-        assert results[3].chat_history[0].content == "C\nContext: \na summary\nb summary"
+        assert results[3].chat_history[0]["content"] == "C\nContext: \na summary\nb summary"
         assert results[3].chat_id == 3
 
     async def test_prerequisite_cycles_and_missing_ids_are_configuration_errors(self) -> None:
@@ -254,22 +254,22 @@ class TestNestedChats:
         )
         client = agent("client")
         result = client.initiate_chat(lead, message="What is the answer?", max_turns=1, silent=True)
-        assert result.chat_history[-1].content == "reviewed: 42 is right"
+        assert result.chat_history[-1]["content"] == "reviewed: 42 is right"
         # The first nested chat starts from the message that triggered it.
-        assert researcher.chat_messages[lead][0].content == "What is the answer?"
-        assert reviewer.chat_messages[lead][0].content == "Check the facts.\nContext: \nfacts: 42"
+        assert researcher.chat_messages[lead][0]["content"] == "What is the answer?"
+        assert reviewer.chat_messages[lead][0]["content"] == "Check the facts.\nContext: \nfacts: 42"
 
     def test_nested_chats_do_not_fire_for_other_senders(self) -> None:
         lead = agent("lead", default_auto_reply="plain")
         lead.register_nested_chats([{"recipient": agent("x", default_auto_reply="nested")}], trigger="someone-else")
         result = agent("client").initiate_chat(lead, message="hi", max_turns=1, silent=True)
-        assert result.chat_history[-1].content == "plain"
+        assert result.chat_history[-1]["content"] == "plain"
 
 
 async def test_sync_initiate_chat_works_inside_a_running_event_loop() -> None:
     asyncio.get_running_loop()  # this test runs on a loop, as in a notebook
     result = counting("a").initiate_chat(counting("b"), message="hi", max_turns=2, silent=True)
-    assert [m.content for m in result.chat_history] == ["hi", "b1", "a1", "b2"]
+    assert [m["content"] for m in result.chat_history] == ["hi", "b1", "a1", "b2"]
 
 
 def test_messages_are_printed_unless_silent(capsys: pytest.CaptureFixture[str]) -> None:

@@ -237,7 +237,7 @@ async def test_user_proxy_runs_the_assistants_code_and_reports_in_autogens_forma
         code_execution_config={"work_dir": str(tmp_path), "use_docker": False, "timeout": 20},
     )
     result = await user.a_initiate_chat(assistant, message="compute", max_turns=3, silent=True)
-    replies = [m.content for m in result.chat_history if m.name == "user"]
+    replies = [m["content"] for m in result.chat_history if m.get("name") == "user"]
     assert replies[1] == "exitcode: 0 (execution succeeded)\nCode output: 42\n"
     assert replies[2].startswith("exitcode: 1 (execution failed)\nCode output: Traceback")
     assert "ValueError: bad" in replies[2]

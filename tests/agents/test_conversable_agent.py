@@ -133,7 +133,7 @@ def test_reply_function_that_is_not_final_passes_to_the_next() -> None:
     seen: list[str] = []
 
     async def observer(recipient: Any, messages: Any = None, sender: Any = None, config: Any = None) -> Any:
-        seen.append(messages[-1].content)
+        seen.append(messages[-1]["content"])
         return False, "ignored"
 
     me.register_reply([ConversableAgent, None], reply_with("fallback"))
@@ -173,9 +173,9 @@ def test_max_consecutive_auto_reply_stops_a_never_agent_per_sender() -> None:
     other = agent("other", default_auto_reply="more")
     result = other.initiate_chat(echo, message="start", silent=True)
     # "start", then echo/other alternate; echo stops after 2 auto replies to other.
-    assert [m.content for m in result.chat_history] == ["start", "again", "more", "again", "more"]
+    assert [m["content"] for m in result.chat_history] == ["start", "again", "more", "again", "more"]
     result = talker.initiate_chat(echo, message="start", silent=True)
-    assert [m.content for m in result.chat_history] == ["start"]
+    assert [m["content"] for m in result.chat_history] == ["start"]
 
 
 class TestHumanInputModes:
@@ -184,7 +184,7 @@ class TestHumanInputModes:
         proxy = agent("proxy", human_input_mode="ALWAYS", human_input_source=human, default_auto_reply="auto")
         bot = agent("bot", default_auto_reply="bot says")
         result = proxy.initiate_chat(bot, message="hello", silent=True)
-        assert [m.content for m in result.chat_history] == [
+        assert [m["content"] for m in result.chat_history] == [
             "hello",
             "bot says",
             "auto",
@@ -205,7 +205,7 @@ class TestHumanInputModes:
         proxy = agent("proxy", human_input_mode="ALWAYS", human_input_source=human)
         bot = agent("bot", default_auto_reply="TERMINATE")
         result = proxy.initiate_chat(bot, message="hello", silent=True)
-        assert [m.content for m in result.chat_history] == ["hello", "TERMINATE"]
+        assert [m["content"] for m in result.chat_history] == ["hello", "TERMINATE"]
         assert human.remaining == 0
 
     def test_terminate_mode_asks_only_at_a_termination_message(self) -> None:
@@ -215,7 +215,7 @@ class TestHumanInputModes:
         bot = agent("bot")
         bot.register_reply(ConversableAgent, lambda *a, **k: (True, next(replies)))
         result = proxy.initiate_chat(bot, message="hi", silent=True)
-        assert [m.content for m in result.chat_history] == [
+        assert [m["content"] for m in result.chat_history] == [
             "hi",
             "one",
             "auto",
@@ -242,14 +242,14 @@ class TestHumanInputModes:
         proxy = agent("proxy", human_input_mode="NEVER", human_input_source=human, default_auto_reply="ok")
         bot = agent("bot", default_auto_reply="TERMINATE")
         result = proxy.initiate_chat(bot, message="hi", silent=True)
-        assert [m.content for m in result.chat_history] == ["hi", "TERMINATE"]
+        assert [m["content"] for m in result.chat_history] == ["hi", "TERMINATE"]
         assert human.prompts == []
 
     def test_custom_is_termination_msg(self) -> None:
-        proxy = agent("proxy", is_termination_msg=lambda m: "bye" in m.text, default_auto_reply="ok")
+        proxy = agent("proxy", is_termination_msg=lambda m: "bye" in m["content"], default_auto_reply="ok")
         bot = agent("bot", default_auto_reply="bye now")
         result = proxy.initiate_chat(bot, message="hi", silent=True)
-        assert [m.content for m in result.chat_history] == ["hi", "bye now"]
+        assert [m["content"] for m in result.chat_history] == ["hi", "bye now"]
 
     def test_human_reply_instead_of_tool_results_closes_every_open_tool_call(
         self, openai_server: ScriptedOpenAI
@@ -260,8 +260,8 @@ class TestHumanInputModes:
         bot = AssistantAgent("bot", llm_config=openai_server.llm_config())
         proxy.initiate_chat(bot, message="add", silent=True, max_turns=2)
         interrupted = bot.chat_messages[proxy][-2]
-        assert interrupted.content == "no tools, please"
-        assert [r.content for r in interrupted.tool_responses] == ["USER INTERRUPTED"] * 2
+        assert interrupted["content"] == "no tools, please"
+        assert [r["content"] for r in interrupted["tool_responses"]] == ["USER INTERRUPTED"] * 2
         # The model sees every tool call answered before the human's words.
         sent = openai_server.requests[1].body["messages"]
         assert [m["role"] for m in sent] == ["system", "user", "assistant", "tool", "tool", "user"]
@@ -291,11 +291,11 @@ class TestHooks:
         seen: list[str] = []
         me.register_hook("process_last_received_message", lambda content: content.upper())
         me.register_reply(
-            ConversableAgent, lambda r, messages=None, **k: (seen.append(messages[-1].content), (True, "x"))[1]
+            ConversableAgent, lambda r, messages=None, **k: (seen.append(messages[-1]["content"]), (True, "x"))[1]
         )
         me.receive("hello", other, request_reply=True, silent=True)
         assert seen == ["HELLO"]
-        assert me.chat_messages[other][0].content == "hello"  # the stored history is untouched
+        assert me.chat_messages[other][0]["content"] == "hello"  # the stored history is untouched
 
     def test_process_all_messages_before_reply(self) -> None:
         me, other = agent("me"), agent("other")
@@ -310,8 +310,8 @@ class TestHooks:
         me, other = agent("me"), agent("other")
         me.register_hook("process_message_before_send", lambda sender, message, recipient, silent: message + "!")
         me.send("hi", other, request_reply=False, silent=True)
-        assert other.chat_messages[me][0].content == "hi!"
-        assert me.chat_messages[other][0].content == "hi!"
+        assert other.chat_messages[me][0]["content"] == "hi!"
+        assert me.chat_messages[other][0]["content"] == "hi!"
 
     def test_unknown_or_duplicate_hook_is_rejected(self) -> None:
         me = agent("me")
@@ -349,7 +349,7 @@ class TestHistory:
         with pytest.raises(KeyError, match="no history"):
             bob.last_message(carol)
         alice.clear_history(bob, nr_messages_to_preserve=1)
-        assert [m.content for m in alice.chat_messages[bob]] == ["3"]
+        assert [m["content"] for m in alice.chat_messages[bob]] == ["3"]
         alice.clear_history()
         assert alice.chat_messages[carol] == []
 
@@ -364,7 +364,7 @@ class TestHistory:
     def test_chat_messages_can_be_given_at_construction(self) -> None:
         other = agent("other")
         me = agent("me", chat_messages={other: [{"role": "user", "content": "earlier", "name": "other"}]})
-        assert me.chat_messages[other][0].content == "earlier"
+        assert me.chat_messages[other][0]["content"] == "earlier"
 
 
 class Recorder:
@@ -400,8 +400,8 @@ def test_code_execution_reply_runs_code_and_comes_after_tool_calls() -> None:
         }
     )
     reply = runner.generate_reply([with_calls], writer)
-    assert isinstance(reply, Message)
-    assert "no tool named 'nope'" in reply.tool_responses[0].content
+    assert isinstance(reply, dict)  # AutoGen's format
+    assert "no tool named 'nope'" in reply["tool_responses"][0]["content"]
     assert len(recorder.runs) == 1
 
 

@@ -78,7 +78,7 @@ async def test_a_chat_stopped_for_a_human_and_rebuilt_from_json_gives_the_uninte
     assert await run.a_run() == "finished"
     result = run.result
 
-    assert [m.to_dict() for m in result.chat_history] == [m.to_dict() for m in reference.chat_history]
+    assert result.chat_history == reference.chat_history
     assert result.summary == reference.summary
     assert result.human_input == reference.human_input == ANSWERS
     assert result.cost == reference.cost
@@ -105,7 +105,7 @@ async def test_initiate_chat_with_a_deferred_source_raises_chat_suspended_carryi
     assert run.status == "waiting"
     run.deliver("exit")
     result = await run.a_run_to_end()
-    assert [m.content for m in result.chat_history] == ["hi", "answer 1 to 'hi'"]
+    assert [m["content"] for m in result.chat_history] == ["hi", "answer 1 to 'hi'"]
 
 
 async def test_an_answer_reaches_an_agent_inside_a_nested_chat(echo_model: ScriptedOpenAI) -> None:
@@ -121,7 +121,7 @@ async def test_an_answer_reaches_an_agent_inside_a_nested_chat(echo_model: Scrip
     assert run.waiting.agent == "inner_human"
     run.deliver("the human's answer")
     assert await run.a_run() == "finished"
-    assert run.result.chat_history[-1].content == "the human's answer"
+    assert run.result.chat_history[-1]["content"] == "the human's answer"
 
 
 def test_deliver_without_a_wait_and_a_state_missing_an_agent_are_errors(echo_model: ScriptedOpenAI) -> None:

@@ -36,7 +36,7 @@ def auto_team(server: ScriptedOpenAI, names: tuple[str, ...] = ("planner", "code
 
 
 def spoken(chat: GroupChat) -> list[str | None]:
-    return [m.name for m in chat.messages]
+    return [m.get("name") for m in chat.messages]
 
 
 class TestAutoSelection:
@@ -198,7 +198,7 @@ class TestTermination:
         said = agent("judge", default_auto_reply="APPROVE")
         other = agent("other", default_auto_reply="APPROVE too")
         chat, result = self.run_round_robin(TextMention("APPROVE", sources=("judge",)), members=[other, said])
-        assert [m.name for m in chat.messages] == ["user", "other", "judge"]
+        assert [m.get("name") for m in chat.messages] == ["user", "other", "judge"]
         assert result.stop_reason == "TextMention: judge wrote 'APPROVE'"
 
     def test_or_stops_at_the_first_and_and_at_both(self) -> None:
@@ -207,7 +207,7 @@ class TestTermination:
         done = agent("done", default_auto_reply="DONE")
         chat, result = self.run_round_robin(MaxMessages(4) & TextMention("DONE"), members=[counting("x"), done])
         # DONE appears at message 3, but MaxMessages(4) is only met at message 5 (the next DONE).
-        assert [m.content for m in chat.messages] == ["go", "x1", "DONE", "x2", "DONE"]
+        assert [m["content"] for m in chat.messages] == ["go", "x1", "DONE", "x2", "DONE"]
         assert result.stop_reason == "MaxMessages: 5 of 4 messages and TextMention: done wrote 'DONE'"
 
     def test_external_stops_when_set(self) -> None:
@@ -223,7 +223,7 @@ class TestTermination:
 
         a.register_reply([ConversableAgent, None], reply)
         chat, result = self.run_round_robin(stop, members=[a, counting("b")])
-        assert [m.content for m in chat.messages] == ["go", "one", "b1", "two"]
+        assert [m["content"] for m in chat.messages] == ["go", "one", "b1", "two"]
         assert result.stop_reason == "External: stop requested"
 
     async def test_token_usage(self, openai_server: ScriptedOpenAI) -> None:
@@ -248,7 +248,7 @@ class TestTermination:
         result = await counting("a").a_initiate_chat(
             counting("b"), message="go", termination_condition=TextMention("b2"), silent=True
         )
-        assert [m.content for m in result.chat_history] == ["go", "b1", "a1", "b2"]
+        assert [m["content"] for m in result.chat_history] == ["go", "b1", "a1", "b2"]
         assert result.stop_reason == "TextMention: b wrote 'b2'"
 
     async def test_stop_reasons_of_two_agent_chats(self) -> None:
@@ -274,7 +274,7 @@ class TestTermination:
         run.request_stop()
         assert await run.a_run() == "finished"
         assert run.result.stop_reason == "stopped: a stop was requested"
-        assert [m.name for m in chat.messages] == ["bot", "a"]
+        assert [m.get("name") for m in chat.messages] == ["bot", "a"]
 
 
 async def test_injected_text_is_delivered_at_the_next_turn_and_steers_it(openai_server: ScriptedOpenAI) -> None:
@@ -287,6 +287,6 @@ async def test_injected_text_is_delivered_at_the_next_turn_and_steers_it(openai_
     run.inject("@reviewer have a look first")
     await run.a_run()
     assert spoken(chat) == ["person", "person", "reviewer"]
-    assert chat.messages[1].content == "@reviewer have a look first"
+    assert chat.messages[1]["content"] == "@reviewer have a look first"
     assert run.human_indices == [0, 1]
     assert openai_server.requests == []  # the person's @reviewer chose, not the model

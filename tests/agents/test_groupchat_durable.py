@@ -49,7 +49,9 @@ def build(server: ScriptedOpenAI, source: HumanInputSource) -> tuple[GroupChatMa
     reviewer = AssistantAgent("reviewer", system_message="Reviewer. Review code.", llm_config=server.llm_config())
     human = UserProxyAgent("human", human_input_mode="ALWAYS", human_input_source=source, code_execution_config=False)
     chat = GroupChat([human, coder, reviewer], max_round=12)
-    manager = GroupChatManager(chat, llm_config=server.llm_config(), is_termination_msg=lambda m: "TERMINATE" in m.text)
+    manager = GroupChatManager(
+        chat, llm_config=server.llm_config(), is_termination_msg=lambda m: "TERMINATE" in m["content"]
+    )
     return manager, [manager, human, coder, reviewer]
 
 
@@ -59,7 +61,7 @@ def round_trip(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def transcript(manager: GroupChatManager) -> list[dict[str, Any]]:
-    return [m.to_dict() for m in manager.groupchat.messages]
+    return list(manager.groupchat.messages)
 
 
 async def uninterrupted(model: ScriptedOpenAI) -> tuple[list[dict[str, Any]], Any, list[Any]]:

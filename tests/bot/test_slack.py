@@ -169,6 +169,8 @@ async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothin
             await closing
         async with slack_bot(slack, server, tmp_path) as bot:
             await bot.until("The team is waiting for you")
+            assert bot.bot.dispatcher is not None
+            await bot.bot.dispatcher.wait_idle()  # the prompt is posted; now its posted mark is stored too
             stored = await bot.db.stores.messages.list_since(1)
             await assert_waits_match_states(bot.db)
     said = bot.said()

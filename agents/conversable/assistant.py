@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from .conversable_agent import ConversableAgent, HumanInputMode
-from .messages import Message
+from ._base import HumanInputMode
+from .agent import ConversableAgent
 
 __all__ = ["AssistantAgent"]
 
@@ -38,7 +38,7 @@ can. When everything is done, answer TERMINATE."""
         name: str,
         system_message: str | None = DEFAULT_SYSTEM_MESSAGE,
         llm_config: Mapping[str, Any] | Literal[False] | None = None,
-        is_termination_msg: Callable[[Message], bool] | None = None,
+        is_termination_msg: Callable[[Any], bool] | None = None,
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: HumanInputMode = "NEVER",
         description: str | None = None,

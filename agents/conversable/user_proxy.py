@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
-from .conversable_agent import ConversableAgent, HumanInputMode
-from .messages import Message
+from ._base import HumanInputMode
+from .agent import ConversableAgent
 
 __all__ = ["UserProxyAgent"]
 
@@ -31,7 +31,7 @@ class UserProxyAgent(ConversableAgent):
     def __init__(
         self,
         name: str,
-        is_termination_msg: Callable[[Message], bool] | None = None,
+        is_termination_msg: Callable[[Any], bool] | None = None,
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: HumanInputMode = "ALWAYS",
         function_map: Mapping[str, Callable[..., Any]] | None = None,

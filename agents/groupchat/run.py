@@ -16,30 +16,43 @@ chat resumes at the same speaker, in this process or another.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from ._run import DurableRun
-from .chat_run import restore_team, team_states
-from .errors import ConfigurationError, HumanInputRequired, ModelError
-from .groupchat import NoEligibleSpeaker
-from .human_input import collect_human_input
-from .llm.cache import ResponseCache
-from .messages import Message, MessageLike
-from .outcome import CodeRun, MessageKind, StepMessage, Stop, StopKind, collect_code_results
-from .termination import TerminationCondition
+from .._run import DurableRun
+from ..agent import Agent, Conversable, is_conversable
+from ..chat import a_summarize
+from ..chat_run import restore_team, team_states
+from ..errors import ConfigurationError, HumanInputRequired
+from ..human_input import collect_human_input
+from ..llm.cache import ResponseCache
+from ..messages import Message, MessageLike
+from ..outcome import CodeRun, MessageKind, StepMessage, Stop, StopKind, collect_code_results
+from ..termination import TerminationCondition
+from .groupchat import GroupChat, NoEligibleSpeaker
 
 if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
-    from .groupchat_manager import GroupChatManager
+    from ..conversable import ConversableAgent
 
-__all__ = ["GroupChatRun"]
+__all__ = ["GroupChatHost", "GroupChatRun"]
 
 STATE_VERSION = 1
 
 _Phase = Literal["open", "introduce", "deliver", "select", "speak", "summary", "done"]
+
+
+class GroupChatHost(Conversable, Protocol):
+    """What a group chat run needs of its manager (:class:`~agents.GroupChatManager` is one)."""
+
+    @property
+    def groupchat(self) -> GroupChat: ...
+
+    @property
+    def termination_condition(self) -> TerminationCondition | None: ...
+
+    @property
+    def run_chat_silent(self) -> bool: ...
 
 
 class GroupChatRun(DurableRun):
@@ -60,7 +73,7 @@ class GroupChatRun(DurableRun):
 
     def __init__(
         self,
-        manager: GroupChatManager,
+        manager: GroupChatHost,
         message: MessageLike | None = None,
         sender: ConversableAgent | None = None,
         *,
@@ -92,17 +105,22 @@ class GroupChatRun(DurableRun):
         self._code_run: CodeRun | None = None
 
     @classmethod
-    def continuing(cls, manager: GroupChatManager, sender: ConversableAgent, key: str) -> GroupChatRun:
+    def continuing(cls, manager: GroupChatHost, sender: ConversableAgent, key: str) -> GroupChatRun:
         """The run behind ``manager.run_chat``: ``sender``'s message is already in the manager's history."""
         run = cls(manager, None, sender, silent=manager.run_chat_silent)
         run.key = key
-        run._pending = manager.chat_messages[sender][-1]
+        run._pending = manager.histories[sender][-1]
         run._phase = "introduce"
         return run
 
     @property
-    def groupchat(self) -> Any:
+    def groupchat(self) -> GroupChat:
         return self.manager.groupchat
+
+    @property
+    def transcript(self) -> list[Message]:
+        """The group chat's messages, typed (what ``groupchat.messages`` shows as dicts)."""
+        return self.manager.groupchat.transcript
 
     @property
     def finished(self) -> bool:
@@ -116,7 +134,7 @@ class GroupChatRun(DurableRun):
     @property
     def message_count(self) -> int:
         """Messages in the group chat's transcript (earlier runs' included)."""
-        return len(self.groupchat.messages)
+        return len(self.transcript)
 
     @property
     def human_indices(self) -> list[int]:
@@ -132,7 +150,7 @@ class GroupChatRun(DurableRun):
         self._injected.append(text)
 
     def _history(self) -> list[Message]:
-        return list(self.groupchat.messages)
+        return list(self.transcript)
 
     def _end(self, stop: Stop) -> None:
         self._stop = stop
@@ -141,7 +159,7 @@ class GroupChatRun(DurableRun):
     def _agent(self, name: str) -> ConversableAgent:
         for agent in (*self.groupchat.agents, self.sender, self.manager):
             if agent.name == name:
-                return agent  # type: ignore[no-any-return]
+                return cast("ConversableAgent", agent)
         raise ConfigurationError(f"the group chat has no agent called {name!r}")
 
     # -- the steps ----------------------------------------------------------------------------------
@@ -163,7 +181,7 @@ class GroupChatRun(DurableRun):
             if self.message is None:
                 raise ConfigurationError("a group chat run needs a first message")
             await self.sender.a_send(self.message, self.manager, request_reply=False, silent=self.silent)
-            self._pending = self.manager.chat_messages[self.sender][-1]
+            self._pending = self.manager.histories[self.sender][-1]
             self._phase = "introduce"
         elif self._phase == "introduce":
             if self.groupchat.send_introductions:
@@ -186,14 +204,14 @@ class GroupChatRun(DurableRun):
         speaker = self._agent(self._speaker)
         self.groupchat.append(self._pending, speaker)
         if self._steer:
-            self._human_indices.append(len(self.groupchat.messages) - 1)
+            self._human_indices.append(len(self.transcript) - 1)
         self._add(self._step_message(self._pending, speaker.name))
         for agent in self.groupchat.agents:
             if agent is not speaker:
                 await self.manager.a_send(self._pending, agent, request_reply=False, silent=True)
-        if self.manager._is_termination_msg(self._pending):
+        if self.manager.is_termination(self._pending):
             self._end(Stop(StopKind.TERMINATION_MESSAGE, f"termination message from {speaker.name}"))
-        elif (stop := self._termination(self.groupchat.messages)) is not None:
+        elif (stop := self._termination(self.transcript)) is not None:
             self._end(stop)
         elif self._round >= self.groupchat.max_round - 1:
             self._end(Stop(StopKind.MAX_ROUND, f"max_round ({self.groupchat.max_round}) reached"))
@@ -215,7 +233,7 @@ class GroupChatRun(DurableRun):
         if self._injected:
             await self.sender.a_send(self._injected[0], self.manager, request_reply=False, silent=self.silent)
             self._injected.pop(0)
-            self._pending = self.manager.chat_messages[self.sender][-1]
+            self._pending = self.manager.histories[self.sender][-1]
             self._speaker = self.sender.name
             self._steer = True
             self._round += 1
@@ -225,7 +243,7 @@ class GroupChatRun(DurableRun):
         chosen = self._steered_by_human() if self._steer else None
         if chosen is None:
             try:
-                chosen = await self.groupchat.a_select_speaker(speaker, self.manager)
+                chosen = await self.groupchat.a_select_speaker(speaker, cast("ConversableAgent", self.manager))
             except NoEligibleSpeaker as exc:
                 self._end(Stop(StopKind.NO_SPEAKER, str(exc)))
                 return
@@ -261,36 +279,28 @@ class GroupChatRun(DurableRun):
         with collect_human_input(typed), collect_code_results(ran):
             reply = await agent.a_generate_reply(sender=self.manager)
         if reply is None:
-            self._end(agent.take_stop())
+            no_reply = Stop(StopKind.NO_REPLY, f"{agent.name} had no reply")
+            self._end(agent.take_stop() if is_conversable(agent) else no_reply)
             return
         runs = [result for name, result in ran if name == agent.name]
         self._code_run = (agent.name, runs[-1]) if runs else None
+        heard = self.manager.histories[agent]
+        before = len(heard)
         await agent.a_send(reply, self.manager, request_reply=False, silent=self.silent)
-        self._pending = self.manager.chat_messages[agent][-1]
+        if len(heard) == before:  # a user-defined agent whose a_send does not deliver
+            raise ConfigurationError(
+                f"{agent.name}.a_send did not deliver its reply to {self.manager.name}: an Agent's a_send "
+                "must call recipient.a_receive(message, self, request_reply, silent)"
+            )
+        self._pending = heard[-1]
         self._speaker = agent.name
         self._steer = any(typed)  # a person wrote this message (the agent's human answered)
         self._round += 1
         self._phase = "deliver"
 
     async def _summarize(self) -> str:
-        method = self.summary_method
-        messages = self.groupchat.messages
-        if method is None:
-            return ""
-        if callable(method):
-            result = method(self.sender, self.manager, dict(self.summary_args))
-            return str(await result if inspect.isawaitable(result) else result)
-        if method == "reflection_with_llm" and self.manager.client is not None:
-            prompt = self.summary_args.get("summary_prompt") or self.manager.DEFAULT_SUMMARY_PROMPT
-            wire = [part for m in messages for part in m.wire()] + [
-                {"role": self.summary_args.get("summary_role") or "system", "content": prompt}
-            ]
-            try:
-                return (await self.manager.client.create(wire)).message.text
-            except ModelError as exc:
-                if exc.status != 400:
-                    raise
-        return messages[-1].text.replace("TERMINATE", "").strip() if messages else ""
+        """The summary: the same code path as a two-agent chat's, over the group's transcript."""
+        return await a_summarize(self.summary_method, self.summary_args, self.sender, self.manager, self.transcript)
 
     # -- durable state ------------------------------------------------------------------------------------
 
@@ -341,7 +351,7 @@ class GroupChatRun(DurableRun):
     def from_json(
         cls,
         state: Mapping[str, Any],
-        agents: Iterable[ConversableAgent],
+        agents: Iterable[Agent],
         *,
         summary_method: str | Callable[..., Any] | None = None,
         termination_condition: TerminationCondition | None = None,
@@ -356,14 +366,12 @@ class GroupChatRun(DurableRun):
         cls._check_state(state, "group_chat", STATE_VERSION)
         team = restore_team(state["agents"], agents)
         manager = team[state["manager"]]
-        from .groupchat_manager import GroupChatManager
-
-        if not isinstance(manager, GroupChatManager):
+        if not isinstance(getattr(manager, "groupchat", None), GroupChat):
             raise ConfigurationError(f"{state['manager']!r} is not a GroupChatManager")
         run = cls(
-            manager,
+            cast(GroupChatHost, manager),
             state["message"],
-            team[state["sender"]],
+            cast("ConversableAgent", team[state["sender"]]),
             silent=state["silent"],
             summary_method=summary_method if summary_method is not None else state["summary_method"],
             summary_args=state["summary_args"],

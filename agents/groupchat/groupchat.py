@@ -22,15 +22,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import speaker_choice
-from .agent import Agent
-from .errors import AgentError, AgentNameConflict, ConfigurationError
-from .llm.client import LLMClient
-from .messages import Message, MessageLike, WireCache
+from .. import speaker_choice
+from .._classic import MessageList
+from .._sync import sync_edge
+from ..agent import Agent
+from ..errors import AgentError, AgentNameConflict, ConfigurationError
+from ..llm.client import LLMClient
+from ..messages import Message, MessageLike, WireCache, as_message
 
 if TYPE_CHECKING:
-    from .conversable_agent import ConversableAgent
-    from .history import HistoryLimiter
+    from ..conversable import ConversableAgent
+    from ..history import HistoryLimiter
 
 __all__ = ["SELECTION_METHODS", "GroupChat", "NoEligibleSpeaker"]
 
@@ -107,7 +109,7 @@ class GroupChat:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ConfigurationError(f"GroupChat agent names must be unique; repeated: {', '.join(duplicates)}")
-        self.messages: list[Message] = [_as_message(m) for m in messages or ()]
+        self.transcript: list[Message] = [as_message(m) for m in messages or ()]
         self._views: list[tuple[Message, Message]] = []  # (message, its selection-prompt view)
         self._views_wire = WireCache()
         if max_round < 1:
@@ -185,6 +187,16 @@ class GroupChat:
                     f"({', '.join(self.agent_names)})"
                 )
 
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages so far, in order, as AutoGen dicts (changes to this list are kept);
+        :attr:`transcript` has them typed."""
+        return MessageList(self.transcript)
+
+    @messages.setter
+    def messages(self, messages: Iterable[MessageLike]) -> None:
+        self.transcript[:] = [as_message(m) for m in messages]
+
     # -- AutoGen's helpers ----------------------------------------------------------------------------
 
     @property
@@ -229,13 +241,13 @@ class GroupChat:
 
     def append(self, message: MessageLike, speaker: Agent) -> None:
         """Record ``message`` as said by ``speaker``."""
-        data = _as_message(message).to_dict()
+        data = as_message(message).to_dict()
         data["name"] = speaker.name
-        self.messages.append(Message.from_dict(data))
+        self.transcript.append(Message.from_dict(data))
 
     def reset(self) -> None:
         """Forget the messages."""
-        self.messages.clear()
+        self.transcript.clear()
 
     def _participant_roles(self, agents: Sequence[Agent]) -> str:
         return "\n".join(f"{agent.name}: {agent.description}".strip() for agent in agents)
@@ -281,8 +293,8 @@ class GroupChat:
         """
         if len(self.agents) < 2:
             raise ConfigurationError(f"a group chat needs at least 2 agents, it has {len(self.agents)}")
-        if self.func_call_filter and self.messages and self.messages[-1].tool_calls:
-            return self._tool_executors(self.messages[-1])
+        if self.func_call_filter and self.transcript and self.transcript[-1].tool_calls:
+            return self._tool_executors(self.transcript[-1])
         if last_speaker not in self.agents:
             return list(self.agents)
         allowed = self.allowed_speaker_transitions_dict.get(last_speaker) or []
@@ -347,19 +359,16 @@ class GroupChat:
     def _selection_views(self) -> list[Message]:
         """The transcript as the selection prompt shows it, rendering only messages not seen before."""
         cache = self._views
-        for i, message in enumerate(self.messages):
+        for i, message in enumerate(self.transcript):
             if i < len(cache) and cache[i][0] is message:
                 continue
             del cache[i:]
-            cache.extend((m, _selection_view(m)) for m in self.messages[i:])
+            cache.extend((m, _selection_view(m)) for m in self.transcript[i:])
             break
-        del cache[len(self.messages) :]
+        del cache[len(self.transcript) :]
         return [view for _, view in cache]
 
-    def select_speaker(self, last_speaker: Agent, selector: ConversableAgent) -> ConversableAgent:
-        from ._sync import run_sync
-
-        return run_sync(self.a_select_speaker(last_speaker, selector))
+    select_speaker = sync_edge(a_select_speaker)
 
     async def _a_manual(
         self, last_speaker: Agent, eligible: list[ConversableAgent], selector: ConversableAgent
@@ -385,8 +394,9 @@ class GroupChat:
         client = self._selection_client or selector.client
         if client is None:
             raise ConfigurationError(
-                "speaker_selection_method 'auto' needs a model: give the GroupChatManager an llm_config, "
-                "or set select_speaker_auto_llm_config"
+                f"{selector.name}: speaker_selection_method 'auto' needs a model to choose among "
+                f"{[a.name for a in eligible]}: give the GroupChatManager an llm_config, set the group chat's "
+                "select_speaker_auto_llm_config, or choose another speaker_selection_method"
             )
         role = self.role_for_select_speaker_messages
         history = self._selection_views()
@@ -420,12 +430,6 @@ class GroupChat:
 def _mention_pattern(name: str) -> re.Pattern[str]:
     spellings = sorted({name, name.replace("_", " "), name.replace("_", r"\_")}, key=len, reverse=True)
     return re.compile(r"(?<=\W)(" + "|".join(re.escape(s) for s in spellings) + r")(?=\W)")
-
-
-def _as_message(message: MessageLike) -> Message:
-    if isinstance(message, Message):
-        return message
-    return Message.from_dict({"content": message} if isinstance(message, str) else message, role="user")
 
 
 def _selection_view(message: Message) -> Message:

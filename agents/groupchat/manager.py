@@ -1,7 +1,7 @@
 """GroupChatManager: the agent that runs a group chat when someone talks to it.
 
 ``user.initiate_chat(manager, message=...)`` starts a group chat: the manager's reply
-function ``run_chat`` takes the conversation round by round (see :mod:`agents.groupchat_run`)
+function ``run_chat`` takes the conversation round by round (see :mod:`agents.groupchat.run`)
 and keeps its progress, so that a wait for a human anywhere in the group resumes at the same
 speaker. A manager can itself take part in another group chat (a nested team): when another
 manager asks it to speak, it runs its own group on the latest message and answers with that
@@ -16,14 +16,15 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._sync import run_sync
-from .agent import Agent
-from .conversable_agent import ConversableAgent, HumanInputMode
-from .errors import ChatSuspended, ConfigurationError
+from .._classic import typed
+from .._sync import sync_edge
+from ..agent import Agent
+from ..conversable import ConversableAgent, HumanInputMode
+from ..errors import ChatSuspended, ConfigurationError
+from ..messages import Message
+from ..termination import TerminationCondition
 from .groupchat import GroupChat
-from .groupchat_run import GroupChatRun
-from .messages import Message
-from .termination import TerminationCondition
+from .run import GroupChatRun
 
 __all__ = ["GroupChatManager"]
 
@@ -40,9 +41,12 @@ class GroupChatManager(ConversableAgent):
             does not silence the manager's other chats).
         termination_condition: ends the group chat (next to ``is_termination_msg``).
         **kwargs: ConversableAgent's; ``llm_config`` is the model of ``auto`` speaker selection.
+            As in AutoGen, ``llm_config=False`` with ``auto`` selection is accepted: a model is
+            needed only when the manager must ask one (several candidates and no other way to
+            choose); then selecting raises ConfigurationError.
 
     Raises:
-        ConfigurationError: ``auto`` selection without any model, or tools given to the manager.
+        ConfigurationError: tools given to the manager.
     """
 
     def __init__(
@@ -70,17 +74,6 @@ class GroupChatManager(ConversableAgent):
             **kwargs,
         )
         self.run_chat_silent = silent
-        method = groupchat.speaker_selection_method
-        if (
-            isinstance(method, str)
-            and method.lower() == "auto"
-            and self.client is None
-            and not (groupchat.select_speaker_auto_llm_config)
-        ):
-            raise ConfigurationError(
-                f"{name}: speaker_selection_method 'auto' needs a model: give the manager an llm_config, set "
-                "the group chat's select_speaker_auto_llm_config, or choose another speaker_selection_method"
-            )
         self._groupchat = groupchat
         self.termination_condition = termination_condition
         self._run: GroupChatRun | None = None
@@ -95,11 +88,16 @@ class GroupChatManager(ConversableAgent):
         """The group chat that ``run_chat`` is driving or drove last."""
         return self._run
 
+    def chat_messages_for_summary(self, agent: Agent) -> list[dict[str, Any]]:
+        """The group chat's messages (what a summary of a chat with the manager reads), as AutoGen dicts."""
+        return self._groupchat.messages
+
     def team_members(self) -> list[ConversableAgent]:
         return [a for a in self._groupchat.agents if isinstance(a, ConversableAgent)]
 
     # -- the reply function ----------------------------------------------------------------------
 
+    @typed
     async def a_run_chat(
         self, messages: list[Message] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, str | None]:
@@ -114,7 +112,7 @@ class GroupChatManager(ConversableAgent):
         """
         if not isinstance(sender, ConversableAgent):
             return False, None
-        history = messages if messages is not None else self.chat_messages[sender]
+        history = messages if messages is not None else self.histories[sender]
         if not history:
             return False, None
         key = f"{sender.name}:{len(history)}"
@@ -124,12 +122,10 @@ class GroupChatManager(ConversableAgent):
         if await run.a_run() == "waiting":
             raise ChatSuspended(run)
         summary = run.result.summary
-        return True, summary if isinstance(sender, GroupChatManager) else None
+        nested = isinstance(sender, GroupChatManager) and sender is not self  # a team inside another team
+        return True, summary if nested else None
 
-    def run_chat(
-        self, messages: list[Message] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, str | None]:
-        return run_sync(self.a_run_chat(messages, sender, config))
+    run_chat = sync_edge(a_run_chat)
 
     def clear_history(self, recipient: Agent | None = None, nr_messages_to_preserve: int | None = None) -> None:
         """Forget the history with ``recipient``, and a group chat it had started."""
@@ -166,7 +162,7 @@ class GroupChatManager(ConversableAgent):
         messages: list[Message] | list[dict[str, Any]] | str,
         remove_termination_string: str | Callable[[str], str] | None = None,
         silent: bool | None = False,
-    ) -> tuple[ConversableAgent, Message]:
+    ) -> tuple[ConversableAgent, dict[str, Any]]:
         """Load a saved transcript into the group so that the chat can go on from it.
 
         Every message but the last goes into the participants' histories, as if the chat had
@@ -174,7 +170,7 @@ class GroupChatManager(ConversableAgent):
         with ``last_agent.initiate_chat(manager, message=last_message, clear_history=False)``.
 
         Returns:
-            the agent who spoke last and the last message.
+            the agent who spoke last and the last message (an AutoGen dict).
 
         Raises:
             ConfigurationError: no messages, or a message from an agent that is not in the group.
@@ -204,20 +200,14 @@ class GroupChatManager(ConversableAgent):
             strip = remove_termination_string
             text = strip(last.content) if callable(strip) else last.content.replace(strip, "")
             last = Message.from_dict({**last.to_dict(), "content": text})
-        if self._is_termination_msg(last):
+        if self.is_termination(last):
             _log.warning("the last message of the resumed chat is a termination message: the chat may stop at once")
         if not silent:
             print(f"Prepared group chat with {len(loaded)} messages, the last speaker is {speakers[-1].name}")
         self._groupchat.send_introductions = False
-        return speakers[-1], last
+        return speakers[-1], last.to_dict()
 
-    def resume(
-        self,
-        messages: list[Message] | list[dict[str, Any]] | str,
-        remove_termination_string: str | Callable[[str], str] | None = None,
-        silent: bool | None = False,
-    ) -> tuple[ConversableAgent, Message]:
-        return run_sync(self.a_resume(messages, remove_termination_string, silent))
+    resume = sync_edge(a_resume)
 
     def _speaker_of(self, message: Message) -> ConversableAgent:
         name = message.name
@@ -234,13 +224,13 @@ class GroupChatManager(ConversableAgent):
     def get_state(self) -> dict[str, Any]:
         return {
             **super().get_state(),
-            "groupchat_messages": [m.to_dict() for m in self._groupchat.messages],
+            "groupchat_messages": [m.to_dict() for m in self._groupchat.transcript],
             "run": self._run.progress_json() if self._run is not None else None,
         }
 
     def set_state(self, state: Mapping[str, Any], peers: Mapping[str, Agent]) -> None:
         super().set_state(state, peers)
-        self._groupchat.messages[:] = [Message.from_dict(m) for m in state.get("groupchat_messages", ())]
+        self._groupchat.transcript[:] = [Message.from_dict(m) for m in state.get("groupchat_messages", ())]
         progress = state.get("run")
         self._run = None
         if progress is not None:

@@ -6,7 +6,8 @@
 4. the model (``generate_oai_reply``)
 
 Each takes ``(agent, messages, sender, config)`` and returns ``(final, reply)``: when
-``final`` is true, ``reply`` (None meaning "stop") is the agent's answer.
+``final`` is true, ``reply`` (None meaning "stop") is the agent's answer, a string or an
+AutoGen dict. ``messages`` may be Messages or AutoGen dicts.
 
 Nothing here changes the agent's state before it asks a human: when the ask suspends the
 chat, replaying the step after the answer arrives gives the same result as not stopping.
@@ -15,18 +16,20 @@ chat, replaying the step after the answer arrives gives the same result as not s
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .coding.base import extract_code_blocks
-from .coding.executor import a_run_code_blocks
-from .messages import Message
-from .outcome import Stop, StopKind, record_code_result
-from .tools import execute_tool_calls
+from .._classic import classic, typed_messages
+from ..coding.base import extract_code_blocks
+from ..coding.executor import a_run_code_blocks
+from ..messages import Message, MessageLike
+from ..outcome import Stop, StopKind, record_code_result
+from ..tools import execute_tool_calls
+from ._base import AgentCore
 
 if TYPE_CHECKING:
-    from .agent import Agent
-    from .conversable_agent import ConversableAgent
-    from .llm.client import LLMClient
+    from ..agent import Agent
+    from ..llm.client import LLMClient
 
 __all__ = [
     "a_check_termination_and_human_reply",
@@ -51,15 +54,18 @@ _SKIP_PROMPT = (
 USER_INTERRUPTED = "USER INTERRUPTED"
 
 
-def _history(agent: ConversableAgent, messages: list[Message] | None, sender: Agent | None) -> list[Message]:
-    if messages is not None:
-        return messages
-    return agent.chat_messages[sender] if sender is not None else []
+def _history(agent: AgentCore, messages: Sequence[MessageLike] | None, sender: Agent | None) -> list[Message]:
+    """The messages to reply to: the given ones (dicts too, as AutoGen users pass them), or the history."""
+    if messages is None:
+        return agent._state.messages[sender] if sender is not None else []
+    if sender is not None and messages is agent._state.messages.get(sender):
+        return agent._state.messages[sender]  # the stored history: typed, no need to look
+    return typed_messages(messages)
 
 
 async def a_check_termination_and_human_reply(
-    agent: ConversableAgent,
-    messages: list[Message] | None = None,
+    agent: AgentCore,
+    messages: Sequence[MessageLike] | None = None,
     sender: Agent | None = None,
     config: Any = None,
 ) -> Reply:
@@ -70,31 +76,31 @@ async def a_check_termination_and_human_reply(
     TERMINATE mode the human is asked only at a termination message or when the sender's
     auto-reply cap is reached; NEVER mode never asks and stops in those two cases.
     """
-    messages = _history(agent, messages, sender)
-    if not messages:
+    history = _history(agent, messages, sender)
+    if not history:
         return False, None
-    message = messages[-1]
+    message = history[-1]
     names = {"me": agent.name, "sender": "the sender" if sender is None else sender.name}
     mode = agent.human_input_mode
     limit = agent.max_consecutive_auto_reply(sender)
     reply = ""
     if mode == "ALWAYS":
         reply = await agent._a_ask_human(_ALWAYS_PROMPT.format(**names))
-        if not reply and agent._is_termination_msg(message):
+        if not reply and agent.is_termination(message):
             reply = "exit"
-    elif agent._consecutive_auto_reply_counter[sender] >= limit:
+    elif agent._state.auto_reply_counts[sender] >= limit:
         if mode == "NEVER":
             reply = "exit"
         else:
-            terminate = agent._is_termination_msg(message)
+            terminate = agent.is_termination(message)
             reply = await agent._a_ask_human((_STOP_PROMPT if terminate else _SKIP_PROMPT).format(**names))
             if not reply and terminate:
                 reply = "exit"
-    elif agent._is_termination_msg(message):
+    elif agent.is_termination(message):
         reply = "exit" if mode == "NEVER" else (await agent._a_ask_human(_STOP_PROMPT.format(**names)) or "exit")
 
     if reply == "exit":
-        agent._consecutive_auto_reply_counter[sender] = 0
+        agent._state.auto_reply_counts[sender] = 0
         agent._stop_reason = _why_stop(agent, names["sender"], message, mode, limit)
         return True, None
     if reply or limit == 0:
@@ -105,37 +111,41 @@ async def a_check_termination_and_human_reply(
                 {"tool_call_id": call.id, "role": "tool", "content": USER_INTERRUPTED} for call in message.tool_calls
             ]
         return True, response
-    agent._consecutive_auto_reply_counter[sender] += 1
+    agent._state.auto_reply_counts[sender] += 1
     return False, None
 
 
-def _why_stop(agent: ConversableAgent, sender: str, message: Message, mode: str, limit: int) -> Stop:
+def _why_stop(agent: AgentCore, sender: str, message: Message, mode: str, limit: int) -> Stop:
     if mode != "NEVER" and agent._human_input and agent._human_input[-1] == "exit":
         return Stop(StopKind.HUMAN_EXIT, f"exit typed for {agent.name}")
-    if agent._is_termination_msg(message):
+    if agent.is_termination(message):
         return Stop(StopKind.TERMINATION_MESSAGE, f"termination message from {sender}")
     return Stop(StopKind.AUTO_REPLY_LIMIT, f"{agent.name} reached max_consecutive_auto_reply ({limit})")
 
 
 async def a_generate_tool_calls_reply(
-    agent: ConversableAgent,
-    messages: list[Message] | None = None,
+    agent: AgentCore,
+    messages: Sequence[MessageLike] | None = None,
     sender: Agent | None = None,
     config: Any = None,
 ) -> Reply:
     """Run the tool calls of the last message, concurrently; errors come back as text."""
-    messages = _history(agent, messages, sender)
-    if not messages or not messages[-1].tool_calls:
+    history = _history(agent, messages, sender)
+    if not history or not history[-1].tool_calls:
         return False, None
-    calls = messages[-1].tool_calls
+    calls = history[-1].tool_calls
     _log.info("%s runs tools: %s", agent.name, ", ".join(c.name for c in calls))
     responses = await execute_tool_calls(calls, agent._tools)
-    return True, Message(role="tool", content="\n\n".join(r.content for r in responses), tool_responses=responses)
+    return True, {
+        "role": "tool",
+        "content": "\n\n".join(r.content for r in responses),
+        "tool_responses": [r.to_dict() for r in responses],
+    }
 
 
 async def a_generate_code_execution_reply(
-    agent: ConversableAgent,
-    messages: list[Message] | None = None,
+    agent: AgentCore,
+    messages: Sequence[MessageLike] | None = None,
     sender: Agent | None = None,
     config: Any = None,
 ) -> Reply:
@@ -147,16 +157,16 @@ async def a_generate_code_execution_reply(
     executor = agent.code_executor
     if executor is None:
         return False, None
-    messages = _history(agent, messages, sender)
+    history = _history(agent, messages, sender)
     scan = agent._last_n_messages
     if scan == "auto":
         count = 0
-        for message in reversed(messages):
+        for message in reversed(history):
             if message.role != "user":
                 break
             count += 1
         scan = count
-    for message in reversed(messages[len(messages) - min(int(scan), len(messages)) :]):
+    for message in reversed(history[len(history) - min(int(scan), len(history)) :]):
         blocks = extract_code_blocks(message.text) if message.content else []
         if not blocks:
             continue
@@ -174,8 +184,8 @@ async def a_generate_code_execution_reply(
 
 
 async def a_generate_oai_reply(
-    agent: ConversableAgent,
-    messages: list[Message] | None = None,
+    agent: AgentCore,
+    messages: Sequence[MessageLike] | None = None,
     sender: Agent | None = None,
     config: Any = None,
 ) -> Reply:
@@ -183,6 +193,6 @@ async def a_generate_oai_reply(
     client: LLMClient | None = config if config is not None else agent.client
     if client is None:
         return False, None
-    messages = _history(agent, messages, sender)
-    reply = await agent._a_ask_model(client, [*agent._oai_system_message, *messages])
-    return (False, None) if reply is None else (True, reply)
+    history = _history(agent, messages, sender)
+    reply = await agent._a_ask_model(client, [*agent._oai_system_message, *history])
+    return (False, None) if reply is None else (True, classic(reply))
