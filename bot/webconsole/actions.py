@@ -12,7 +12,6 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -71,8 +70,7 @@ class Actions:
                 )
             event = ThreadEvent("message", thread, who, key, text=text, message_id=await self._post(thread, who, text))
         await dispatcher.handle(event)
-        notice = quote(f"{action} sent as {who.id}")
-        return web.Response(status=303, headers={"Location": f"{PREFIX}/c/{record.id}?notice={notice}"})
+        return web.Response(status=303, headers={"Location": f"{PREFIX}/c/{record.id}?done={action}"})
 
     async def _may_approve(self, record: ConversationRecord, who: Author) -> bool:
         """The team's rule, asked up front so a refusal is shown here (the session asks again)."""

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from storage import ConversationRecord, NotFoundError
 
-from .auth import NEW_SESSION, PREFIX, SIGNED_OUT, Session, valid_name
+from .auth import NEW_SESSION, PREFIX, SESSION, SIGNED_OUT, Session, valid_name
 from .present import INLINE_IMAGES, message_view, stored_file
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class Pages:
             messages=[message_view(m) for m in messages],
             last_seq=messages[-1].seq if messages else 0,
             panel=await self.panel(request, record),
-            notice=request.query.get("notice", ""),
+            notice=_notice(request),
         )
 
     async def panel(self, request: web.Request, record: ConversationRecord) -> str:
@@ -173,6 +173,14 @@ async def requested_conversation(console: Console, request: web.Request) -> Conv
         return await console.db.stores.conversations.get(int(request.match_info["id"]))
     except NotFoundError:
         raise web.HTTPNotFound(text="no such conversation") from None
+
+
+def _notice(request: web.Request) -> str:
+    """What the operator just did (``?done=ACTION``): said in our words, never the link's."""
+    from .actions import ACTIONS
+
+    done = request.query.get("done", "")
+    return f"{done} sent as console:{request[SESSION].name}" if done in ACTIONS else ""
 
 
 def _status_label(record: ConversationRecord, wait_kind: str | None) -> str:

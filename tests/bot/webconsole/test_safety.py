@@ -156,7 +156,9 @@ async def test_only_an_approver_approves_from_the_console(crew: tuple[Crew, Scri
         async with signed_in(bot, "boss") as boss:
             status, _, headers = await boss.act(cid, "approve")
             assert status == 303
-            assert headers["Location"].startswith(f"/console/c/{cid}?notice=")
+            assert headers["Location"] == f"/console/c/{cid}?done=approve"
+            assert "approve sent as console:boss" in (await boss.get(headers["Location"].removeprefix("/console")))[1]
+            assert 'id="notice"' not in (await boss.get(f"/c/{cid}?done=Your+account+is+locked"))[1]
             await bot.platform.wait_for(in_thread("t1"))
             answered, question = await bot.db.stores.waits.of_conversation(cid)
             assert question.kind == "question"
