@@ -231,7 +231,13 @@ async def test_the_list_filters_by_status_and_the_transcript_shows_waits_usage_a
                 "user", "", name="runner", attachments={"files": files, "code": {"exit_code": 0, "output": "ok"}}
             ),
         )
+        broken = await bot.db.stores.conversations.get_or_create("memory", "W1", "C1", "t8", team="crew")
+        await bot.db.stores.conversations.save_state(
+            broken.id, {"failed": "a step took too long"}, expected_version=broken.version, status="failed"
+        )
         async with signed_in(bot) as client:
+            assert "Stopped on an error: a step took too long" in (await client.get(f"/c/{broken.id}"))[1]
+            assert f'href="/console/c/{broken.id}"' in (await client.get("/?status=failed"))[1]
             listing = (await client.get("/?status=waiting+for+people"))[1]
             assert f'href="/console/c/{cid}"' in listing
             assert f'href="/console/c/{other.id}"' not in listing
