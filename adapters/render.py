@@ -5,6 +5,7 @@ links go."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from typing import Literal
 
@@ -82,32 +83,35 @@ def _outside_code(text: str, change: Callable[[str], str]) -> str:
     return "".join(out)
 
 
-def split_markdown(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters.
+def split_markdown(text: str, limit: int, *, length: Callable[[str], int] = len) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit``, as ``length`` counts (``len``: code points;
+    Discord counts UTF-16 units).
 
-    Pieces end at line breaks where they can; a line longer than a piece can hold is cut. A code
-    block cut in two is closed at the end of one piece and opened again, with its language, at
-    the start of the next, so every piece renders on its own.
+    Pieces end at line breaks where they can; a line longer than a piece can hold is cut, but not
+    inside a character and what joins to it (an emoji's skin tone, a ZWJ sequence, an accent) where
+    the room allows. A code block cut in two is closed at the end of one piece and opened again,
+    with its language, at the start of the next, so every piece renders on its own.
 
     Raises:
         ValueError: ``limit`` is too small to hold a fence and some code (under 20).
     """
     if limit < 20:
         raise ValueError("limit must be at least 20 characters")
-    if len(text) <= limit:
+    if length(text) <= limit:
         return [text]
-    return _Splitter(limit).split(text)
+    return _Splitter(limit, length).split(text)
 
 
 class _Splitter:
     """The state of one split: the piece being filled, and the code block it is in."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, length: Callable[[str], int] = len) -> None:
         self.limit = limit
+        self.length = length
         self.longest_fence = limit // 4  # longer opening lines are shortened when a block reopens
         self.pieces: list[str] = []
         self.current: list[str] = []
-        self.size = 0  # len("\n".join(self.current))
+        self.size = 0  # length("\n".join(self.current))
         self.fence: str | None = None  # the line that reopens the code block we are in
 
     def split(self, text: str) -> list[str]:
@@ -117,7 +121,7 @@ class _Splitter:
             if marker is not None and self.fence is not None and self.current == [self.fence]:
                 self.current, self.size, self.fence = [], 0, None  # a block reopened only to close: neither
                 continue
-            reserve = len(_closing(after)) + 1 if after is not None else 0
+            reserve = self.length(_closing(after)) + 1 if after is not None else 0
             # a fence line is never cut: shortened, if need be
             line = raw if marker is None else self._reopening(raw, marker)
             self._add(line, reserve)
@@ -142,24 +146,25 @@ class _Splitter:
         """Add ``line`` to the piece, or begin the next; a line too long for any piece fills what
         room there is and goes on in the next (cut, with no line break put into it)."""
         while True:
-            need = len(line) + (1 if self.current else 0)
+            need = self.length(line) + (1 if self.current else 0)
             if self.size + need + reserve <= self.limit:
                 self.current.append(line)
                 self.size += need
                 return
-            fresh = len(self.fence) if self.fence is not None else 0
-            if self.current and fresh + 1 + len(line) + reserve <= self.limit:
+            fresh = self.length(self.fence) if self.fence is not None else 0
+            if self.current and fresh + 1 + self.length(line) + reserve <= self.limit:
                 self._flush()  # it fits in the next piece: begin it
                 continue
             room = self.limit - reserve - self.size - (1 if self.current else 0)
             if room < 8:  # too little left to be worth a cut here
                 self._flush()
                 continue
-            while room > 8 and _FENCE.match(line[room:]):
-                room -= 1  # a cut must not make the rest of a line look like a fence
-            self.current.append(line[:room])
-            self.size += room + (1 if len(self.current) > 1 else 0)
-            line = line[room:]
+            cut = _cut(line, room, self.length)
+            while cut > 8 and _FENCE.match(line[cut:]):
+                cut -= 1  # a cut must not make the rest of a line look like a fence
+            self.current.append(line[:cut])
+            self.size += self.length(line[:cut]) + (1 if len(self.current) > 1 else 0)
+            line = line[cut:]
             self._flush()
 
     def _flush(self) -> None:
@@ -169,9 +174,35 @@ class _Splitter:
         if self.current != [self.fence] and body.strip():
             self.pieces.append(body)
         self.current = [self.fence] if self.fence is not None else []
-        self.size = len(self.fence) if self.fence is not None else 0
+        self.size = self.length(self.fence) if self.fence is not None else 0
 
 
 def _closing(fence: str) -> str:
     match = _FENCE.match(fence)
     return match.group(1) if match else "```"
+
+
+def _cut(line: str, width: int, length: Callable[[str], int]) -> int:
+    """Where to cut ``line`` so the first part holds at most ``width``: not before a joining character."""
+    cut, used = 0, 0
+    while cut < len(line) and used + length(line[cut]) <= width:
+        used += length(line[cut])
+        cut += 1
+    safe = cut
+    while safe > 0 and (_joins_before(line[safe]) or line[safe - 1] == _ZWJ):
+        safe -= 1
+    return safe or cut  # a whole piece of joined characters is cut where it must be
+
+
+_ZWJ = "\u200d"
+
+
+def _joins_before(char: str) -> bool:
+    """Whether ``char`` belongs to the character before it (a mark, a joiner, a variation or skin tone)."""
+    return (
+        char == _ZWJ
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"  # tag characters (flags of regions)
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import json
 import logging
@@ -31,8 +32,12 @@ from storage import (
 from .app import Bot, PlatformSource, serve
 from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
+from .discord import discord_config, discord_platform
 from .errors import BotError
 from .rendering import message_text
+from .scheduling import Timing
+from .scheduling.config import KNOWN_PLATFORMS
+from .scheduling.manage import add_schedule, describe, set_schedule
 from .session import thread_of
 from .settings import Settings
 from .slack import slack_config, slack_platform
@@ -47,6 +52,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(teams_app, name="teams")
 app.add_typer(transcript_app, name="transcript")
 app.add_typer(waits_app, name="waits")
+schedules_app = typer.Typer(help="Scheduled team runs (the README's Scheduling section).", no_args_is_help=True)
+app.add_typer(schedules_app, name="schedules")
 
 PLATFORMS = ("console", "slack", "discord", "web")
 T = TypeVar("T")
@@ -134,6 +141,9 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
                 sources.append(functools.partial(slack_platform, settings))
             elif name == "console":
                 sources.append(_console(settings))
+            elif name == "discord":
+                discord_config(settings)  # fail before anything starts
+                sources.append(functools.partial(discord_platform, settings))
             elif name == "web":
                 if not settings.console:
                     raise BotError(
@@ -189,10 +199,13 @@ def run(
 @app.command()
 def start(
     task: Annotated[str, typer.Argument(help="What the team should do (the run's first message).")],
-    platform: Annotated[str, typer.Option(help="Where: slack (or console).")] = "slack",
+    platform: Annotated[str, typer.Option(help="Where: slack, discord (or console).")] = "slack",
     channel: Annotated[str, typer.Option(help="The channel to open the thread in (its id, e.g. C123).")] = "",
     workspace: Annotated[
-        str, typer.Option(help="The workspace (Slack team id); with one bot token, its own workspace.")
+        str,
+        typer.Option(
+            help="The workspace (Slack team id; with one bot token, its own workspace). Discord: the channel's guild."
+        ),
     ] = "",
     team: Annotated[str | None, typer.Option(help="The team's name (default: the default team).")] = None,
     team_file: Annotated[
@@ -459,6 +472,127 @@ def waits_list() -> None:
             f"{wait.id:>5}  {wait.created_at:%Y-%m-%d %H:%M}  {wait.kind:<8} {thread_of(record).key}  "
             f"for {wait.agent}; answered by {who}: {prompt[:80]}"
         )
+
+
+# -- schedules --------------------------------------------------------------------------------------
+
+
+@schedules_app.command("list")
+def schedules_list() -> None:
+    """Every schedule: its state, when it fires, its team and channel, its next run, its message."""
+    records = _with_database(lambda db: db.stores.schedules.list())
+    if not records:
+        typer.echo("no schedules")
+    now = dt.datetime.now(dt.UTC)
+    for record in records:
+        typer.echo(describe(record, now))
+
+
+@schedules_app.command("add")
+def schedules_add(
+    name: Annotated[str, typer.Argument(help="The schedule's name (letters, digits, -, _ and .).")],
+    message: Annotated[str, typer.Argument(help="The message each run starts with.")],
+    cron: Annotated[str | None, typer.Option(help="When, as a crontab expression: '0 9 * * 1-5'.")] = None,
+    every: Annotated[str | None, typer.Option(help="Or how often: 30m, 2h, 1d.")] = None,
+    timezone: Annotated[str, typer.Option(help="The cron expression's time zone (IANA: Europe/Paris).")] = "UTC",
+    platform: Annotated[str, typer.Option(help="Where: slack, discord.")] = "slack",
+    channel: Annotated[str, typer.Option(help="The channel's id (C123).")] = "",
+    workspace: Annotated[str, typer.Option(help="The workspace (Slack team id); empty: the bot's own.")] = "",
+    team: Annotated[str | None, typer.Option(help="The team's name (default: the default team).")] = None,
+    team_file: Annotated[
+        Path | None, typer.Option("--team-file", help="The team file (default: THREADCREW_TEAM, else the demo team).")
+    ] = None,
+) -> None:
+    """Add a schedule; the running bots pick it up within THREADCREW_SCHEDULE_SYNC_SECONDS."""
+    if (cron is None) == (every is None):
+        raise _fail("say when: --cron '0 9 * * 1-5' or --every 30m (one of the two)", 2)
+    if not channel:
+        raise _fail("name the channel the runs open their threads in: --channel C123", 2)
+    if platform not in KNOWN_PLATFORMS:
+        raise _fail(f"unknown platform {platform!r}: use one of {', '.join(KNOWN_PLATFORMS)}", 2)
+    try:
+        timing = Timing.parse(cron if cron is not None else f"every {every}", timezone)
+        team_name = _catalog(team_file or _settings().team)[0].check(team)
+    except BotError as exc:
+        raise _fail(str(exc), 2) from exc
+    added = _with_database(
+        lambda db: add_schedule(
+            db,
+            name=name,
+            timing=timing,
+            team=team_name,
+            platform=platform,
+            workspace_id=workspace,
+            channel_id=channel,
+            message=message,
+            source="cli",
+        )
+    )
+    typer.echo(f"added {describe(added, dt.datetime.now(dt.UTC))}")
+
+
+@schedules_app.command("delete")
+def schedules_delete(name: str) -> None:
+    """Delete a schedule (a team file's comes back at the next start while the file has it)."""
+    typer.echo(_with_database(lambda db: set_schedule(db, name, "delete")))
+
+
+@schedules_app.command("pause")
+def schedules_pause(name: str) -> None:
+    """Pause a schedule: it does not fire until resumed (a pause holds over restarts)."""
+    typer.echo(_with_database(lambda db: set_schedule(db, name, "pause")))
+
+
+@schedules_app.command("resume")
+def schedules_resume(name: str) -> None:
+    """Resume a paused schedule: a fire missed within the misfire grace still runs."""
+    typer.echo(_with_database(lambda db: set_schedule(db, name, "resume")))
+
+
+# -- Discord ------------------------------------------------------------------------------------------
+
+discord_app = typer.Typer(help="The Discord bot: its slash command and its invite link.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("sync-commands")
+def discord_sync_commands(
+    guild: Annotated[
+        str | None, typer.Option(help="Register in this guild only (at once); else globally (up to an hour).")
+    ] = None,
+) -> None:
+    """Register /threadcrew with Discord (run it once, and after upgrading; never done on connect)."""
+    from adapters.discord import sync_commands
+
+    try:
+        config = discord_config(_settings())
+    except BotError as exc:
+        raise _fail(str(exc)) from exc
+    application = _run(lambda: sync_commands(config, guild))
+    where = f"in guild {guild}" if guild else "globally (Discord may take up to an hour to show it everywhere)"
+    typer.echo(f"registered /{config.command} for application {application} {where}")
+
+
+@discord_app.command("invite-url")
+def discord_invite_url(
+    client_id: Annotated[
+        str | None, typer.Option(help="The application id (default: read from THREADCREW_DISCORD_TOKEN).")
+    ] = None,
+) -> None:
+    """Print the link that adds the bot to a server, with exactly the permissions it needs."""
+    from adapters.discord import client_id_from_token, invite_url
+
+    try:
+        if client_id is None:
+            token = _settings().discord_token
+            if token is None:
+                raise _fail(
+                    "give --client-id (General Information > Application ID) or set THREADCREW_DISCORD_TOKEN", 2
+                )
+            client_id = client_id_from_token(token.get_secret_value())
+        typer.echo(invite_url(client_id))
+    except AdapterError as exc:
+        raise _fail(str(exc), 2) from exc
 
 
 def main() -> None:

@@ -36,7 +36,15 @@ class Settings(BaseSettings):
             older ``THREADCREW_SLACK_HTTP_HOST``/``_PORT`` still work). It listens on ``127.0.0.1``
             unless told otherwise, or on every interface for Slack's HTTP mode.
         health: serve ``/healthz`` and ``/readyz`` (``THREADCREW_HEALTH``), which starts the web server.
+        scheduler: run scheduled runs, wait timeouts and housekeeping in this process
+            (``THREADCREW_SCHEDULER``; on by default, any number of processes may run it).
+        schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
+        schedule_sync_seconds, timeouts_check_seconds, housekeeping_seconds: how often the
+            scheduler re-reads the schedules, checks the waits' deadlines, and cleans up.
+        event_retention_days, cache_retention_days, work_retention_days: how long processed-event
+            keys, cached model responses and finished conversations' work dirs are kept.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
+        discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
         console*: the web console on the web server (``THREADCREW_CONSOLE*``; see the README's
             "Web console" section): ``console`` mounts it, ``console_token`` is what operators
             sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https).
@@ -63,6 +71,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("threadcrew_http_port", "threadcrew_slack_http_port", "http_port"),
     )
     health: bool = False
+    scheduler: bool = True
+    schedule_misfire_grace: float = Field(default=3600.0, ge=0)
+    schedule_sync_seconds: float = Field(default=30.0, gt=0)
+    timeouts_check_seconds: float = Field(default=30.0, gt=0)
+    housekeeping_seconds: float = Field(default=3600.0, gt=0)
+    event_retention_days: float = Field(default=7.0, gt=0)
+    cache_retention_days: float = Field(default=30.0, gt=0)
+    work_retention_days: float = Field(default=7.0, gt=0)
 
     slack_mode: Literal["socket", "http"] = "socket"
     slack_bot_token: SecretStr | None = None
@@ -75,6 +91,13 @@ class Settings(BaseSettings):
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: every channel the bot is in
     slack_allow_bots: bool = False
 
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_allowed_guilds: str = ""  # comma-separated guild ids; empty: every guild the bot is in
+    discord_allowed_channels: str = ""  # comma-separated channel ids (a thread counts as its channel)
+    discord_allow_bots: bool = False
+    discord_shard_ids: str = ""  # comma-separated shard ids this process runs; empty: one connection
+    discord_shard_count: int | None = Field(default=None, ge=1)
     # The web console (bot/webconsole): watch and steer the conversations in a browser.
     console: bool = False
     console_token: SecretStr | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,10 @@ from agents import (
     content_str,
 )
 from agents.termination import ChatProgress
+from storage import NewSchedule
 
 from .errors import TeamConfigError
+from .scheduling.config import TimeoutsSpec
 from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
 
 __all__ = ["APPROVAL_PREFIX", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
@@ -105,11 +107,13 @@ class Team:
     def persona(self, name: str | None) -> Persona:
         return self.personas.get(name or "", Persona(name or "threadcrew"))
 
-    def may_approve(self, user_id: str) -> bool:
-        return not self.approvers or user_id in self.approvers
+    def may_approve(self, user_id: str, roles: Iterable[str] = ()) -> bool:
+        """Whether the person, or one of their roles (Discord), is an approver; anyone is when none are named."""
+        return not self.approvers or user_id in self.approvers or not self.approvers.isdisjoint(roles)
 
-    def may_start(self, user_id: str) -> bool:
-        return not self.starters or user_id in self.starters
+    def may_start(self, user_id: str, roles: Iterable[str] = ()) -> bool:
+        """Whether the person (or one of their roles) may start a run; all may when no one is named."""
+        return not self.starters or user_id in self.starters or not self.starters.isdisjoint(roles)
 
     async def close(self) -> None:
         if self.executor is not None:
@@ -191,6 +195,15 @@ class TeamCatalog:
             triggers=config.triggers,
             description=config.description,
         )
+
+    def timeouts(self, name: str) -> TimeoutsSpec:
+        """The timeouts of team ``name``'s waits (none for a team registered from Python)."""
+        config = self.configs.get(name)
+        return config.timeouts if config is not None else TimeoutsSpec()
+
+    def file_schedules(self) -> dict[str, list[NewSchedule]]:
+        """Each team file's schedules, by team."""
+        return {name: [s.to_new(name, i) for i, s in enumerate(c.schedules)] for name, c in self.configs.items()}
 
     @property
     def names(self) -> list[str]:

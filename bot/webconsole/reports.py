@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from storage import NotFoundError
-
+from ..errors import ScheduleError
+from ..scheduling import timing_of
+from ..scheduling.manage import set_schedule
+from ..scheduling.timing import check_timezone, next_fire
 from .auth import PREFIX
 
 if TYPE_CHECKING:
@@ -51,22 +53,27 @@ class Reports:
         return self.console.render("teams.html", request, teams=teams)
 
     async def schedules(self, request: web.Request) -> web.Response:
-        return self.console.render("schedules.html", request, schedules=await self.stores.schedules.list())
+        """The schedules: when each fires (and next), the team, where, the message; pause, resume, delete."""
+        now = self.console.now()
+        rows = []
+        for schedule in await self.stores.schedules.list():
+            timing = timing_of(schedule)
+            fire = next_fire(timing.trigger(schedule.created_at), schedule.last_run_at, schedule.created_at, now)
+            local = fire.astimezone(check_timezone(schedule.timezone)) if fire is not None else None
+            upcoming = "paused" if not schedule.enabled else (f"{local:%Y-%m-%d %H:%M %Z}" if local else "no more runs")
+            rows.append({"s": schedule, "when": timing.describe(), "next": upcoming})
+        return self.console.render("schedules.html", request, rows=rows)
 
     async def schedule_act(self, request: web.Request) -> web.Response:
-        """Pause, resume or delete a schedule."""
+        """Pause, resume or delete a schedule (as ``threadcrew schedules`` and the chat command do)."""
         name = request.match_info["name"]
         action = str((await request.post()).get("action", ""))
         if action not in SCHEDULE_ACTIONS:
             raise web.HTTPBadRequest(text=f"unknown action {action!r}; one of: {', '.join(SCHEDULE_ACTIONS)}")
-        schedules = self.stores.schedules
         try:
-            if action == "delete":
-                await schedules.remove(name)
-            else:
-                await schedules.set_enabled(name, action == "resume")
-        except NotFoundError:
-            raise web.HTTPNotFound(text=f"there is no schedule named {name!r}") from None
+            await set_schedule(self.console.db, name, action)
+        except ScheduleError as exc:
+            raise web.HTTPNotFound(text=str(exc)) from None
         return web.Response(status=303, headers={"Location": f"{PREFIX}/schedules"})
 
 

@@ -32,6 +32,15 @@ from tests.fakes.openai_server import Reply, ScriptedOpenAI, text
 
 QUESTION = "user, does this look right?"
 DONE = "Looks complete. TERMINATE"
+PLOT = """Here is the chart:
+```python
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.bar(range(1, 11), [i * i for i in range(1, 11)])
+plt.savefig("squares.png")
+print("saved squares.png")
+```"""  # the coder's reply that charts the squares: code to approve, its output and a PNG
 
 
 def word_count(sentence: str) -> int:

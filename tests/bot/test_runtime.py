@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from adapters import Capabilities, InMemoryPlatform
 from adapters.slack import SlackPlatform
@@ -24,13 +23,6 @@ from tests.fakes.slack_requests import SlackSender, event_body
 
 ROOT_TS = "1700000000.000100"
 WAITING = "The team is waiting for you"
-
-
-@pytest.fixture
-def crew() -> Iterator[tuple[Crew, ScriptedOpenAI]]:
-    model = Crew()
-    with ScriptedOpenAI(responder=model) as server:
-        yield model, server
 
 
 @dataclasses.dataclass

@@ -8,36 +8,25 @@ import re
 import signal
 import subprocess
 from asyncio.subprocess import PIPE
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from adapters.slack import SlackPlatform, slack_installation_store, slack_oauth_state_store
 from bot.app import Bot
 from bot.teams import TeamCatalog
 from storage import Database
-from tests.bot.crew import DONE, Crew, settings_for, write_team
+from tests.bot.crew import DONE, PLOT, Crew, settings_for, write_team
 from tests.bot.test_runtime import assert_waits_match_states
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, Posted
 from tests.fakes.slack_requests import SlackSender, action_payload, command_fields, event_body
 
 ROOT_TS = "1700000000.000100"  # the message that mentions the bot; its thread is the conversation
-
-PLOT = """Here is the chart:
-```python
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-plt.bar(range(1, 11), [i * i for i in range(1, 11)])
-plt.savefig("squares.png")
-print("saved squares.png")
-```"""
 
 
 @dataclass
@@ -73,13 +62,6 @@ class SlackBot:
     async def reply(self, text: str, user: str, ts: str) -> None:
         event = {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": ROOT_TS}
         assert (await self.sender.event(event_body({**event, "channel": "C1", "channel_type": "channel"})))[0] == 200
-
-
-@pytest.fixture
-def crew() -> Iterator[tuple[Crew, ScriptedOpenAI]]:
-    model = Crew()
-    with ScriptedOpenAI(responder=model) as server:
-        yield model, server
 
 
 @asynccontextmanager

@@ -4,7 +4,6 @@ real openai client talking to the scripted server that plays the crew (tests/bot
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,6 @@ import pytest
 from adapters import InMemoryPlatform, OutboundMessage, Posted, ThreadRef
 from tests.bot.crew import DONE, QUESTION, Crew, RunningBot, authors, crew_bot, in_thread, last_starts, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI, error, text, tool_calls
-
-
-@pytest.fixture
-def crew() -> Iterator[tuple[Crew, ScriptedOpenAI]]:
-    model = Crew()
-    with ScriptedOpenAI(responder=model) as server:
-        yield model, server
 
 
 def posted_in(bot: RunningBot, thread: str) -> list[Posted]:

@@ -11,7 +11,6 @@ test's event loop::
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections import defaultdict, deque
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from adapters.slack import SlackConfig
+from tests.fakes.web import LocalFake
 
 __all__ = ["Call", "FakeSlack", "Posted"]
 
@@ -58,8 +58,9 @@ class Posted:
     chunks: list[str] = field(default_factory=list)  # what was streamed into it, in order
 
 
-class FakeSlack:
+class FakeSlack(LocalFake):
     def __init__(self, *, team_id: str = "T1", bot_user_id: str = "UBOT", bot_id: str = "BBOT") -> None:
+        super().__init__()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -76,10 +77,6 @@ class FakeSlack:
         self._limited: dict[str, int] = defaultdict(int)
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
-        self._changed = asyncio.Condition()
-        self._sockets: list[web.WebSocketResponse] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -87,25 +84,10 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 
-    async def __aenter__(self) -> FakeSlack:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for socket in list(self._sockets):
-            await socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def http_config(self, **overrides: Any) -> SlackConfig:
         """threadcrew's Slack settings for HTTP mode against this fake (the bot's web server picks the port)."""
@@ -134,12 +116,11 @@ class FakeSlack:
         return [p for p in self.posted if p.channel == channel and p.thread_ts == thread_ts and not p.ephemeral_for]
 
     async def wait_for(self, condition: Callable[[FakeSlack], bool], within: float = 30) -> None:
-        try:
-            async with asyncio.timeout(within), self._changed:
-                await self._changed.wait_for(lambda: condition(self))
-        except TimeoutError:
-            shown = "\n".join(f"  {p.thread_ts} {p.username}: {p.text[:100]!r}" for p in self.posted[-10:])
-            raise TimeoutError(f"the condition did not hold within {within} s; the last posts:\n{shown}") from None
+        await self._until(
+            lambda: condition(self),
+            within,
+            lambda: "\n".join(f"  {p.thread_ts} {p.username}: {p.text[:100]!r}" for p in self.posted[-10:]),
+        )
 
     # -- Socket Mode ----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.bot.crew import Crew
@@ -47,7 +48,8 @@ async def test_schedules_are_listed_paused_resumed_and_deleted(
         )
         html = (await client.get("/schedules"))[1]
         assert "<td>daily</td>" in html
-        assert "<code>0 9 * * *</code>" in html
+        assert "<td>0 9 * * * (UTC)</td>" in html
+        assert re.search(r'class="next">\d{4}-\d\d-\d\d 09:00 UTC<', html)
 
         async def act(action: str) -> int:
             csrf = await client.csrf("/schedules")
@@ -55,10 +57,20 @@ async def test_schedules_are_listed_paused_resumed_and_deleted(
 
         assert await act("pause") == 303
         assert not (await schedules.get("daily")).enabled
-        assert "<td>paused</td>" in (await client.get("/schedules"))[1]
+        assert 'class="next">paused<' in (await client.get("/schedules"))[1]
         assert await act("resume") == 303
         assert (await schedules.get("daily")).enabled
         assert await act("explode") == 400
         assert await act("delete") == 303
         assert await schedules.list() == []
         assert await act("delete") == 404
+        await schedules.add(
+            "often",
+            team="crew",
+            platform="memory",
+            workspace_id="W1",
+            channel_id="C1",
+            every_seconds=1800,
+            message="go",
+        )
+        assert "<td>every 30m</td>" in (await client.get("/schedules"))[1]

@@ -126,7 +126,9 @@ async def test_a_forged_csrf_token_is_refused(crew: tuple[Crew, ScriptedOpenAI],
     _, server = crew
     async with waiting_run(server, tmp_path) as (bot, cid):
         async with signed_in(bot) as client:
-            for forged in ("", "x" * 43, (await client.csrf(f"/c/{cid}"))[:-1] + "A"):
+            real = await client.csrf(f"/c/{cid}")
+            altered = real[:-1] + ("B" if real.endswith("A") else "A")  # one character off
+            for forged in ("", "x" * 43, altered):
                 status, text, _ = await client.post(f"/c/{cid}/act", {"csrf": forged, "action": "stop"})
                 assert status == 403, forged
                 assert "security token" in text
