@@ -29,6 +29,7 @@ from .scheduling.service import scheduling_service
 from .settings import Settings
 from .teams import TeamCatalog
 from .web import ReadyCheck, WebServer
+from .webconsole import Console, mount_console
 
 __all__ = ["Bot", "PlatformSource", "prepare_database", "serve"]
 
@@ -114,6 +115,8 @@ class Bot:
             self.dispatcher = dispatcher = Dispatcher(runtime)
             if self.intake and self._needs_web(platforms):
                 self.web = web = self._web(db, platforms)
+                if settings.console:
+                    mount_console(web, Console(settings, db, dispatcher, self.catalog))
                 await stack.enter_async_context(web)
             intake = [
                 asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")
@@ -128,6 +131,20 @@ class Bot:
             self.started.set()
             with _closing_on_signals(self.close) as signalled:
                 await self._serve(intake, until_idle=until_idle, signalled=signalled)
+
+    async def start(self) -> asyncio.Task[None]:
+        """Run the bot in a task; returns the task once the bot has started (see :meth:`run`).
+
+        Raises:
+            StartupError: (and whatever else) what kept the bot from starting.
+        """
+        running = asyncio.create_task(self.run())
+        started = asyncio.create_task(self.started.wait())
+        await asyncio.wait([running, started], return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            started.cancel()
+            await running  # it could not start: raises why
+        return running
 
     async def _serve(self, intake: list[asyncio.Task[None]], *, until_idle: bool, signalled: list[int]) -> None:
         closing: asyncio.Task[Any] = asyncio.create_task(self._closing.wait())
@@ -152,7 +169,7 @@ class Bot:
         return platforms
 
     def _needs_web(self, platforms: dict[str, ChatPlatform]) -> bool:
-        return self.settings.health or any(p.routes() for p in platforms.values())
+        return self.settings.health or self.settings.console or any(p.routes() for p in platforms.values())
 
     def _web(self, db: Database, platforms: dict[str, ChatPlatform]) -> WebServer:
         web = WebServer(self.settings.web_host, self.settings.http_port)

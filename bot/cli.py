@@ -7,15 +7,17 @@ import datetime as dt
 import functools
 import json
 import logging
+import secrets
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from adapters import AdapterError, ConsolePlatform
+from adapters import AdapterError, Author, ConsolePlatform
+from adapters.web import WebThreadPlatform
 from storage import (
     ConversationRecord,
     Database,
@@ -53,7 +55,7 @@ app.add_typer(waits_app, name="waits")
 schedules_app = typer.Typer(help="Scheduled team runs (the README's Scheduling section).", no_args_is_help=True)
 app.add_typer(schedules_app, name="schedules")
 
-PLATFORMS = ("console", "slack", "discord")
+PLATFORMS = ("console", "slack", "discord", "web")
 T = TypeVar("T")
 
 
@@ -142,6 +144,13 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
             elif name == "discord":
                 discord_config(settings)  # fail before anything starts
                 sources.append(functools.partial(discord_platform, settings))
+            elif name == "web":
+                if not settings.console:
+                    raise BotError(
+                        "the web thread is a page of the web console: set THREADCREW_CONSOLE=true and "
+                        "THREADCREW_CONSOLE_TOKEN (see the README's Web console section)"
+                    )
+                sources.append(WebThreadPlatform())
             else:
                 raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
         except BotError as exc:
@@ -155,6 +164,8 @@ def _listening(settings: Settings, names: list[str]) -> str:
         if name == "slack":
             http = settings.slack_mode == "http"
             parts.append(f"Slack (HTTP on port {settings.http_port})" if http else "Slack (Socket Mode)")
+        elif name == "web":
+            parts.append(f"the web thread (http://{settings.web_host}:{settings.http_port}/console/web)")
         else:
             parts.append(name.capitalize())
     return f"threadcrew is listening to {' and '.join(parts)}; Ctrl-C stops it."
@@ -165,7 +176,7 @@ def run(
     platform: Annotated[
         list[str] | None,
         typer.Option(
-            help="Where the threads are: console, slack or discord; repeat it to serve several "
+            help="Where the threads are: console, slack, web or discord; repeat it to serve several "
             "(default: THREADCREW_PLATFORMS, else console)."
         ),
     ] = None,
@@ -214,12 +225,7 @@ def start(
 
     async def main() -> str:
         bot = Bot(settings, sources, catalog, intake=False)
-        running = asyncio.create_task(bot.run())
-        started = asyncio.create_task(bot.started.wait())
-        await asyncio.wait([running, started], return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            started.cancel()
-            await running  # it could not start: say why
+        running = await bot.start()
         assert bot.dispatcher is not None
         try:
             thread = await bot.dispatcher.start_run(platform, workspace, channel, task, team=team)
@@ -236,6 +242,9 @@ def start(
 @app.command()
 def demo(
     message: Annotated[str | None, typer.Option("--message", "-m", help="The task to start with.")] = None,
+    web: Annotated[
+        bool, typer.Option("--web", help="In the browser: a web thread on this machine's web console.")
+    ] = False,
 ) -> None:
     """The demo team on the console: planner, coder and reviewer, with code you approve.
 
@@ -245,7 +254,33 @@ def demo(
     demo_dir = base.data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
     settings = base.model_copy(update={"data_dir": demo_dir, "database_url": None})
+    if web:
+        _serve_web_demo(settings, message or DEFAULT_TASK)
+        return
     _serve_console(settings, None, message or DEFAULT_TASK)
+
+
+def _serve_web_demo(settings: Settings, task: str) -> None:
+    """The demo in a web thread: the bot with its console and the web platform, the task's thread started."""
+    given = settings.console_token.get_secret_value() if settings.console_token is not None else ""
+    token = given or secrets.token_urlsafe(24)  # this demo's own, printed below
+    settings = settings.model_copy(update={"console": True, "console_token": SecretStr(token)})
+    catalog = _loaded_catalog(settings, None, ["web"])
+    platform = WebThreadPlatform()
+
+    async def main() -> None:
+        bot = Bot(settings, [platform], catalog)
+        running = await bot.start()
+        assert bot.web is not None
+        thread = await platform.start(Author("demo", "you"), task)
+        shown = "the token in THREADCREW_CONSOLE_TOKEN" if given else f"this token: {token}"
+        typer.echo(
+            f"Open {bot.web.url}/console/web/{thread.thread_id} and sign in with any name and {shown}\n"
+            "Ctrl-C stops the demo."
+        )
+        await running
+
+    _run(main)
 
 
 # -- team files ---------------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
             keys, cached model responses and finished conversations' work dirs are kept.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
         discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
+        console*: the web console on the web server (``THREADCREW_CONSOLE*``; see the README's
+            "Web console" section): ``console`` mounts it, ``console_token`` is what operators
+            sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https).
     """
 
     # An empty variable counts as unset (a .env line left blank), not as an empty value.
@@ -95,6 +98,11 @@ class Settings(BaseSettings):
     discord_allow_bots: bool = False
     discord_shard_ids: str = ""  # comma-separated shard ids this process runs; empty: one connection
     discord_shard_count: int | None = Field(default=None, ge=1)
+    # The web console (bot/webconsole): watch and steer the conversations in a browser.
+    console: bool = False
+    console_token: SecretStr | None = None
+    console_secure_cookie: bool = False
+    console_session_hours: float = Field(default=12.0, gt=0)
 
     @property
     def web_host(self) -> str:

@@ -1,9 +1,9 @@
 """The process's one web server (aiohttp): platforms' HTTP routes, ``/healthz`` and ``/readyz``.
 
 Slack's HTTP mode mounts its request handler here instead of running a server of its own;
-the web console will live here too. ``/healthz`` answers while the process is alive;
-``/readyz`` asks each registered check (the database answers, every platform is connected)
-and says which part is down.
+the web console (``bot.webconsole``) is mounted here as a sub-application. ``/healthz``
+answers while the process is alive; ``/readyz`` asks each registered check (the database
+answers, every platform is connected) and says which part is down.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ class WebServer:
     def add_routes(self, routes: Sequence[web.AbstractRouteDef]) -> None:
         """Serve ``routes`` (before the server starts)."""
         self.app.add_routes(routes)
+
+    def add_subapp(self, prefix: str, app: web.Application) -> None:
+        """Serve ``app`` (its own middlewares, its shutdown hooks) under ``prefix`` (before the server starts)."""
+        self.app.add_subapp(prefix, app)
 
     def add_check(self, name: str, check: ReadyCheck) -> None:
         """Make ``/readyz`` ask ``check`` under ``name``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -159,6 +160,30 @@ class ConversationStore(Store):
         query = select(conversations).order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
         async with self.db.connect() as conn:
             rows = (await conn.execute(query.limit(limit))).all()
+        return [record_from_row(ConversationRecord, row) for row in rows]
+
+    async def listing(
+        self,
+        *,
+        platform: str | None = None,
+        team: str | None = None,
+        statuses: Sequence[str] | None = None,
+        updated_after: dt.datetime | None = None,
+        limit: int = 200,
+    ) -> list[ConversationRecord]:
+        """Conversations across platforms, changed last first, narrowed by what is given (the console's list)."""
+        query = select(conversations)
+        if platform is not None:
+            query = query.where(conversations.c.platform == platform)
+        if team is not None:
+            query = query.where(conversations.c.team == team)
+        if statuses is not None:
+            query = query.where(conversations.c.status.in_(list(statuses)))
+        if updated_after is not None:
+            query = query.where(conversations.c.updated_at >= updated_after)
+        query = query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(limit)
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
         return [record_from_row(ConversationRecord, row) for row in rows]
 
     async def in_channel(

@@ -105,6 +105,12 @@ class WaitStore(Store):
         async with self.db.connect() as conn:
             return [record_from_row(WaitRecord, row) for row in (await conn.execute(query)).all()]
 
+    async def of_conversation(self, conversation_id: int) -> list[WaitRecord]:
+        """Every wait of one conversation, answered or not, oldest first."""
+        query = select(waits).where(waits.c.conversation_id == conversation_id).order_by(waits.c.id)
+        async with self.db.connect() as conn:
+            return [record_from_row(WaitRecord, row) for row in (await conn.execute(query)).all()]
+
     async def expired(self) -> list[WaitRecord]:
         """Unanswered waits whose time is up."""
         query = (

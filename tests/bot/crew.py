@@ -171,27 +171,24 @@ class RunningBot:
         return await self.db.stores.messages.list_since(record.id)
 
 
-def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10, http_port=0)
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    """Test settings; ``overrides`` set more of them (``console=True``...)."""
+    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
 
 
 @asynccontextmanager
 async def running_bot(
-    data_dir: Path, team: Path, platform: InMemoryPlatform | None = None
+    data_dir: Path, team: Path, platform: InMemoryPlatform | None = None, settings: dict[str, Any] | None = None
 ) -> AsyncIterator[RunningBot]:
-    """The bot, serving ``team`` on an in-memory platform, with its SQLite database in ``data_dir``."""
+    """The bot, serving ``team`` on an in-memory platform, with its SQLite database in ``data_dir``
+    (``settings``: more settings, by name)."""
     catalog = TeamCatalog()
     catalog.add_file(team, default=True)
     platform = platform or InMemoryPlatform()
-    settings = settings_for(data_dir)
-    bot = Bot(settings, platform, catalog)
-    task = asyncio.create_task(bot.run())
-    started = asyncio.create_task(bot.started.wait())
-    await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        started.cancel()
-        await task  # it failed to start: raise why
-    db = Database(settings.effective_database_url)
+    settings_ = settings_for(data_dir, **(settings or {}))
+    bot = Bot(settings_, platform, catalog)
+    task = await bot.start()  # it failed to start: raises why
+    db = Database(settings_.effective_database_url)
     try:
         yield RunningBot(bot, platform, db)
     finally:
@@ -202,11 +199,15 @@ async def running_bot(
 
 @asynccontextmanager
 async def crew_bot(
-    server: ScriptedOpenAI, tmp_path: Path, platform: InMemoryPlatform | None = None, **team: Any
+    server: ScriptedOpenAI,
+    tmp_path: Path,
+    platform: InMemoryPlatform | None = None,
+    settings: dict[str, Any] | None = None,
+    **team: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving the crew (``team`` overrides its file's keys), its data in ``tmp_path/data``."""
     team_file = write_team(tmp_path / "crew.yaml", server.base_url, **team)
-    async with running_bot(tmp_path / "data", team_file, platform) as bot:
+    async with running_bot(tmp_path / "data", team_file, platform, settings) as bot:
         yield bot
 
 

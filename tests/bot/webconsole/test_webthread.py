@@ -1,0 +1,98 @@
+"""The web thread over plain HTTP: what the page refuses, and agent text that stays text.
+(tests/bot/webconsole/test_browser.py runs the whole flow in a browser.)"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+import typer
+
+from adapters.web import WebThreadPlatform
+from bot.cli import _platform_sources
+from bot.settings import Settings
+from tests.bot.crew import Crew
+from tests.bot.webconsole.console import ConsoleClient, console_bot, signed_in, web_thread_bot
+from tests.fakes.openai_server import ScriptedOpenAI
+from tests.fakes.terminal import Terminal, clean_env
+
+
+async def test_the_web_thread_refuses_forged_buttons_and_shows_agent_text_as_text(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("planner", "<script>alert('pwned')</script>")
+    async with web_thread_bot(server, tmp_path) as bot, signed_in(bot, "ops") as client:
+        platform = bot.platform
+        assert isinstance(platform, WebThreadPlatform)
+        csrf = await client.csrf("/web")
+        status, _, headers = await client.post("/web", {"csrf": csrf, "text": "chart the squares"})
+        assert status == 303
+        thread_id = headers["Location"].rsplit("/", 1)[1]
+        await platform.wait_for(lambda posts: bool(posts) and bool(posts[-1].message.buttons))
+
+        page = (await client.get(f"/web/{thread_id}"))[1]
+        assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in page
+        assert "<script>alert" not in page
+        assert "ops (console)" in page
+        prompt = platform.in_thread(thread_id)[-1]
+        assert re.search(rf'name="ref" value="{prompt.id}"', page)
+
+        csrf = await client.csrf(f"/web/{thread_id}")
+        for ref, index in ((prompt.id, "7"), (prompt.id, "x"), ("m-none", "0")):
+            status, _, _ = await client.post(f"/web/{thread_id}/press", {"csrf": csrf, "ref": ref, "index": index})
+            assert status == 400
+        forged = {"csrf": "forged", "ref": prompt.id, "index": "0"}
+        assert (await client.post(f"/web/{thread_id}/press", forged))[0] == 403
+        assert (await client.get("/web/nothing-here"))[0] == 404
+        assert (await client.post(f"/web/{thread_id}/say", {"csrf": csrf, "text": "  "}))[0] == 400
+
+        # The first button (Continue) goes through as the operator's press.
+        status, _, _ = await client.post(f"/web/{thread_id}/press", {"csrf": csrf, "ref": prompt.id, "index": "0"})
+        assert status == 303
+        await platform.wait_for(lambda posts: any("let the team go on" in p.text for p in posts))
+        [wait, *_] = await bot.db.stores.waits.of_conversation((await bot.db.stores.conversations.recent(1))[0].id)
+        assert wait.answered_by == "console:ops"
+
+
+async def test_without_the_web_platform_the_page_says_how_to_turn_it_on(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with console_bot(server, tmp_path) as bot, signed_in(bot) as client:
+        status, text, _ = await client.get("/web")
+        assert (status, text) == (404, "The web thread is off: run threadcrew with --platform web.")
+
+
+def test_the_web_platform_needs_the_console(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit):
+        _platform_sources(Settings(data_dir=tmp_path), ["web"])
+    assert "the web thread is a page of the web console: set THREADCREW_CONSOLE=true" in capsys.readouterr().err
+    [platform] = _platform_sources(Settings(data_dir=tmp_path, console=True), ["web"])
+    assert isinstance(platform, WebThreadPlatform)
+
+
+async def test_the_web_demo_opens_a_thread_the_browser_can_sign_in_to(tmp_path: Path) -> None:
+    """``threadcrew demo --web``: the demo team already at work in a web thread, behind a sign-in."""
+    env = clean_env({"THREADCREW_DATA_DIR": str(tmp_path / "data"), "THREADCREW_HTTP_PORT": "0"})
+    with Terminal(["demo", "--web"], env=env, cwd=tmp_path) as term:
+        shown = await asyncio.to_thread(term.expect, "Ctrl-C stops the demo.")
+        found = re.search(r"Open (http://127\.0\.0\.1:\d+/console)/web/(\S+) .*this token: (\S+)", shown)
+        assert found is not None, shown
+        base, thread_id, token = found.groups()
+        client = ConsoleClient(base)
+        try:
+            assert (await client.get(f"/web/{thread_id}"))[0] == 303  # a sign-in first
+            assert (await client.sign_in("visitor", token))[0] == 303
+            # The page's live stream brings the team's posts, up to the approval it waits for.
+            page = ""
+            async with client.http.get(f"{base}/web/{thread_id}/events") as stream:
+                while "button-approve" not in page:
+                    page += (await asyncio.wait_for(stream.content.readany(), 30)).decode()
+            assert '<span class="author">you</span>' in page  # the task, by the person who started the demo
+            assert '<span class="author">Planner</span>' in page  # the demo team, in its personas
+            assert '<span class="author">Coder</span>' in page
+        finally:
+            await client.close()
