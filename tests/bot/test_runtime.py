@@ -142,6 +142,17 @@ async def test_a_run_started_without_an_event_runs_in_a_new_thread_on_each_platf
             "reviewer",
             "threadcrew",
         ]
+        # A person answers in the Slack thread; the run there goes on to its end as well.
+        model.say("reviewer", DONE)
+        reply = {"type": "message", "user": "UBOB", "text": "fine, finish it", "ts": "1800000000.000200"}
+        reply |= {"thread_ts": on_slack.thread_id, "channel": "C7", "channel_type": "channel"}
+        assert (await both.sender.event(event_body(reply)))[0] == 200
+        await both.slack.wait_for(lambda s: any(DONE in p.text for p in s.in_thread("C7", on_slack.thread_id)))
+        assert dispatcher is not None
+        await dispatcher.wait_idle()
+        on_slack_record = await both.db.stores.conversations.find("slack", "T1", "C7", on_slack.thread_id)
+        assert on_slack_record is not None
+        assert on_slack_record.status == "finished"
         finished = await both.db.stores.conversations.find("memory", "W1", "C1", on_memory.thread_id)
         assert finished is not None
         assert finished.status == "finished"

@@ -344,6 +344,7 @@ async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_o
         slack.rate_limit("chat.postMessage", times=7)  # ...and more 429s than slack-sdk retries
         await mention(bot, "chart the squares")
         await bot.until(DONE)
+        await bot.bot.dispatcher.wait_idle()  # the last post is out; now its save is stored too
         record = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
         assert record is not None
         assert record.status == "finished"
