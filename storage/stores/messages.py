@@ -18,6 +18,7 @@ __all__ = ["MessageStore", "append_in", "append_merged", "insert_numbered"]
 
 
 _INSERT_RETURNING = insert(messages).returning(*messages.c, sort_by_parameter_order=True)
+_INSERT_MANY = insert(messages).returning(*messages.c)
 _RESERVE = (
     update(conversations)
     .where(conversations.c.id == bindparam("cid"))
@@ -88,17 +89,25 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
         latest[conversation_id] = max(at, latest.get(conversation_id, at))
     conn.execute(_RESERVE, [{"cid": cid, "count": counts[cid], "now": latest[cid]} for cid in sorted(counts)])
     last = dict(conn.execute(_LAST_SEQ, {"cids": list(counts)}).tuples().all())
-    next_seq = {cid: last[cid] - counts[cid] + 1 for cid in counts if cid in last}
+    first_seq = {cid: last[cid] - counts[cid] + 1 for cid in counts if cid in last}
+    firsts: list[int | None] = []  # each append's first number, in queue order
     rows: list[dict[str, Any]] = []
     for conversation_id, new, at in appends:
-        if conversation_id in next_seq:
-            rows += _numbered(conversation_id, next_seq[conversation_id], new, at)
-            next_seq[conversation_id] += len(new)
-    stored = iter(conn.execute(_INSERT_RETURNING, rows).all() if rows else [])
+        first = first_seq.get(conversation_id)
+        firsts.append(first)
+        if first is not None:
+            rows += _numbered(conversation_id, first, new, at)
+            first_seq[conversation_id] = first + len(new)
+    # Rows come back in any order (so that SQLite too inserts them all in one statement): they
+    # are told apart by their conversation and number.
+    stored = {
+        (record.conversation_id, record.seq): record
+        for record in (record_from_row(MessageRecord, row) for row in conn.execute(_INSERT_MANY, rows))
+    }
     outcomes: list[tuple[bool, Any]] = []
-    for conversation_id, new, _ in appends:
-        if conversation_id in next_seq:
-            outcomes.append((True, [record_from_row(MessageRecord, next(stored)) for _ in new]))
+    for (conversation_id, new, _), first in zip(appends, firsts, strict=True):
+        if first is not None:
+            outcomes.append((True, [stored[conversation_id, first + i] for i in range(len(new))]))
         else:
             outcomes.append((False, NotFoundError(f"there is no conversation {conversation_id}")))
     return outcomes
