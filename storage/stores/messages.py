@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -18,7 +19,7 @@ __all__ = ["MessageStore", "append_in", "append_merged", "insert_numbered"]
 
 
 _INSERT_RETURNING = insert(messages).returning(*messages.c, sort_by_parameter_order=True)
-_INSERT_MANY = insert(messages).returning(*messages.c)
+_INSERT_MANY = insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
 _RESERVE = (
     update(conversations)
     .where(conversations.c.id == bindparam("cid"))
@@ -98,19 +99,49 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
         if first is not None:
             rows += _numbered(conversation_id, first, new, at)
             first_seq[conversation_id] = first + len(new)
-    # Rows come back in any order (so that SQLite too inserts them all in one statement): they
-    # are told apart by their conversation and number.
-    stored = {
-        (record.conversation_id, record.seq): record
-        for record in (record_from_row(MessageRecord, row) for row in conn.execute(_INSERT_MANY, rows))
-    }
+    # Only the ids come back, in any order (so that SQLite too inserts every row in one
+    # statement), told apart by conversation and number; the rest of a record is what was stored.
+    ids: dict[tuple[int, int], int] = {(cid, seq): id_ for id_, cid, seq in conn.execute(_INSERT_MANY, rows).tuples()}
     outcomes: list[tuple[bool, Any]] = []
-    for (conversation_id, new, _), first in zip(appends, firsts, strict=True):
+    for (conversation_id, new, at), first in zip(appends, firsts, strict=True):
         if first is not None:
-            outcomes.append((True, [stored[conversation_id, first + i] for i in range(len(new))]))
+            seqs = range(first, first + len(new))
+            outcomes.append(
+                (
+                    True,
+                    [
+                        _record(ids[conversation_id, seq], seq, m, conversation_id, at)
+                        for seq, m in zip(seqs, new, strict=True)
+                    ],
+                )
+            )
         else:
             outcomes.append((False, NotFoundError(f"there is no conversation {conversation_id}")))
     return outcomes
+
+
+def _record(id_: int, seq: int, m: NewMessage, conversation_id: int, now: dt.datetime) -> MessageRecord:
+    """The record of a stored message, as reading it back would give it (UTC times, JSON values)."""
+    return MessageRecord(
+        id=id_,
+        conversation_id=conversation_id,
+        seq=seq,
+        role=m.role,
+        name=m.name,
+        author_kind=m.author_kind,
+        author_id=m.author_id,
+        content=m.content,
+        tool_calls=_json(m.tool_calls),
+        tool_responses=_json(m.tool_responses),
+        attachments=_json(m.attachments),
+        created_at=now.astimezone(dt.UTC),
+        platform_message_id=m.platform_message_id,
+        posted_at=m.posted_at.astimezone(dt.UTC) if m.posted_at is not None else None,
+    )
+
+
+def _json(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value))  # tuples become lists, as in the column
 
 
 def _numbered(
