@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -13,6 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage, record_from_row
 from ..schema import conversations, messages
+from ._bare import NEW_FIELDS, append_bare, stored_record
 from ._base import Store
 
 __all__ = ["MessageStore", "append_in", "append_merged", "insert_numbered"]
@@ -32,8 +31,6 @@ _RESERVE_RETURNING = _RESERVE.returning(conversations.c.last_seq)
 _LAST_SEQ = select(conversations.c.id, conversations.c.last_seq).where(
     conversations.c.id.in_(bindparam("cids", expanding=True))
 )
-
-_NEW_FIELDS = tuple(f.name for f in fields(NewMessage))
 
 Append = tuple[int, Sequence[NewMessage], dt.datetime]
 """What to append: to which conversation, which messages, when."""
@@ -80,7 +77,8 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
     if len(appends) == 1:
         [(conversation_id, new, now)] = appends
         try:
-            return [(True, append_in(conn, conversation_id, new, now))]
+            records = append_bare(conn, conversation_id, new, now)
+            return [(True, records if records is not None else append_in(conn, conversation_id, new, now))]
         except NotFoundError as exc:
             return [(False, exc)]
     counts: dict[int, int] = {}
@@ -110,7 +108,7 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
                 (
                     True,
                     [
-                        _record(ids[conversation_id, seq], seq, m, conversation_id, at)
+                        stored_record(ids[conversation_id, seq], seq, m, conversation_id, at)
                         for seq, m in zip(seqs, new, strict=True)
                     ],
                 )
@@ -120,37 +118,13 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
     return outcomes
 
 
-def _record(id_: int, seq: int, m: NewMessage, conversation_id: int, now: dt.datetime) -> MessageRecord:
-    """The record of a stored message, as reading it back would give it (UTC times, JSON values)."""
-    return MessageRecord(
-        id=id_,
-        conversation_id=conversation_id,
-        seq=seq,
-        role=m.role,
-        name=m.name,
-        author_kind=m.author_kind,
-        author_id=m.author_id,
-        content=m.content,
-        tool_calls=_json(m.tool_calls),
-        tool_responses=_json(m.tool_responses),
-        attachments=_json(m.attachments),
-        created_at=now.astimezone(dt.UTC),
-        platform_message_id=m.platform_message_id,
-        posted_at=m.posted_at.astimezone(dt.UTC) if m.posted_at is not None else None,
-    )
-
-
-def _json(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value))  # tuples become lists, as in the column
-
-
 def _numbered(
     conversation_id: int, first_seq: int, new: Sequence[NewMessage], now: dt.datetime
 ) -> list[dict[str, Any]]:
     # Field by field, not dataclasses.asdict: that deep-copies the JSON values, for nothing.
     return [
         {
-            **{name: getattr(m, name) for name in _NEW_FIELDS},
+            **{name: getattr(m, name) for name in NEW_FIELDS},
             "conversation_id": conversation_id,
             "seq": first_seq + i,
             "created_at": now,
