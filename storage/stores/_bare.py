@@ -23,12 +23,47 @@ from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage
 from ..schema import conversations, messages
 
-__all__ = ["NEW_FIELDS", "append_bare", "stored_record"]
+__all__ = ["NEW_FIELDS", "append_bare", "bare_sqlite", "insert_bare", "reserve_bare", "stored_record"]
 
 _COLUMNS = tuple(column.name for column in messages.c if column.name != "id")
 _INSERT = f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) RETURNING id"
 NEW_FIELDS = tuple(field.name for field in fields(NewMessage))
 _RESERVE = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ? RETURNING last_seq"
+_RESERVE_MANY = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ?"
+_INSERT_ROWS = 500  # a multi-row INSERT's rows: 13 variables each, far under SQLite's 32,766
+
+
+def bare_sqlite(conn: Connection) -> sqlite3.Connection | None:
+    """The plain sqlite3 connection under ``conn``, if it is one (not aiosqlite, not PostgreSQL)."""
+    driver = conn.connection.driver_connection
+    return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+def reserve_bare(
+    driver: sqlite3.Connection, dialect: Dialect, counts: dict[int, int], latest: dict[int, dt.datetime]
+) -> dict[int, int]:
+    """Bump the counters by ``counts`` (in id order); the conversations' last numbers, of those that exist."""
+    stamp = _processors(dialect)["updated_at"]
+    driver.executemany(_RESERVE_MANY, [(counts[cid], stamp(latest[cid]), cid) for cid in sorted(counts)])
+    marks = ", ".join("?" for _ in counts)
+    query = f"SELECT id, last_seq FROM conversations WHERE id IN ({marks})"
+    return dict(driver.execute(query, list(counts)).fetchall())
+
+
+def insert_bare(driver: sqlite3.Connection, dialect: Dialect, rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Insert ``rows`` (column values) in multi-row INSERTs; their ids by (conversation, number)."""
+    process = _processors(dialect)
+    ids: dict[tuple[int, int], int] = {}
+    one = f"({', '.join('?' for _ in _COLUMNS)})"
+    for at in range(0, len(rows), _INSERT_ROWS):
+        chunk = rows[at : at + _INSERT_ROWS]
+        statement = (
+            f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES {', '.join(one for _ in chunk)} "
+            "RETURNING id, conversation_id, seq"
+        )
+        values = [process[name](row.get(name)) for row in chunk for name in _COLUMNS]
+        ids.update({(cid, seq): id_ for id_, cid, seq in driver.execute(statement, values).fetchall()})
+    return ids
 
 
 def append_bare(
@@ -39,8 +74,8 @@ def append_bare(
     Raises:
         NotFoundError: no such conversation (nothing is written).
     """
-    driver = conn.connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection):
+    driver = bare_sqlite(conn)
+    if driver is None:
         return None
     process = _processors(conn.dialect)
     cursor = driver.cursor()

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage, record_from_row
 from ..schema import conversations, messages
-from ._bare import NEW_FIELDS, append_bare, stored_record
+from ._bare import NEW_FIELDS, append_bare, bare_sqlite, insert_bare, reserve_bare, stored_record
 from ._base import Store
 
 __all__ = ["MessageStore", "append_in", "append_merged", "insert_numbered"]
@@ -86,8 +86,12 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
     for conversation_id, new, at in appends:
         counts[conversation_id] = counts.get(conversation_id, 0) + len(new)
         latest[conversation_id] = max(at, latest.get(conversation_id, at))
-    conn.execute(_RESERVE, [{"cid": cid, "count": counts[cid], "now": latest[cid]} for cid in sorted(counts)])
-    last = dict(conn.execute(_LAST_SEQ, {"cids": list(counts)}).tuples().all())
+    driver = bare_sqlite(conn)  # on a SQLite file, the statements go to sqlite3 itself (see _bare)
+    if driver is not None:
+        last = reserve_bare(driver, conn.dialect, counts, latest)
+    else:
+        conn.execute(_RESERVE, [{"cid": cid, "count": counts[cid], "now": latest[cid]} for cid in sorted(counts)])
+        last = dict(conn.execute(_LAST_SEQ, {"cids": list(counts)}).tuples().all())
     first_seq = {cid: last[cid] - counts[cid] + 1 for cid in counts if cid in last}
     firsts: list[int | None] = []  # each append's first number, in queue order
     rows: list[dict[str, Any]] = []
@@ -99,7 +103,11 @@ def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[boo
             first_seq[conversation_id] = first + len(new)
     # Only the ids come back, in any order (so that SQLite too inserts every row in one
     # statement), told apart by conversation and number; the rest of a record is what was stored.
-    ids: dict[tuple[int, int], int] = {(cid, seq): id_ for id_, cid, seq in conn.execute(_INSERT_MANY, rows).tuples()}
+    ids: dict[tuple[int, int], int] = {}
+    if driver is not None and rows:
+        ids = insert_bare(driver, conn.dialect, rows)
+    elif rows:
+        ids = {(cid, seq): id_ for id_, cid, seq in conn.execute(_INSERT_MANY, rows).tuples()}
     outcomes: list[tuple[bool, Any]] = []
     for (conversation_id, new, at), first in zip(appends, firsts, strict=True):
         if first is not None:
