@@ -18,8 +18,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
-import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -29,11 +28,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .errors import StorageError, UnsupportedDatabaseError
+from .group_commit import GroupWriter, Merged, Outcome
 
 __all__ = ["SUPPORTED_SCHEMES", "Clock", "Database", "database_url"]
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - an item, as in the typing docs
 
 SUPPORTED_SCHEMES = {
     "sqlite": "sqlite+aiosqlite",
@@ -104,11 +105,12 @@ class Database:
 
         self.stores = Stores(self)
         self._writes = asyncio.Lock() if self.dialect == "sqlite" else None
-        self._writer: _GroupWriter | None = None
+        self._writer: GroupWriter | None = None
         # On a SQLite file, grouped writes run on a plain sqlite3 connection in one thread of
         # their own: a whole transaction is one hop there and back, not one per statement.
         self._sync_engine: Engine | None = None
         self._sync_thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._sync_conn: Connection | None = None  # the writer thread's, kept open (no pool round trip)
         if self.dialect == "sqlite" and self.url.database not in (None, "", ":memory:"):
             self._sync_engine = create_engine(
                 self.url.set(drivername="sqlite"),
@@ -136,13 +138,24 @@ class Database:
         """Run ``work(conn)`` in a transaction shared with the other writes queued meanwhile.
 
         A group commit: writes that arrive while a transaction is under way go together in the
-        next one, each in a savepoint of its own, so that one that raises (a conflict) is rolled
-        back alone and its caller gets the error. ``work`` is plain synchronous code on a
-        :class:`~sqlalchemy.engine.Connection`; it may run in another thread.
+        next one; if one raises (a conflict), the others run again, each in a savepoint of its
+        own, so that it is rolled back alone and its caller gets the error. ``work`` is plain
+        synchronous code on a :class:`~sqlalchemy.engine.Connection`; it may run in another thread.
         """
+        return await self._group().submit(work)  # type: ignore[no-any-return]
+
+    async def write_merged(self, run: Callable[[Connection, Sequence[I]], list[Outcome]], item: I) -> Any:
+        """Like :meth:`write`, but ``run`` does every queued item of the batch in one call.
+
+        ``run(conn, items)`` answers ``(True, value)`` or ``(False, error)`` per item, in order,
+        and writes nothing for an item it refuses (see :mod:`storage.group_commit`).
+        """
+        return await self._group().submit(Merged(run, item))
+
+    def _group(self) -> GroupWriter:
         if self._writer is None:
-            self._writer = _GroupWriter(self)
-        return await self._writer.submit(work)
+            self._writer = GroupWriter(self._in_transaction)
+        return self._writer
 
     async def _in_transaction(self, work: Callable[[Connection], T]) -> T:
         if self._sync_engine is None:
@@ -150,15 +163,22 @@ class Database:
                 return await conn.run_sync(work)
         if self._sync_thread is None:
             self._sync_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="threadcrew-sqlite")
-        engine = self._sync_engine
-
-        def run() -> T:
-            with engine.begin() as conn:
-                return work(conn)
-
         assert self._writes is not None
         async with self._writes:
-            return await asyncio.get_running_loop().run_in_executor(self._sync_thread, run)
+            return await asyncio.get_running_loop().run_in_executor(self._sync_thread, self._run_sync, work)
+
+    def _run_sync(self, work: Callable[[Connection], T]) -> T:
+        """In the writer thread: ``work`` in a transaction on the thread's own connection."""
+        assert self._sync_engine is not None
+        if self._sync_conn is None or self._sync_conn.closed or self._sync_conn.invalidated:
+            self._sync_conn = self._sync_engine.connect()
+        with self._sync_conn.begin():
+            return work(self._sync_conn)
+
+    def _close_sync(self) -> None:
+        if self._sync_conn is not None:
+            self._sync_conn.close()
+            self._sync_conn = None
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -189,11 +209,12 @@ class Database:
         if self._writer is not None:
             await self._writer.finish()
         await self.engine.dispose()
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
         if self._sync_thread is not None:
+            self._sync_thread.submit(self._close_sync).result()
             self._sync_thread.shutdown(wait=True)
             self._sync_thread = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
     async def __aenter__(self) -> Database:
         return self
@@ -202,79 +223,6 @@ class Database:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-
-class _GroupWriter:
-    """Queued writes, run a batch per transaction (see :meth:`Database.write`)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._queue: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def submit(self, work: Callable[[Connection], T]) -> T:
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((work, done))
-        if self._task is None:
-            self._task = asyncio.create_task(self._drain(), name="threadcrew group commit")
-        return await done
-
-    async def finish(self) -> None:
-        if self._task is not None:
-            await asyncio.shield(self._task)
-
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                run = functools.partial(_run_batch, works=[work for work, _ in batch])
-                try:
-                    outcomes = await self.db._in_transaction(run)
-                except asyncio.CancelledError:
-                    for _, done in batch:
-                        done.cancel()
-                    raise
-                except Exception as exc:
-                    outcomes = [(False, exc)] * len(batch)
-                for (_, done), (ok, value) in zip(batch, outcomes, strict=True):
-                    if done.done():
-                        continue  # its caller gave up waiting
-                    if ok:
-                        done.set_result(value)
-                    else:
-                        done.set_exception(value)
-        finally:
-            self._task = None
-
-
-def _run_batch(conn: Connection, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
-    """Run every write; if one raises, roll back and run them again, each in a savepoint.
-
-    Writes rarely fail (a stale version), so the common case costs no savepoints; a write is a
-    pure function of its arguments, so running it again is safe.
-    """
-    if len(works) == 1:  # alone in its transaction: an error rolls the transaction back
-        return [(True, works[0](conn))]
-    savepoint = conn.begin_nested()
-    try:
-        values = [work(conn) for work in works]
-    except Exception:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
-        return [(True, value) for value in values]
-    outcomes: list[tuple[bool, Any]] = []
-    for work in works:
-        savepoint = conn.begin_nested()
-        try:
-            value = work(conn)
-        except Exception as exc:
-            savepoint.rollback()
-            outcomes.append((False, exc))
-        else:
-            savepoint.commit()
-            outcomes.append((True, value))
-    return outcomes
 
 
 def _sqlite_behaviour(engine: AsyncEngine | Engine) -> None:

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
-from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage, record_from_row
 from ..schema import conversations, messages
+from ._bare import NEW_FIELDS, append_bare, bare_sqlite, insert_bare, reserve_bare, stored_record
 from ._base import Store
 
-__all__ = ["MessageStore", "append_in", "insert_numbered"]
+__all__ = ["MessageStore", "append_in", "append_merged", "insert_numbered"]
 
 
 _INSERT_RETURNING = insert(messages).returning(*messages.c, sort_by_parameter_order=True)
+_INSERT_MANY = insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
+_RESERVE = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"))
+    .values(
+        last_seq=conversations.c.last_seq + bindparam("count"),
+        updated_at=bindparam("now", type_=conversations.c.updated_at.type),
+    )
+)
+_RESERVE_RETURNING = _RESERVE.returning(conversations.c.last_seq)
+_LAST_SEQ = select(conversations.c.id, conversations.c.last_seq).where(
+    conversations.c.id.in_(bindparam("cids", expanding=True))
+)
+
+Append = tuple[int, Sequence[NewMessage], dt.datetime]
+"""What to append: to which conversation, which messages, when."""
 
 
 def append_in(
@@ -31,10 +47,7 @@ def append_in(
     if not new:
         return []
     last = conn.execute(
-        update(conversations)
-        .where(conversations.c.id == conversation_id)
-        .values(last_seq=conversations.c.last_seq + len(new), updated_at=now)
-        .returning(conversations.c.last_seq)
+        _RESERVE_RETURNING, {"cid": conversation_id, "count": len(new), "now": now}
     ).scalar_one_or_none()
     if last is None:
         raise NotFoundError(f"there is no conversation {conversation_id}")
@@ -47,14 +60,85 @@ def insert_numbered(
     """Insert messages numbered from ``first_seq``; the caller has reserved the numbers."""
     if not new:
         return []
-    rows = conn.execute(
-        _INSERT_RETURNING,
-        [
-            {**asdict(m), "conversation_id": conversation_id, "seq": first_seq + i, "created_at": now}
-            for i, m in enumerate(new)
-        ],
-    ).all()
+    numbered = _numbered(conversation_id, first_seq, new, now)
+    # One row is one plain execution; more go as one multi-row INSERT (SQLAlchemy's insertmanyvalues).
+    rows = conn.execute(_INSERT_RETURNING, numbered[0] if len(numbered) == 1 else numbered).all()
     return [record_from_row(MessageRecord, row) for row in rows]
+
+
+def append_merged(conn: Connection, appends: Sequence[Append]) -> list[tuple[bool, Any]]:
+    """Many appends (of a group commit, see ``Database.write_merged``) in three statements.
+
+    The counters of every conversation are bumped by one UPDATE run with many parameter sets,
+    in the order of their ids (so that two processes doing this lock rows in the same order and
+    never deadlock), read back (the rows are locked by now), and every message is inserted by
+    one INSERT. Appends to a conversation that does not exist get a NotFoundError, and nothing.
+    """
+    if len(appends) == 1:
+        [(conversation_id, new, now)] = appends
+        try:
+            records = append_bare(conn, conversation_id, new, now)
+            return [(True, records if records is not None else append_in(conn, conversation_id, new, now))]
+        except NotFoundError as exc:
+            return [(False, exc)]
+    counts: dict[int, int] = {}
+    latest: dict[int, dt.datetime] = {}
+    for conversation_id, new, at in appends:
+        counts[conversation_id] = counts.get(conversation_id, 0) + len(new)
+        latest[conversation_id] = max(at, latest.get(conversation_id, at))
+    driver = bare_sqlite(conn)  # on a SQLite file, the statements go to sqlite3 itself (see _bare)
+    if driver is not None:
+        last = reserve_bare(driver, conn.dialect, counts, latest)
+    else:
+        conn.execute(_RESERVE, [{"cid": cid, "count": counts[cid], "now": latest[cid]} for cid in sorted(counts)])
+        last = dict(conn.execute(_LAST_SEQ, {"cids": list(counts)}).tuples().all())
+    first_seq = {cid: last[cid] - counts[cid] + 1 for cid in counts if cid in last}
+    firsts: list[int | None] = []  # each append's first number, in queue order
+    rows: list[dict[str, Any]] = []
+    for conversation_id, new, at in appends:
+        first = first_seq.get(conversation_id)
+        firsts.append(first)
+        if first is not None:
+            rows += _numbered(conversation_id, first, new, at)
+            first_seq[conversation_id] = first + len(new)
+    # Only the ids come back, in any order (so that SQLite too inserts every row in one
+    # statement), told apart by conversation and number; the rest of a record is what was stored.
+    ids: dict[tuple[int, int], int] = {}
+    if driver is not None and rows:
+        ids = insert_bare(driver, conn.dialect, rows)
+    elif rows:
+        ids = {(cid, seq): id_ for id_, cid, seq in conn.execute(_INSERT_MANY, rows).tuples()}
+    outcomes: list[tuple[bool, Any]] = []
+    for (conversation_id, new, at), first in zip(appends, firsts, strict=True):
+        if first is not None:
+            seqs = range(first, first + len(new))
+            outcomes.append(
+                (
+                    True,
+                    [
+                        stored_record(ids[conversation_id, seq], seq, m, conversation_id, at)
+                        for seq, m in zip(seqs, new, strict=True)
+                    ],
+                )
+            )
+        else:
+            outcomes.append((False, NotFoundError(f"there is no conversation {conversation_id}")))
+    return outcomes
+
+
+def _numbered(
+    conversation_id: int, first_seq: int, new: Sequence[NewMessage], now: dt.datetime
+) -> list[dict[str, Any]]:
+    # Field by field, not dataclasses.asdict: that deep-copies the JSON values, for nothing.
+    return [
+        {
+            **{name: getattr(m, name) for name in NEW_FIELDS},
+            "conversation_id": conversation_id,
+            "seq": first_seq + i,
+            "created_at": now,
+        }
+        for i, m in enumerate(new)
+    ]
 
 
 class MessageStore(Store):
@@ -71,9 +155,8 @@ class MessageStore(Store):
         """
         if not new:
             return []
-        return await self.db.write(
-            functools.partial(append_in, conversation_id=conversation_id, new=new, now=self.now())
-        )
+        appended: list[MessageRecord] = await self.db.write_merged(append_merged, (conversation_id, new, self.now()))
+        return appended
 
     async def get(self, message_id: int) -> MessageRecord:
         """Raises NotFoundError."""

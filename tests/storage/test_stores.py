@@ -113,6 +113,30 @@ class TestMessages:
         with pytest.raises(NotFoundError):
             await db.stores.messages.append(424242, NewMessage(role="user", content="x"))
 
+    async def test_appends_queued_together_are_each_numbered_and_returned_as_stored(self, db: Database) -> None:
+        one, two = await conversation_id(db, "one"), await conversation_id(db, "two")
+        posted = dt.datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        said = NewMessage(
+            role="user", content="hi", tool_calls=({"id": "c1"},), platform_message_id="p1", posted_at=posted
+        )
+        results = await asyncio.gather(
+            db.stores.messages.append(one, said),
+            db.stores.messages.append(424242, said),  # no such conversation: refused alone
+            db.stores.messages.append_many(two, [NewMessage(role="assistant", content=c) for c in "ab"]),
+            db.stores.messages.append(one, NewMessage(role="assistant", content="second")),
+            db.stores.messages.append(two, NewMessage(role="assistant", content="c")),
+            return_exceptions=True,
+        )
+        first, refused, block, second, third = results
+        assert isinstance(refused, NotFoundError)
+        assert [first, second] == await db.stores.messages.list_since(one)  # as reading them back gives them
+        assert [*block, third] == await db.stores.messages.list_since(two)
+        assert [m.seq for m in (first, second)] == [1, 2]
+        assert [m.seq for m in (*block, third)] == [1, 2, 3]
+        assert first.tool_calls == [{"id": "c1"}]
+        assert first.posted_at == posted
+        assert (await db.stores.conversations.get(two)).last_seq == 3
+
     async def test_the_outbox_is_what_is_not_posted_yet_oldest_first(self, db: Database) -> None:
         one, two = await conversation_id(db, "one"), await conversation_id(db, "two")
         a = await db.stores.messages.append(one, NewMessage(role="user", content="a"))
