@@ -23,6 +23,7 @@ from storage import Database, DatabaseBehindError, check_schema, upgrade
 from .dispatcher import Dispatcher
 from .errors import StartupError
 from .guard import guarded
+from .logs import use_redactor
 from .redaction import redactor_for
 from .runtime import Runtime
 from .settings import Settings
@@ -102,6 +103,7 @@ class Bot:
             await prepare_database(db, embedded=settings.database_url is None)
             self.platforms = platforms = self._build_platforms(db)
             redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave
+            use_redactor(redactor)  # nor reach the logs
             runtime = Runtime(
                 db,
                 {name: guarded(p, redactor) for name, p in platforms.items()},
@@ -113,6 +115,7 @@ class Bot:
             self.dispatcher = dispatcher = Dispatcher(runtime)
             if self.intake and self._needs_web(platforms):
                 self.web = web = self._web(db, platforms)
+                web.add_routes(runtime.metrics.routes(db, dispatcher))
                 await stack.enter_async_context(web)
             intake = [
                 asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import logging
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .discord import discord_config, discord_platform
 from .errors import BotError
+from .logs import configure_logging
 from .rendering import message_text
 from .session import thread_of
 from .settings import Settings
@@ -480,5 +480,9 @@ def discord_invite_url(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings: Settings | None = Settings()
+    except ValidationError:
+        settings = None  # the command says what is wrong
+    configure_logging(settings)
     app()

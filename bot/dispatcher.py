@@ -20,6 +20,7 @@ from typing import Any
 from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
 
 from .commands import run_channel_command
+from .logs import bind_thread
 from .runtime import Runtime
 from .session import NOTE_PERSONA, ThreadSession, thread_of
 from .team_config import TriggerSpec
@@ -248,6 +249,10 @@ class Dispatcher:
             except Exception as exc:
                 _log.warning("the sweep failed (%s); it tries again in %g s", exc, self.sweep_every)
 
+    def queued(self) -> int:
+        """Events and resumes waiting in threads' workers (not counting what each is doing now)."""
+        return sum(len(w.queue) for w in self._workers.values())
+
     async def wait_idle(self) -> None:
         """Until no thread has work left (every run finished, or waiting for people)."""
         while self._workers:
@@ -310,6 +315,7 @@ class _ThreadWorker:
         session: ThreadSession | None = None
         failure: Exception | None = None
         rt = self.dispatcher.rt
+        bind_thread(self.thread.key)
         try:
             while True:
                 if not self.queue:
@@ -323,6 +329,7 @@ class _ThreadWorker:
                 if session is None:
                     create = event is not None and self.dispatcher.starts_conversation(event)
                     session = await ThreadSession.open(rt, self.thread, create=create)
+                    bind_thread(self.thread.key, session.record.id if session is not None else None)
                     if session is not None and session.record.last_seq:
                         # What a crash or a failed post left unposted goes first (if it did not go out).
                         await session.flush(check_posted=True)
@@ -353,6 +360,7 @@ class _ThreadWorker:
         """Nothing is lost: what is stored stays stored, and the thread is tried again later."""
         delay = self.dispatcher.failed(self.thread)
         if isinstance(failure, AdapterError):
+            self.dispatcher.rt.metrics.platform_error(self.thread.platform)
             _log.warning("thread %s: %s; trying again in %g s", self.thread.key, failure, delay)
         else:
             _log.error("thread %s failed; trying again in %g s", self.thread.key, delay, exc_info=failure)

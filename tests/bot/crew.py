@@ -171,19 +171,20 @@ class RunningBot:
         return await self.db.stores.messages.list_since(record.id)
 
 
-def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10, http_port=0)
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, database_url=None, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
 
 
 @asynccontextmanager
 async def running_bot(
-    data_dir: Path, team: Path, platform: InMemoryPlatform | None = None
+    data_dir: Path, team: Path, platform: InMemoryPlatform | None = None, *, settings: Settings | None = None
 ) -> AsyncIterator[RunningBot]:
-    """The bot, serving ``team`` on an in-memory platform, with its SQLite database in ``data_dir``."""
+    """The bot, serving ``team`` on an in-memory platform, with its SQLite database in ``data_dir``
+    (``settings``: others than :func:`settings_for`'s)."""
     catalog = TeamCatalog()
     catalog.add_file(team, default=True)
     platform = platform or InMemoryPlatform()
-    settings = settings_for(data_dir)
+    settings = settings or settings_for(data_dir)
     bot = Bot(settings, platform, catalog)
     task = asyncio.create_task(bot.run())
     started = asyncio.create_task(bot.started.wait())
@@ -202,11 +203,16 @@ async def running_bot(
 
 @asynccontextmanager
 async def crew_bot(
-    server: ScriptedOpenAI, tmp_path: Path, platform: InMemoryPlatform | None = None, **team: Any
+    server: ScriptedOpenAI,
+    tmp_path: Path,
+    platform: InMemoryPlatform | None = None,
+    *,
+    settings: Settings | None = None,
+    **team: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving the crew (``team`` overrides its file's keys), its data in ``tmp_path/data``."""
     team_file = write_team(tmp_path / "crew.yaml", server.base_url, **team)
-    async with running_bot(tmp_path / "data", team_file, platform) as bot:
+    async with running_bot(tmp_path / "data", team_file, platform, settings=settings) as bot:
         yield bot
 
 
