@@ -118,7 +118,7 @@ class Metrics:
             self.tokens.labels(used.model, "completion").inc(used.completion_tokens)
             self.cost.labels(used.model).inc(max(used.cost, 0.0))
 
-    def posted(self, platform: str, count: int) -> None:
+    def posted(self, platform: str, count: int = 1) -> None:
         self.posts.labels(platform).inc(count)
 
     def platform_error(self, platform: str) -> None:

@@ -447,8 +447,8 @@ class ThreadSession:
             if found is None and streamed is not None:
                 found = await streamed.finish(outbound)  # the preview becomes the stored reply
             posted.append((message.id, found or await self.platform.post(self.thread, outbound)))
+            self.rt.metrics.posted(self.thread.platform)
         await self.streams.drop()
-        self.rt.metrics.posted(self.thread.platform, len(posted))
         await self.rt.db.stores.messages.mark_posted_many(posted)
 
     def _persona(self, name: str | None) -> Persona:

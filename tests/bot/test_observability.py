@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters import InMemoryPlatform, OutboundMessage, PlatformError, ThreadRef
 from bot.logs import bind_thread, configure_logging
 from bot.metrics import code_run_outcome
 from tests.bot.crew import Crew, RunningBot, crew_bot, in_thread, settings_for
@@ -79,6 +80,29 @@ async def test_a_scrape_after_a_conversation_counts_its_steps_messages_tokens_co
         assert by(samples, "threadcrew_posts_total", "platform") == {"memory": len(posts)}
         assert by(samples, "threadcrew_conversations", "status") == {"running": 0, "waiting": 1}
         assert by(samples, "threadcrew_queued_events", "where") == {"queue": 0, "inbox": 0}
+
+
+class RefusingPosts(InMemoryPlatform):
+    """The platform refuses every post after the first."""
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        if self.posts:
+            raise PlatformError("chat.postMessage failed: internal_error")
+        return await super().post(thread, message)
+
+
+async def test_a_post_the_platform_refuses_counts_as_its_error(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    settings = settings_for(tmp_path / "data", health=True)
+    async with crew_bot(server, tmp_path, RefusingPosts(), settings=settings) as bot:
+        bot.dispatcher.retry_base = 600  # no retry while the test looks
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.idle()  # the worker gave up at the refused post
+        samples = await scrape(bot)
+    assert by(samples, "threadcrew_posts_total", "platform") == {"memory": 1}
+    assert by(samples, "threadcrew_platform_errors_total", "platform") == {"memory": 1}
 
 
 def test_code_runs_are_told_apart_by_exit_code() -> None:
