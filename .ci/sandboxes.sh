@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The code-execution sandboxes threadcrew's tests need: bubblewrap, a Docker engine, and an offline
-# Python base images.
+# The code-execution sandboxes threadcrew's tests need: bubblewrap, a Docker engine with gVisor
+# (runsc) as a runtime, and offline Python base images.
 #
-#   .ci/sandboxes.sh up     install docker.io and bubblewrap when missing, start dockerd (only with
-#                           the flags this machine allows) unless an engine answers, build the images
+#   .ci/sandboxes.sh up     install docker.io, bubblewrap and runsc when missing, register runsc in
+#                           /etc/docker/daemon.json, start dockerd (only with the flags this machine
+#                           allows) unless an engine answers, build the images
 #   .ci/sandboxes.sh down   stop the dockerd that "up" started, by its PID
 #
 # No registry is reachable: each image is a debootstrap of Debian imported with `docker import`.
@@ -28,6 +29,8 @@ install_missing() {
     command -v dockerd >/dev/null || missing+=(docker.io)
     command -v bwrap >/dev/null || missing+=(bubblewrap)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
+    command -v runsc >/dev/null || missing+=(runsc)
+    command -v setpriv >/dev/null || missing+=(util-linux)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} ..."
         as_root apt-get update -qq
@@ -35,9 +38,24 @@ install_missing() {
     fi
 }
 
+# gVisor as the engine's "runsc" runtime, merged into any daemon.json there is. Without a network
+# of its own (code containers have none), runsc needs --network=none.
+configure_runsc() {
+    as_root mkdir -p /etc/docker
+    as_root python3 - <<'PY'
+import json, pathlib
+path = pathlib.Path("/etc/docker/daemon.json")
+config = json.loads(path.read_text()) if path.exists() and path.read_text().strip() else {}
+config.setdefault("runtimes", {})["runsc"] = {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}
+path.write_text(json.dumps(config, indent=2) + "\n")
+PY
+}
+
 start_engine() {
     if docker info >/dev/null 2>&1; then
         echo "a Docker engine is already running; using it (and leaving it running)"
+        docker info --format '{{json .Runtimes}}' | grep -q runsc \
+            || echo "note: that engine has no runsc runtime yet; send it SIGHUP to read /etc/docker/daemon.json" >&2
         rm -f "$STATE/dockerd.pid"  # "down" stops only an engine that this "up" started
         return
     fi
@@ -92,6 +110,7 @@ stop_engine() {
 case "${1:-}" in
     up)
         install_missing
+        configure_runsc
         start_engine
         build_image "$IMAGE" python3,python3-matplotlib
         build_image "$BUILD_IMAGE" python3,python3-venv

@@ -2,9 +2,9 @@
 
 The bot opens its resources in order and closes them in reverse (an ``AsyncExitStack``):
 the database, the web server (when something needs it), the platforms (each taking events),
-the dispatcher (which first goes on with what an earlier process left). On the way out the
-dispatcher stops taking events and lets running steps finish, the platforms close, then the
-web server and the database.
+the dispatcher (which first goes on with what an earlier process left), the scheduler (unless
+``THREADCREW_SCHEDULER=false``). On the way out the scheduler stops, the dispatcher stops taking
+events and lets running steps finish, the platforms close, then the web server and the database.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .guard import guarded
 from .logs import use_redactor
 from .redaction import redactor_for
 from .runtime import Runtime
+from .scheduling.service import scheduling_service
 from .settings import Settings
 from .teams import TeamCatalog
 from .web import ReadyCheck, WebServer
@@ -125,6 +126,8 @@ class Bot:
             stack.push_async_callback(self._stop_platforms, intake)
             await dispatcher.open(recover=self.intake)
             stack.push_async_callback(dispatcher.drain, settings.drain_seconds)
+            if settings.scheduler and self.intake:  # after the dispatcher: it starts runs and answers waits
+                await stack.enter_async_context(scheduling_service(dispatcher, settings))
             self.started.set()
             with _closing_on_signals(self.close) as signalled:
                 await self._serve(intake, until_idle=until_idle, signalled=signalled)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from adapters import OutboundMessage, ThreadEvent, ThreadRef
 from storage import ACTIVE_STATUSES
 
+from .errors import BotError
+from .scheduling.manage import ADD_USAGE, add_schedule, describe, parse_add, set_schedule, split_command
 from .session import NOTE_PERSONA
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ def help_text(command: str) -> str:
     """What the channel command does, spelt the way the platform's people type it (``command``)."""
     return (
         f"`{command} status` what runs in this channel · `{command} stop [thread]` stop it (every run here, "
-        f"or the one whose thread id you give) · `{command} teams` the teams · `{command} schedules` scheduled runs"
+        f"or the one whose thread id you give) · `{command} teams` the teams · `{command} schedule list|add|pause|"
+        f"resume|delete` scheduled runs ({ADD_USAGE})"
     )
 
 
@@ -43,6 +46,8 @@ async def run_channel_command(dispatcher: Dispatcher, event: ThreadEvent) -> Non
         text = text or "No teams are configured."
     elif command == "schedules":
         text = await _schedules(dispatcher, event.thread)
+    elif command == "schedule":
+        text = await _schedule(dispatcher, event)
     else:
         text = "" if command == "help" else f"There is no `{command}` command. "
         text += help_text(platform.capabilities.command)
@@ -90,6 +95,34 @@ async def _schedules(dispatcher: Dispatcher, channel: ThreadRef) -> str:
     ]
     if not schedules:
         return "No scheduled runs in this channel."
-    return "\n".join(
-        f"• *{s.name}* ({'on' if s.enabled else 'off'}): `{s.cron}`, team {s.team}: {s.message}" for s in schedules
-    )
+    now = dispatcher.rt.db.clock()
+    return "\n".join(f"• {describe(s, now)}" for s in schedules)
+
+
+async def _schedule(dispatcher: Dispatcher, event: ThreadEvent) -> str:
+    """``schedule add|list|pause|resume|delete ...`` typed in a channel."""
+    action, rest = split_command(event.text)
+    channel = event.thread
+    try:
+        if action == "list":
+            return await _schedules(dispatcher, channel)
+        if action != "add":
+            if not rest:
+                return f"Name the schedule: `schedule {action} NAME` (`schedule list` shows them)."
+            return await set_schedule(dispatcher.rt.db, rest.split()[0], action)
+        request = parse_add(rest)
+        team = dispatcher.rt.catalog.check(request.team or dispatcher.rt.catalog.team_for(channel))
+        added = await add_schedule(
+            dispatcher.rt.db,
+            name=request.name,
+            timing=request.timing,
+            team=team,
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=request.channel or channel.channel_id,
+            message=request.message,
+            source="chat",
+        )
+    except BotError as exc:
+        return f"Not done: {exc}"
+    return f"Added: {describe(added, dispatcher.rt.db.clock())}"

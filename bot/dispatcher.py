@@ -22,7 +22,8 @@ from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadR
 from .commands import run_channel_command
 from .logs import bind_thread
 from .runtime import Runtime
-from .session import NOTE_PERSONA, ThreadSession, thread_of
+from .scheduling.manage import schedule_words
+from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
 from .team_config import TriggerSpec
 
 __all__ = ["Dispatcher"]
@@ -69,7 +70,11 @@ class Dispatcher:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
         if event.author.is_bot:
             return
-        if event.kind == "command" and not event.thread.thread_id:  # for the channel, not a thread
+        said_to_bot = schedule_words(event.text) if event.kind == "mention" else None
+        if said_to_bot is not None:  # "@threadcrew schedule add ...": the channel command, said in a thread
+            event = dataclasses.replace(event, kind="command", command="schedule", text=said_to_bot)
+        # For the channel: a command typed outside a thread, and schedules wherever they are typed.
+        if event.kind == "command" and (not event.thread.thread_id or event.command in ("schedule", "schedules")):
             if await self.rt.db.stores.events.claim(event.thread.platform, f"event:{event.event_key}"):
                 await run_channel_command(self, event)
             return
@@ -138,6 +143,16 @@ class Dispatcher:
         key = f"start:{uuid.uuid4().hex}"
         await self.handle(ThreadEvent("start", thread, who, key, text=text, message_id=thread_id))
         return thread
+
+    async def expire_wait(self, thread: ThreadRef, wait_id: int, action: str) -> None:
+        """Answer the wait ``wait_id`` of ``thread`` as its timeout says: ``continue`` (a question
+        goes on without an answer), ``reject`` (an approval is denied) or ``stop``.
+
+        It is a button pressed by the timeout, keyed by the wait, so across processes it is taken
+        once; if the wait was answered meanwhile, the thread's session ignores it.
+        """
+        key = f"timeout:{wait_id}"
+        await self.handle(ThreadEvent("button", thread, TIMEOUT_AUTHOR, key, action_id=action, value=str(wait_id)))
 
     async def wait_idle_thread(self, thread: ThreadRef) -> None:
         """Until ``thread`` has no work left (its run finished, or waits for people)."""

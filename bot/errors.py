@@ -2,12 +2,13 @@
 
 BotError
 ├── TeamConfigError (ValueError)   a team file or team name that cannot work; names file, key and fix
+├── ScheduleError (ValueError)     a schedule that cannot work (a malformed cron, an unknown time zone...)
 └── StartupError                   the bot cannot start (database behind, platform misconfigured)
 """
 
 from __future__ import annotations
 
-__all__ = ["BotError", "StartupError", "TeamConfigError"]
+__all__ = ["BotError", "ScheduleError", "StartupError", "TeamConfigError"]
 
 
 class BotError(Exception):
@@ -20,3 +21,7 @@ class TeamConfigError(BotError, ValueError):
 
 class StartupError(BotError):
     """The bot cannot start; the message says what to do."""
+
+
+class ScheduleError(BotError, ValueError):
+    """A schedule cannot work as given; the message says what is wrong and how to write it."""

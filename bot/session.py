@@ -17,7 +17,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from adapters import Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters import Author, Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutcome, StopKind
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
@@ -30,11 +30,13 @@ from .teams import Team
 if TYPE_CHECKING:
     from .runtime import Runtime
 
-__all__ = ["ThreadSession", "thread_of"]
+__all__ = ["TIMEOUT_AUTHOR", "ThreadSession", "thread_of"]
 
 _log = logging.getLogger(__name__)
 
 NOTE_PERSONA = Persona(NOTE, "threadcrew")
+# Who presses a wait's button when its timeout acts (see bot/scheduling); no platform user id has a colon.
+TIMEOUT_AUTHOR = Author("threadcrew:timeout", "the timeout")
 
 
 def thread_of(record: ConversationRecord) -> ThreadRef:
@@ -207,6 +209,10 @@ class ThreadSession:
         await self._save()
 
     async def _button(self, event: ThreadEvent) -> None:
+        # Only Dispatcher.expire_wait makes such an event (its key is the wait's; no adapter's is).
+        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key == f"timeout:{event.value}"
+        if timeout and (self.state.wait_id is None or event.value != str(self.state.wait_id)):
+            return  # the wait it was for was answered meanwhile
         if event.action_id == "stop":
             await self._command(dataclasses.replace(event, kind="command", command="stop"))
             return
@@ -219,7 +225,7 @@ class ThreadSession:
             self._deliver("", "(continue)", who.id)
             decision = f"{who.display_name} let the team go on"
         elif action in ("approve", "reject") and waiting.kind == "approval":
-            if not self.team.may_approve(who.id, who.roles):
+            if not timeout and not self.team.may_approve(who.id, who.roles):
                 await self._ephemeral(event, "You are not allowed to approve or reject this.")
                 return
             self._deliver(Approval(action == "approve", who.display_name), action, who.id)
@@ -367,7 +373,9 @@ class ThreadSession:
         if self.state.prompted == waiting.to_json():
             return None
         allowed = sorted(self.team.approvers) if waiting.kind == "approval" and self.team.approvers else None
-        return waiting, NewWait(waiting.kind, waiting.agent, waiting.prompt, list(waiting.choices), allowed)
+        timeout = self.rt.catalog.timeouts(self.record.team).for_kind(waiting.kind)
+        deadline = self.rt.db.clock() + timeout.deadline_after if timeout is not None else None  # see bot/scheduling
+        return waiting, NewWait(waiting.kind, waiting.agent, waiting.prompt, list(waiting.choices), allowed, deadline)
 
     def _prompt(self, wait: tuple[HumanInputWait, NewWait], at: int) -> list[NewMessage]:
         """A wait's message with buttons; ``at`` is its place among this save's messages."""

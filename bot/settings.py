@@ -39,6 +39,13 @@ class Settings(BaseSettings):
             the web server.
         log_level: the lowest level logged (``THREADCREW_LOG_LEVEL``: DEBUG, INFO, WARNING, ERROR).
         log_format: ``text`` (readable, the default) or ``json`` (one object a line) (``THREADCREW_LOG_FORMAT``).
+        scheduler: run scheduled runs, wait timeouts and housekeeping in this process
+            (``THREADCREW_SCHEDULER``; on by default, any number of processes may run it).
+        schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
+        schedule_sync_seconds, timeouts_check_seconds, housekeeping_seconds: how often the
+            scheduler re-reads the schedules, checks the waits' deadlines, and cleans up.
+        event_retention_days, cache_retention_days, work_retention_days: how long processed-event
+            keys, cached model responses and finished conversations' work dirs are kept.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
         discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
     """
@@ -66,6 +73,14 @@ class Settings(BaseSettings):
     health: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     log_format: Literal["text", "json"] = "text"
+    scheduler: bool = True
+    schedule_misfire_grace: float = Field(default=3600.0, ge=0)
+    schedule_sync_seconds: float = Field(default=30.0, gt=0)
+    timeouts_check_seconds: float = Field(default=30.0, gt=0)
+    housekeeping_seconds: float = Field(default=3600.0, gt=0)
+    event_retention_days: float = Field(default=7.0, gt=0)
+    cache_retention_days: float = Field(default=30.0, gt=0)
+    work_retention_days: float = Field(default=7.0, gt=0)
 
     slack_mode: Literal["socket", "http"] = "socket"
     slack_bot_token: SecretStr | None = None

@@ -13,6 +13,9 @@
     group_chat: {speaker_selection: auto, max_round: 30}
     approvers: [U123]
     budget: {max_tokens: 200000, max_cost_usd: 2.0, max_rounds: 40}
+    schedules:                           # scheduled runs of this team (see bot/scheduling/config.py)
+      - {cron: "0 9 * * 1-5", timezone: Europe/Paris, platform: slack, channel: C123, message: "Summarise yesterday"}
+    timeouts: {question: {after: 30m, then: continue, remind: true}, approval: {after: 60m, then: deny}}
 
 ``${VAR}`` takes an environment variable (``${VAR:-default}`` when it may be unset). A file
 that is wrong stops start-up with a message naming the file, the key and the fix.
@@ -40,6 +43,7 @@ from pydantic import (
 from agents import check_agent_name
 
 from .errors import TeamConfigError
+from .scheduling.config import ScheduleSpec, TimeoutsSpec
 
 __all__ = ["ModelSpec", "TeamConfig", "TriggerSpec", "load_team_config"]
 
@@ -175,6 +179,8 @@ class TeamConfig(_Strict):
     approvers: list[str] = Field(default_factory=list)
     starters: list[str] = Field(default_factory=list)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+    timeouts: TimeoutsSpec = Field(default_factory=TimeoutsSpec)
     mentions: Literal["none", "thread", "any"] = "thread"  # whom agent text may ping
     _home: Path | None = PrivateAttr(default=None)  # the team file's directory
     _env: dict[str, str] = PrivateAttr(default_factory=dict)  # ${VAR} name -> the value it gave
@@ -210,6 +216,12 @@ class TeamConfig(_Strict):
                         f"group_chat.transitions.{source}",
                         f"{name!r} is not an agent of the team ({', '.join(names)})",
                     )
+        names_given = [s.to_new(self.name, i).name for i, s in enumerate(self.schedules)]
+        for index, name in enumerate(names_given):
+            if names_given.index(name) != index:
+                raise _Ref(
+                    f"schedules.{index}.name", f"another schedule is named {name!r}; give each a name of its own"
+                )
         return self
 
     @property

@@ -31,8 +31,10 @@ from agents import (
     content_str,
 )
 from agents.termination import ChatProgress
+from storage import NewSchedule
 
 from .errors import TeamConfigError
+from .scheduling.config import TimeoutsSpec
 from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
 
 __all__ = ["APPROVAL_PREFIX", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
@@ -193,6 +195,15 @@ class TeamCatalog:
             triggers=config.triggers,
             description=config.description,
         )
+
+    def timeouts(self, name: str) -> TimeoutsSpec:
+        """The timeouts of team ``name``'s waits (none for a team registered from Python)."""
+        config = self.configs.get(name)
+        return config.timeouts if config is not None else TimeoutsSpec()
+
+    def file_schedules(self) -> dict[str, list[NewSchedule]]:
+        """Each team file's schedules, by team."""
+        return {name: [s.to_new(name, i) for i, s in enumerate(c.schedules)] for name, c in self.configs.items()}
 
     @property
     def names(self) -> list[str]:

@@ -12,6 +12,7 @@ __all__ = [
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
+    "NewSchedule",
     "NewWait",
     "ScheduleRecord",
     "WaitAnswer",
@@ -134,8 +135,25 @@ class WaitAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class NewSchedule:
+    """A schedule to add: when (``cron`` or ``every_seconds``, in ``timezone``), where, and with what message."""
+
+    name: str
+    team: str
+    platform: str
+    workspace_id: str
+    channel_id: str
+    message: str
+    cron: str | None = None
+    every_seconds: int | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleRecord:
-    """A scheduled team run: ``cron`` says when, ``message`` is what starts it."""
+    """A scheduled team run: ``cron`` (or ``every_seconds``) in ``timezone`` says when, ``message`` is
+    what starts it; ``source`` is ``file`` (a team file's), ``chat`` or ``cli``; ``last_run_at`` the
+    fire time it last ran for."""
 
     id: int
     name: str
@@ -143,9 +161,12 @@ class ScheduleRecord:
     platform: str
     workspace_id: str
     channel_id: str
-    cron: str
+    cron: str | None
+    every_seconds: int | None
+    timezone: str
     message: str
     enabled: bool
+    source: str
     created_at: dt.datetime
     last_run_at: dt.datetime | None
 

@@ -188,10 +188,15 @@ schedules = Table(
     Column("platform", String(32), nullable=False),
     Column("workspace_id", String(128), nullable=False),
     Column("channel_id", String(128), nullable=False),
-    Column("cron", String(128), nullable=False),
+    Column("cron", String(128), nullable=True),  # a crontab expression, or None with every_seconds
+    Column("every_seconds", Integer, nullable=True),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("message", Text, nullable=False),
     Column("enabled", Boolean, nullable=False, server_default="1"),
+    # "file": from a team file (replaced when the file changes); "chat" or "cli": added by people.
+    Column("source", String(16), nullable=False, server_default="chat"),
     Column("created_at", Time, nullable=False),
+    # The fire time it last ran for: setting it is how one process claims a fire (see ScheduleStore.claim_fire).
     Column("last_run_at", Time, nullable=True),
 )
 

@@ -411,11 +411,30 @@ class DiscordPlatform:
         return str(sent.id)
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
-        """Replace a posted message's text and buttons (its first piece when it was split)."""
+        """Replace a posted message's text and buttons (its first piece when it was split); an
+        archived thread is reopened first when Discord says so."""
         client = await self._rest()
         hook = await self.webhooks.get(client, thread.channel_id)
         options = self._message_options(message_pieces(message, personas=hook is not None)[0], message.buttons, [])
         options.setdefault("view", None)  # no buttons: take the old ones away
+        try:
+            await self._edit(client, hook, thread, message_id, options)
+        except PlatformError as exc:
+            if discord_code(exc.__cause__) != ARCHIVED_THREAD or not await self._recover(
+                thread, ARCHIVED_THREAD, False
+            ):
+                raise
+            await self._edit(client, hook, thread, message_id, options)
+
+    async def _edit(
+        self,
+        client: discord.Client,
+        hook: discord.Webhook | None,
+        thread: ThreadRef,
+        message_id: str,
+        options: dict[str, Any],
+    ) -> None:
+        """Edit through the webhook; a message it did not post (the bot's own) is edited as the bot."""
         if hook is not None:
             try:
                 thread_option = discord.Object(int(thread.thread_id)) if thread.thread_id else discord.utils.MISSING
@@ -423,7 +442,7 @@ class DiscordPlatform:
                     await hook.edit_message(int(message_id), thread=thread_option, **options)
                 return
             except PlatformError as exc:
-                _log.debug("not the webhook's message (%s): editing it as the bot", exc)
+                _log.debug("the webhook could not edit it (%s): editing it as the bot", exc)
         target = client.get_partial_messageable(int(thread.thread_id or thread.channel_id))
         with platform_errors("an update"):
             await target.get_partial_message(int(message_id)).edit(**options)

@@ -14,6 +14,7 @@ from .docker import DockerCommandLineCodeExecutor
 from .executor import CodeExecutorBase
 from .factory import CodeExecutorFactory
 from .func_with_reqs import Alias, FunctionWithRequirements, ImportFromModule, with_requirements
+from .limits import FileCaps, ResourceLimits
 from .local import LocalCommandLineCodeExecutor
 from .markdown import MarkdownCodeExtractor
 
@@ -32,10 +33,12 @@ __all__ = [
     "CodeResult",
     "CommandLineCodeResult",
     "DockerCommandLineCodeExecutor",
+    "FileCaps",
     "FunctionWithRequirements",
     "ImportFromModule",
     "LocalCommandLineCodeExecutor",
     "MarkdownCodeExtractor",
+    "ResourceLimits",
     "extract_code_blocks",
     "infer_language",
     "with_requirements",

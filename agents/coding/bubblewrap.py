@@ -1,16 +1,17 @@
-"""The local sandbox: bubblewrap, as an unprivileged host user, with a seccomp filter.
+"""The local sandbox: bubblewrap, never as host root, with a seccomp filter.
 
 What a block run through :func:`sandbox_command` gets:
 
-- a host uid that is not root: when the bot runs as root, bubblewrap itself runs as
-  ``SANDBOX_UID`` (nobody), so the code's uid maps to nobody on the host, never to root;
-- its own user, PID, network, IPC, UTS and cgroup namespaces: no network, no other process
-  in sight, and no further user namespaces (``--disable-userns``);
+- a host uid that is not root. When the bot runs as root, bubblewrap builds the sandbox
+  without a user namespace (one would map the code's uid to host root) and the code starts
+  through ``setpriv`` as ``SANDBOX_UID`` (nobody): no capabilities, no groups, no new
+  privileges. Otherwise a user namespace maps the code's uid to the bot's own, and
+  ``--disable-userns`` forbids any further one;
+- its own PID, network, IPC, UTS (and cgroup) namespaces: no network, no other process in sight;
 - a fresh ``/proc`` whose ``sys``, ``sysrq-trigger``, ``irq`` and ``bus`` are read-only;
-- the system (``/usr``, a few files of ``/etc``, the interpreter's tree) read-only, a small
-  ``/tmp``, and the work dir as the only other writable place; the work dir and the
-  interpreter's tree are bound from file descriptors opened here, so their parents need not
-  be readable by the sandbox user;
+- the system (``/usr``, a few files of ``/etc``, the interpreter's trees) read-only, a small
+  ``/tmp`` (unless the work dir lies under ``/tmp``), and the work dir as the only other
+  writable place; everything else of the host, the bot's data dir included, is absent;
 - the seccomp filter of :mod:`agents.coding.seccomp` (no mount, ptrace, keyctl, bpf,
   unshare, modules, ...).
 
@@ -114,9 +115,12 @@ def _build(out: SandboxCommand, work_dir: Path, python: str, command: list[str],
     for name in _ETC:
         if os.path.exists(f"/etc/{name}"):
             out.argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    if not Path(work_dir).is_relative_to("/tmp"):
+        # A writable /tmp; not when the work dir lies under it, or the work dir's parents (the
+        # names of the bot's data dir, its other conversations) would be writable there too.
+        # It comes first: an interpreter that lives under /tmp (a venv) is bound over it below.
+        out.argv += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     # The interpreter may live outside /usr (a venv, pyenv): its trees are visible, read-only.
-    # A fresh /tmp first: an interpreter (or work dir) that lives under /tmp is bound over it below.
-    out.argv += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     trees = {sys.prefix, sys.base_prefix, *interpreter_trees(python)}
     for tree in sorted(t for t in trees if t and t != "/usr" and not t.startswith(("/usr/", *_TOPS))):
         out.argv += [*_parents(tree), "--ro-bind", tree, tree]
@@ -138,7 +142,7 @@ def _parents(path: str) -> list[str]:
     """Make the mount point's parents traversable (bubblewrap would make them 0700, root's only)."""
     args = []
     for parent in reversed(Path(path).parents):
-        if str(parent) not in ("/", "/tmp"):
+        if str(parent) != "/":
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
 

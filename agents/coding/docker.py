@@ -3,15 +3,22 @@
 The container is created on first use and reused for the conversation's later blocks (files
 persist between them), and removed by :meth:`~DockerCommandLineCodeExecutor.stop`, after
 ``idle_timeout`` seconds without use, and at interpreter exit. It has no network, limits on
-memory, CPU and processes, a read-only root file system, a writable ``/workspace`` (a tmpfs
-owned by the unprivileged user the code runs as), no capabilities, ``no-new-privileges``,
-and an init process.
+memory, CPU and processes, ulimits (open files, file size, CPU seconds, no core files), a
+read-only root file system, a writable ``/workspace`` (a size-limited tmpfs volume owned by
+the unprivileged user the code runs as), no capabilities, ``no-new-privileges``, an init
+process, and the engine's ``runtime`` of choice (``runsc``: gVisor).
 
-Code and files move through the Docker API (``exec``), never through bind mounts, so the
-engine may be remote (``DOCKER_HOST``). When ``work_dir`` is given, its files are copied in
-when the container starts and the files the code writes are copied back to it.
+Nothing from inside is trusted. After each block every process the code left is killed
+(nothing holds the output open or outlives the run), and which files exist is learned from
+the engine's archive of ``/workspace``, not from anything the code could print: names are
+checked, only regular files count, and what comes back is capped
+(:class:`~agents.coding.limits.FileCaps`), with a note about the rest.
 
-Every docker SDK call runs in a worker thread: the event loop never waits on the engine.
+Code and files move through the Docker API, never through bind mounts, so the engine may be
+remote (``DOCKER_HOST``). When ``work_dir`` is given, its files are copied in when the
+container starts and the files the code writes are written back to it without following any
+link. Every docker SDK call runs in a worker thread with a deadline: the event loop never
+waits on the engine.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ import contextlib
 import logging
 import os
 import posixpath
-import socket
 import tarfile
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -38,6 +45,7 @@ import requests.exceptions
 from docker.utils.socket import frames_iter
 
 from ..errors import CodeExecutionError
+from ._engine import docker_client, exec_frames
 from ._files import Gathered, Stamp, gather_tar, write_inside
 from ._shared import CappedOutput, declared_filename, generated_filename
 from .base import CodeBlock, CodeResult
@@ -85,6 +93,7 @@ _RUN = (
     '&& timeout -s TERM -k 2 "$3" INTERPRETER "$1"; } 2>&1; rc=$?; python3 -c "$4" "$5" >/dev/null 2>&1; exit $rc'
 )
 _STDERR = 2
+_GVISOR_THREADS = 256
 _CHUNK = 48 * 1024  # bytes of a file per exec argument (well under the kernel's 128 KiB limit)
 
 _live: weakref.WeakSet[DockerCommandLineCodeExecutor] = weakref.WeakSet()
@@ -94,39 +103,6 @@ _live: weakref.WeakSet[DockerCommandLineCodeExecutor] = weakref.WeakSet()
 def _remove_leftover_containers() -> None:
     for executor in list(_live):
         executor._remove_now()
-
-
-def docker_client() -> docker.DockerClient:
-    """A client for the engine at ``DOCKER_HOST`` (or the default socket), checked with a ping.
-
-    Raises:
-        CodeExecutionError: no engine answers; the message names where it looked and how to start one.
-    """
-    where = os.environ.get("DOCKER_HOST") or "the default socket (unix:///var/run/docker.sock)"
-    try:
-        # docker-py leaks its socket when a connection is refused: knock first.
-        _knock(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
-        client = docker.from_env()
-        client.ping()
-        return client
-    except (OSError, docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise CodeExecutionError(
-            f"no Docker engine answers at {where} ({exc}). Start one (dockerd, or Docker Desktop), "
-            "or set DOCKER_HOST to an engine that runs"
-        ) from exc
-
-
-def _knock(base_url: str) -> None:
-    """Raise OSError unless the engine's socket or port accepts a connection."""
-    scheme, _, rest = base_url.partition("://")
-    if scheme in ("unix", "http+unix"):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            probe.settimeout(3)
-            probe.connect("/" + rest.lstrip("/"))
-    elif scheme in ("tcp", "http", "https"):
-        host, _, port = rest.split("/", 1)[0].rpartition(":")
-        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 2375)), timeout=3):
-            pass
 
 
 class DockerCommandLineCodeExecutor(CodeExecutorBase):
@@ -299,7 +275,7 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             exit_code, output, _ = await asyncio.wait_for(
                 self._thread(self._exec, command, True), self.timeout + _GRACE
             )
-        except (TimeoutError, requests.exceptions.RequestException):
+        except (OSError, requests.exceptions.RequestException):  # TimeoutError is an OSError
             # The engine stopped answering for this exec: take the container down with it.
             await self._thread(self._remove_now)
             return 124, f"Timeout: the code ran longer than {self.timeout:g} s and was stopped."
@@ -339,6 +315,7 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
     def _run_container(self, client: docker.DockerClient) -> Any:
         uid, _, gid = self.user.partition(":")
         cpu = self.limits.cpu_for(self.timeout)
+        gvisor = self.runtime == "runsc"
         return client.containers.run(
             self.image,
             ["sleep", "infinity"],
@@ -349,7 +326,9 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
             mem_limit=self.mem_limit,
             memswap_limit=self.mem_limit,
             nano_cpus=int(self.cpus * 1_000_000_000),
-            pids_limit=self.pids_limit,
+            # gVisor's kernel runs as host threads that the engine's pids limit counts too; inside it,
+            # the code's processes are held by RLIMIT_NPROC instead.
+            pids_limit=self.pids_limit + (_GVISOR_THREADS if gvisor else 0),
             read_only=True,
             volumes={self._workspace_volume(client, uid, gid): {"bind": WORKSPACE, "mode": "rw"}},
             tmpfs={"/tmp": f"rw,nosuid,size=64m,uid={uid},gid={gid}"},
@@ -364,6 +343,8 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
                 docker.types.Ulimit(name="fsize", soft=self.limits.file_bytes, hard=self.limits.file_bytes),
                 docker.types.Ulimit(name="cpu", soft=cpu, hard=cpu),
                 docker.types.Ulimit(name="core", soft=0, hard=0),
+                # Only under gVisor: elsewhere RLIMIT_NPROC counts every container of the same host uid.
+                *([docker.types.Ulimit(name="nproc", soft=self.pids_limit, hard=self.pids_limit)] if gvisor else []),
             ],
             runtime=self.runtime,
         )
@@ -384,10 +365,16 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
         exec_id = api.exec_create(self._container.id, command, workdir=WORKSPACE)["Id"]
         # The raw socket, closed here: docker-py leaks the socket of a streamed exec_start.
         sock = api.exec_start(exec_id, socket=True)
+        inner = getattr(sock, "_sock", None)
+        conn = inner if inner is not None else sock
+        # Every read has a deadline: a worker thread stuck on an exec whose output never ends
+        # would keep the process from exiting (asyncio.to_thread cannot cancel it).
+        deadline = time.monotonic() + self.timeout + _GRACE
+        frames = exec_frames(conn, deadline) if hasattr(conn, "recv") else frames_iter(sock, tty=False)  # type: ignore[no-untyped-call]
         out = CappedOutput(self.max_output) if capped else None
         raw, err = bytearray(), bytearray()
         try:
-            for stream, chunk in frames_iter(sock, tty=False):  # type: ignore[no-untyped-call]
+            for stream, chunk in frames:
                 if stream == _STDERR:
                     err += chunk
                 elif out is not None:
@@ -395,7 +382,6 @@ class DockerCommandLineCodeExecutor(CodeExecutorBase):
                 else:
                     raw += chunk
         finally:
-            inner = getattr(sock, "_sock", None)
             sock.close()
             if inner is not None:
                 inner.close()

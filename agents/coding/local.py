@@ -35,6 +35,7 @@ import os
 import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -114,6 +115,8 @@ class LocalCommandLineCodeExecutor(CodeExecutorBase):
         self._owns_dir = work_dir is None
         self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="threadcrew-code-"))
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        if self._owns_dir:  # removed by stop(), or when the executor is collected or the process exits
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.work_dir), True)
         self._root = self.work_dir.resolve()
         self._private = self._root / PRIVATE_DIR
         for sub_dir in ("home", "tmp"):
@@ -251,7 +254,7 @@ class LocalCommandLineCodeExecutor(CodeExecutorBase):
     async def stop(self) -> None:
         """Remove the work dir when this executor created it."""
         if self._owns_dir:
-            await asyncio.to_thread(shutil.rmtree, self.work_dir, True)
+            await asyncio.to_thread(self._cleanup)
 
 
 def _outcome(done: Finished, timeout: float) -> tuple[int, str]:

@@ -6,9 +6,10 @@ bot/ hands it to the agents.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..schema import llm_cache
 from ._base import Store
@@ -31,3 +32,10 @@ class ResponseCacheStore(Store):
         )
         async with self.db.begin() as conn:
             await conn.execute(statement)
+
+    async def purge(self, older_than: dt.timedelta) -> int:
+        """Forget responses stored more than ``older_than`` ago; returns how many."""
+        cutoff = self.now() - older_than
+        async with self.db.begin() as conn:
+            result = await conn.execute(delete(llm_cache).where(llm_cache.c.created_at < cutoff))
+        return int(result.rowcount)

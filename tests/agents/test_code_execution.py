@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import io
 import os
 import socket
+import tarfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -267,3 +269,54 @@ def test_executor_shortcut_and_bad_executor() -> None:
 
 def test_environment_outside_the_test_is_untouched() -> None:
     assert "sk-secret-should-not-leak" not in os.environ.get("OPENAI_API_KEY", "")
+
+
+def _tar(members: list[tuple[tarfile.TarInfo, bytes]]) -> list[bytes]:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for info, data in members:
+            info.size = len(data) if info.isreg() else 0
+            archive.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    raw = buffer.getvalue()
+    return [raw[i : i + 700] for i in range(0, len(raw), 700)]  # arrives in chunks, as from the engine
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info
+
+
+def test_an_archive_from_the_engine_is_not_trusted(tmp_path: Path) -> None:
+    from agents.coding._files import gather_tar, write_inside
+    from agents.coding.limits import FileCaps
+
+    members = [
+        (_member("workspace/ok.txt"), b"fine"),
+        (_member("workspace/../escape.txt"), b"x"),
+        (_member("/etc/passwd"), b"x"),
+        (_member("elsewhere/ok.txt"), b"x"),
+        (_member("workspace/link", tarfile.SYMTYPE, "/etc/passwd"), b""),
+        (_member("workspace/hard", tarfile.LNKTYPE, "workspace/ok.txt"), b""),
+        (_member("workspace/dev", tarfile.CHRTYPE), b""),
+        *[(_member(f"workspace/many{i:02}.txt"), b"m" * 10) for i in range(30)],
+        (_member("workspace/big.bin"), b"b" * 500),
+    ]
+    gathered = gather_tar(_tar(members), "workspace", {}, set(), FileCaps(max_files=5, max_file_bytes=100))
+    names = [f.name for f in gathered.files]
+    assert names[0] == "ok.txt"
+    assert len(names) == 5
+    assert not any(".." in n or n.startswith("/") or n in ("link", "hard", "dev") for n in names)
+    notes = "\n".join(gathered.notes())
+    assert "left out, not plain files" in notes
+    assert "link, hard, dev" in notes
+    assert "more new file(s) left out (at most 5 come back)" in notes
+    # Only what may be written lands on the host, never through a link that is there already.
+    (tmp_path / "trap").symlink_to(tmp_path / "victim.txt")
+    assert not write_inside(tmp_path, "trap", b"x")
+    assert not write_inside(tmp_path, "../x", b"x")
+    assert not (tmp_path / "victim.txt").exists()
+    (tmp_path / "dir-trap").symlink_to(tmp_path.parent)
+    assert not write_inside(tmp_path, "dir-trap/x.txt", b"x")
+    assert write_inside(tmp_path, "sub/ok.txt", b"ok")
+    assert (tmp_path / "sub" / "ok.txt").read_bytes() == b"ok"

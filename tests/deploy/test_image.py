@@ -222,20 +222,18 @@ def test_the_console_keeps_its_database_in_the_volume_and_ends_on_eof(
     assert bot.close_stdin() == 0, bot.printed()
 
 
-def test_the_demo_team_holds_a_whole_conversation_in_the_container(
+def test_the_demo_in_a_container_without_a_sandbox_refuses_to_run_code_and_says_how_to_get_one(
     console: Callable[..., ConsoleContainer],
 ) -> None:
-    # The scripted demo model, its tool, code run after approval, a chart file: all offline.
+    # The image has no sandbox for code (no bubblewrap namespaces in a container, no Docker engine):
+    # code never runs unsandboxed unless the team file says so, and the thread is told how to get one.
     bot = console(command=("demo",))
-    bot.wait_for("[1] Approve")
-    bot.send("1")
-    bot.wait_for("[1] Continue")
-    bot.send("that is what I wanted")
-    bot.wait_for("TERMINATE")
-
-    assert "Ran the code: 0 (execution succeeded)" in bot.printed()
-    files = bot.exec("ls", "/data/demo/files")
-    assert files.stdout.split() == ["squares.svg"], files.stderr
+    bot.wait_for("no sandbox for it, so nothing was started")
+    printed = bot.printed()
+    assert "sandbox: docker" in printed
+    assert "Ran the code" not in printed
+    files = bot.exec("sh", "-c", "ls /data/demo/files 2>/dev/null | wc -l")
+    assert files.stdout.strip() == "0", files.stderr
     assert bot.close_stdin() == 0
 
 

@@ -524,6 +524,8 @@ class FakeDiscord(LocalFake):
         found = next((m for m in self.messages if m.id == message_id and m.channel_id == channel_id), None)
         if found is None:
             return (404, 10008, "Unknown Message")
+        if self.threads.get(channel_id, {}).get("thread_metadata", {}).get("archived"):
+            return (400, 50083, "Thread is archived")
         if (found.webhook_id or found.author_id) != by:
             return (403, 50005, "Cannot edit a message authored by another user")
         if "content" in body:

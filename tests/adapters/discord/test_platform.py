@@ -197,13 +197,16 @@ async def test_an_update_replaces_the_text_and_takes_the_buttons_away(fake: Fake
     assert found == posted
 
 
-async def test_an_archived_thread_is_reopened_when_the_team_posts(fake: FakeDiscord) -> None:
+async def test_an_archived_thread_is_reopened_when_the_team_posts_or_edits(fake: FakeDiscord) -> None:
     async with running(fake) as bot:
         thread = await _thread(fake, bot)
         fake.archive(thread.thread_id)
-        await bot.platform.post(thread, OutboundMessage(PLANNER, "back again"))
-    assert [m.text for m in fake.in_channel(thread.thread_id)] == ["back again"]
+        posted = await bot.platform.post(thread, OutboundMessage(PLANNER, "back again"))
+        fake.archive(thread.thread_id)  # a day later, someone presses the button of that message
+        await bot.platform.update(thread, posted, OutboundMessage(PLANNER, "back again\n\nApproved by bob."))
+    assert [m.text for m in fake.in_channel(thread.thread_id)] == ["back again\n\nApproved by bob."]
     assert fake.threads[thread.thread_id]["thread_metadata"]["archived"] is False
+    assert fake.requests.count(("PATCH", f"/channels/{thread.thread_id}")) == 2  # reopened twice
 
 
 async def test_open_thread_posts_in_the_channel_and_opens_a_thread_on_it(fake: FakeDiscord) -> None:
