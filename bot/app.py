@@ -130,7 +130,10 @@ class Bot:
                 await stack.enter_async_context(scheduling_service(dispatcher, settings))
             self.started.set()
             with _closing_on_signals(self.close) as signalled:
-                await self._serve(intake, until_idle=until_idle, signalled=signalled)
+                try:
+                    await self._serve(intake, until_idle=until_idle, signalled=signalled)
+                finally:
+                    dispatcher.stop()  # no step starts while the rest shuts down
 
     async def _serve(self, intake: list[asyncio.Task[None]], *, until_idle: bool, signalled: list[int]) -> None:
         closing: asyncio.Task[Any] = asyncio.create_task(self._closing.wait())

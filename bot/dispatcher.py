@@ -273,17 +273,21 @@ class Dispatcher:
         while self._workers:
             await asyncio.gather(*(w.task for w in list(self._workers.values())), return_exceptions=True)
 
+    def stop(self) -> None:
+        """Take no more work, at once: new events wait in the inbox, no worker starts another step."""
+        self._closing = True
+        for timer in list(self._timers):
+            timer.cancel()
+        for worker in self._workers.values():
+            worker.stopping = True
+
     async def drain(self, grace: float = 30.0) -> None:
         """Stop taking events; each worker finishes its step and its queued events (up to ``grace`` s).
 
         Runs stay stored as running; the next start goes on with them.
         """
-        self._closing = True
-        for timer in list(self._timers):
-            timer.cancel()
+        self.stop()
         workers = list(self._workers.values())
-        for worker in workers:
-            worker.stopping = True
         if not workers:
             return
         _, running = await asyncio.wait([w.task for w in workers], timeout=grace)
@@ -307,7 +311,7 @@ class _ThreadWorker:
         self.thread = thread
         self.queue: collections.deque[object] = collections.deque()
         self.closed = False  # set (synchronously) once the worker takes no more items
-        self.stopping = False
+        self.stopping = dispatcher._closing  # one started during shutdown (a failed one's successor) only drains
         self.working = False
         self.task = asyncio.create_task(self._run(), name=f"thread {thread.key}")
 

@@ -68,7 +68,7 @@ async def test_sigterm_mid_step_lets_the_step_finish_within_the_drain_time_and_l
                     "payload": event_body({**event, "channel": "C1"}),
                 }
                 await slack.socket_send({**envelope, "accepts_response_payload": False})
-                await crew.arrived("coder")  # the coder's step waits on the model
+                await crew.arrived("coder", within=60)  # the coder's step waits on the model
                 process.send_signal(signal.SIGTERM)  # what a deploy does
                 await read_until(process.stderr, SHUTTING_DOWN)  # the bot took it: no new step starts now
                 if finishes:
