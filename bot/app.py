@@ -23,6 +23,7 @@ from storage import Database, DatabaseBehindError, check_schema, upgrade
 from .dispatcher import Dispatcher
 from .errors import StartupError
 from .guard import guarded
+from .logs import use_redactor
 from .redaction import redactor_for
 from .runtime import Runtime
 from .scheduling.service import scheduling_service
@@ -104,6 +105,7 @@ class Bot:
             await prepare_database(db, embedded=settings.database_url is None)
             self.platforms = platforms = self._build_platforms(db)
             redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave
+            use_redactor(redactor)  # nor reach the logs
             runtime = Runtime(
                 db,
                 {name: guarded(p, redactor) for name, p in platforms.items()},
@@ -117,6 +119,7 @@ class Bot:
                 self.web = web = self._web(db, platforms)
                 if settings.console:
                     mount_console(web, Console(settings, db, dispatcher, self.catalog))
+                web.add_routes(runtime.metrics.routes(db, dispatcher))
                 await stack.enter_async_context(web)
             intake = [
                 asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")
@@ -130,7 +133,10 @@ class Bot:
                 await stack.enter_async_context(scheduling_service(dispatcher, settings))
             self.started.set()
             with _closing_on_signals(self.close) as signalled:
-                await self._serve(intake, until_idle=until_idle, signalled=signalled)
+                try:
+                    await self._serve(intake, until_idle=until_idle, signalled=signalled)
+                finally:
+                    dispatcher.stop()  # no step starts while the rest shuts down
 
     async def start(self) -> asyncio.Task[None]:
         """Run the bot in a task; returns the task once the bot has started (see :meth:`run`).

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import functools
 import json
-import logging
 import secrets
 import shutil
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ from .checks import check_startup
 from .demo import DEFAULT_TASK, SCRIPTED_MODEL_NOTICE, demo_team_config
 from .discord import discord_config, discord_platform
 from .errors import BotError
+from .logs import configure_logging
 from .rendering import message_text
 from .scheduling import Timing
 from .scheduling.config import KNOWN_PLATFORMS
@@ -596,5 +596,9 @@ def discord_invite_url(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings: Settings | None = Settings()
+    except ValidationError:
+        settings = None  # the command says what is wrong
+    configure_logging(settings)
     app()

@@ -20,6 +20,7 @@ from typing import Any
 from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
 
 from .commands import run_channel_command
+from .logs import bind_thread
 from .runtime import Runtime
 from .scheduling.manage import schedule_words
 from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
@@ -263,22 +264,30 @@ class Dispatcher:
             except Exception as exc:
                 _log.warning("the sweep failed (%s); it tries again in %g s", exc, self.sweep_every)
 
+    def queued(self) -> int:
+        """Events and resumes waiting in threads' workers (not counting what each is doing now)."""
+        return sum(len(w.queue) for w in self._workers.values())
+
     async def wait_idle(self) -> None:
         """Until no thread has work left (every run finished, or waiting for people)."""
         while self._workers:
             await asyncio.gather(*(w.task for w in list(self._workers.values())), return_exceptions=True)
+
+    def stop(self) -> None:
+        """Take no more work, at once: new events wait in the inbox, no worker starts another step."""
+        self._closing = True
+        for timer in list(self._timers):
+            timer.cancel()
+        for worker in self._workers.values():
+            worker.stopping = True
 
     async def drain(self, grace: float = 30.0) -> None:
         """Stop taking events; each worker finishes its step and its queued events (up to ``grace`` s).
 
         Runs stay stored as running; the next start goes on with them.
         """
-        self._closing = True
-        for timer in list(self._timers):
-            timer.cancel()
+        self.stop()
         workers = list(self._workers.values())
-        for worker in workers:
-            worker.stopping = True
         if not workers:
             return
         _, running = await asyncio.wait([w.task for w in workers], timeout=grace)
@@ -302,7 +311,7 @@ class _ThreadWorker:
         self.thread = thread
         self.queue: collections.deque[object] = collections.deque()
         self.closed = False  # set (synchronously) once the worker takes no more items
-        self.stopping = False
+        self.stopping = dispatcher._closing  # one started during shutdown (a failed one's successor) only drains
         self.working = False
         self.task = asyncio.create_task(self._run(), name=f"thread {thread.key}")
 
@@ -325,6 +334,7 @@ class _ThreadWorker:
         session: ThreadSession | None = None
         failure: Exception | None = None
         rt = self.dispatcher.rt
+        bind_thread(self.thread.key)
         try:
             while True:
                 if not self.queue:
@@ -338,6 +348,7 @@ class _ThreadWorker:
                 if session is None:
                     create = event is not None and self.dispatcher.starts_conversation(event)
                     session = await ThreadSession.open(rt, self.thread, create=create)
+                    bind_thread(self.thread.key, session.record.id if session is not None else None)
                     if session is not None and session.record.last_seq:
                         # What a crash or a failed post left unposted goes first (if it did not go out).
                         await session.flush(check_posted=True)
@@ -368,6 +379,7 @@ class _ThreadWorker:
         """Nothing is lost: what is stored stays stored, and the thread is tried again later."""
         delay = self.dispatcher.failed(self.thread)
         if isinstance(failure, AdapterError):
+            self.dispatcher.rt.metrics.platform_error(self.thread.platform)
             _log.warning("thread %s: %s; trying again in %g s", self.thread.key, failure, delay)
         else:
             _log.error("thread %s failed; trying again in %g s", self.thread.key, delay, exc_info=failure)

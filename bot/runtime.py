@@ -9,6 +9,7 @@ from adapters import ChatPlatform, ThreadRef
 from storage import Database
 
 from .errors import BotError
+from .metrics import Metrics
 from .redaction import Redactor
 from .teams import TeamCatalog
 
@@ -21,7 +22,7 @@ class UnknownPlatformError(BotError):
 
 @dataclass
 class Runtime:
-    """The database, the platforms (by name), the teams, and the limits of one bot process."""
+    """The database, the platforms (by name), the teams, the limits and the metrics of one bot process."""
 
     db: Database
     platforms: dict[str, ChatPlatform]
@@ -29,6 +30,7 @@ class Runtime:
     work_root: Path
     step_timeout: float = 600.0
     redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)
+    metrics: Metrics = field(default_factory=Metrics)
     served: set[str] = field(init=False)
 
     def __post_init__(self) -> None:

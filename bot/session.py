@@ -294,8 +294,9 @@ class ThreadSession:
         """One step of the run, then store and post what it produced."""
         assert self.run is not None
         try:
-            async with asyncio.timeout(self.rt.step_timeout):
-                outcome = await self.run.a_advance()
+            with self.rt.metrics.step():
+                async with asyncio.timeout(self.rt.step_timeout):
+                    outcome = await self.run.a_advance()
         except AgentError as exc:
             _log.warning("thread %s: the run failed: %s", self.thread.key, exc)
             await self.streams.drop()
@@ -315,6 +316,7 @@ class ThreadSession:
                 extra=[note("The team stopped: something went wrong on our side. Mention me to try again.")]
             )
             return
+        _log.info("a step added %d message(s); the run is %s", len(outcome.messages), self.status)
         await self._save(outcome)
 
     async def _save(self, outcome: StepOutcome | None = None, extra: list[NewMessage] | None = None) -> None:
@@ -333,6 +335,7 @@ class ThreadSession:
             self.state.wait_id = None
         usage = self._take_usage()
         redact = self.rt.redactor.json  # the run's state is stored too: no secret in it either
+        self.rt.metrics.saved(outcome, usage)
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
             (lambda wait_id: redact(self._state(wait_id))) if wait is not None else redact(self._state()),
@@ -452,6 +455,7 @@ class ThreadSession:
             if found is None and streamed is not None:
                 found = await streamed.finish(outbound)  # the preview becomes the stored reply
             posted.append((message.id, found or await self.platform.post(self.thread, outbound)))
+            self.rt.metrics.posted(self.thread.platform)
         await self.streams.drop()
         await self.rt.db.stores.messages.mark_posted_many(posted)
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
@@ -35,7 +35,10 @@ class Settings(BaseSettings):
         http_host, http_port: the bot's one web server (``THREADCREW_HTTP_HOST``/``_PORT``; the
             older ``THREADCREW_SLACK_HTTP_HOST``/``_PORT`` still work). It listens on ``127.0.0.1``
             unless told otherwise, or on every interface for Slack's HTTP mode.
-        health: serve ``/healthz`` and ``/readyz`` (``THREADCREW_HEALTH``), which starts the web server.
+        health: serve ``/healthz``, ``/readyz`` and ``/metrics`` (``THREADCREW_HEALTH``), which starts
+            the web server.
+        log_level: the lowest level logged (``THREADCREW_LOG_LEVEL``: DEBUG, INFO, WARNING, ERROR).
+        log_format: ``text`` (readable, the default) or ``json`` (one object a line) (``THREADCREW_LOG_FORMAT``).
         scheduler: run scheduled runs, wait timeouts and housekeeping in this process
             (``THREADCREW_SCHEDULER``; on by default, any number of processes may run it).
         schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
@@ -71,6 +74,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("threadcrew_http_port", "threadcrew_slack_http_port", "http_port"),
     )
     health: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+    log_format: Literal["text", "json"] = "text"
     scheduler: bool = True
     schedule_misfire_grace: float = Field(default=3600.0, ge=0)
     schedule_sync_seconds: float = Field(default=30.0, gt=0)
@@ -103,6 +108,13 @@ class Settings(BaseSettings):
     console_token: SecretStr | None = None
     console_secure_cookie: bool = False
     console_session_hours: float = Field(default=12.0, gt=0)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @property
     def web_host(self) -> str:

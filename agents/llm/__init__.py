@@ -12,12 +12,13 @@ from .config_list import config_list_from_dotenv, config_list_from_json, filter_
 from .function_client import FunctionModelClient
 from .openai_client import OpenAIChatClient
 from .pricing import cost_of
-from .usage import Usage, collect_usage, gather_usage_summary
+from .usage import CallObserver, Usage, collect_usage, gather_usage_summary, observe_calls
 
 OpenAIWrapper = LLMClient
 """AutoGen's name for an agent's model client."""
 
 __all__ = [
+    "CallObserver",
     "DiskCache",
     "FunctionModelClient",
     "InMemoryCache",
@@ -38,6 +39,7 @@ __all__ = [
     "cost_of",
     "filter_config",
     "gather_usage_summary",
+    "observe_calls",
     "parse_llm_config",
     "use_cache",
 ]

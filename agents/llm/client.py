@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from .config import LLMConfig, ModelConfig, parse_llm_config
 from .context import instantiate_messages
 from .openai_client import OpenAIChatClient
 from .pricing import cost_of
-from .usage import Usage, record_usage
+from .usage import Usage, notify_call, record_usage
 
 __all__ = ["LLMClient", "use_cache"]
 
@@ -138,12 +139,15 @@ class LLMClient:
                     await _replay_stream(stream_handler, response)
                     self._record(entry, response, cached=True, client=client, request=request, started=started)
                     return response
+            began = time.monotonic()
             try:
                 response = await client.create(request)
             except ModelError as exc:
+                notify_call(entry.model, time.monotonic() - began, failed=True)
                 failures.append(exc)
                 _log.warning("model call failed: %s", exc)
                 continue
+            notify_call(response.model, time.monotonic() - began, failed=False)
             self._record(entry, response, cached=False, client=client, request=request, started=started)
             if cache is not None:
                 await cache.set(key, response.to_json())

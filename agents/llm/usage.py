@@ -9,18 +9,31 @@ response cache and once without them, and prints in AutoGen's summary format::
 
 Every call is recorded in the client that made it and in each :func:`collect_usage` scope
 that is open in the current context, which is how a chat's cost includes its summary,
-speaker selection and nested chats.
+speaker selection and nested chats. :func:`observe_calls` is told of each call that reached
+an endpoint (its model, seconds, failure), for an application's metrics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ModelUsage", "Usage", "UsageSummary", "collect_usage", "gather_usage_summary", "record_usage"]
+__all__ = [
+    "CallObserver",
+    "ModelUsage",
+    "Usage",
+    "UsageSummary",
+    "collect_usage",
+    "gather_usage_summary",
+    "observe_calls",
+    "record_usage",
+]
+
+_log = logging.getLogger(__name__)
 
 UsageSummary = dict[str, dict[str, Any]]
 
@@ -145,6 +158,32 @@ def collect_usage(usage: Usage) -> Iterator[Usage]:
         yield usage
     finally:
         _sinks.reset(token)
+
+
+CallObserver = Callable[[str, float, bool], None]
+"""Told of each model call that reached an endpoint: the model, its seconds, whether it failed."""
+
+_observers: ContextVar[tuple[CallObserver, ...]] = ContextVar("threadcrew_call_observers", default=())
+
+
+@contextmanager
+def observe_calls(observer: CallObserver) -> Iterator[None]:
+    """Tell ``observer`` of every model call made in this context (and tasks it starts);
+    how an application counts calls, their latency and errors without agents knowing it."""
+    token = _observers.set((*_observers.get(), observer))
+    try:
+        yield
+    finally:
+        _observers.reset(token)
+
+
+def notify_call(model: str, seconds: float, *, failed: bool) -> None:
+    """Tell the open :func:`observe_calls` observers of one call (an observer's fault is not the call's)."""
+    for observer in _observers.get():
+        try:
+            observer(model, seconds, failed)
+        except Exception:  # an observer must never break a run
+            _log.exception("a model-call observer failed")
 
 
 def record_usage(model: str, *, prompt_tokens: int, completion_tokens: int, cost: float, cached: bool) -> None:

@@ -17,7 +17,7 @@ from agents import (
     ModelError,
     gather_usage_summary,
 )
-from agents.llm import cost_of
+from agents.llm import cost_of, observe_calls
 from tests.fakes.openai_server import ScriptedOpenAI, error, slow, text, tool_calls
 
 
@@ -303,3 +303,23 @@ async def test_the_scripted_server_refuses_what_openai_refuses(
         await client.create(messages)  # type: ignore[arg-type]
     assert fragment in str(caught.value)
     assert caught.value.status == 400
+
+
+async def test_observe_calls_hears_each_call_with_its_model_and_failure_in_its_scope_only(
+    openai_server: ScriptedOpenAI,
+) -> None:
+    openai_server.script(error(500, "boom"), "from the second", "unobserved")
+    client = LLMClient(
+        {"config_list": [openai_server.config("first-model"), openai_server.config("second-model")], "max_retries": 0}
+    )
+    heard: list[tuple[str, bool]] = []
+
+    def broken(model: str, seconds: float, failed: bool) -> None:
+        raise RuntimeError("an observer's bug")
+
+    with observe_calls(lambda model, seconds, failed: heard.append((model, failed))), observe_calls(broken):
+        response = await client.create([{"role": "user", "content": "hi"}])
+    await client.create([{"role": "user", "content": "hi"}])
+
+    assert response.message.content == "from the second"  # the broken observer did not break the call
+    assert heard == [("first-model", True), (response.model, False)]

@@ -178,14 +178,17 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_bot(
-    data_dir: Path, team: Path, platform: InMemoryPlatform | None = None, settings: dict[str, Any] | None = None
+    data_dir: Path,
+    team: Path,
+    platform: InMemoryPlatform | None = None,
+    settings: dict[str, Any] | Settings | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The bot, serving ``team`` on an in-memory platform, with its SQLite database in ``data_dir``
-    (``settings``: more settings, by name)."""
+    (``settings``: more settings, by name, or the whole settings)."""
     catalog = TeamCatalog()
     catalog.add_file(team, default=True)
     platform = platform or InMemoryPlatform()
-    settings_ = settings_for(data_dir, **(settings or {}))
+    settings_ = settings if isinstance(settings, Settings) else settings_for(data_dir, **(settings or {}))
     bot = Bot(settings_, platform, catalog)
     task = await bot.start()  # it failed to start: raises why
     db = Database(settings_.effective_database_url)
@@ -202,7 +205,7 @@ async def crew_bot(
     server: ScriptedOpenAI,
     tmp_path: Path,
     platform: InMemoryPlatform | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: dict[str, Any] | Settings | None = None,
     **team: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving the crew (``team`` overrides its file's keys), its data in ``tmp_path/data``."""
