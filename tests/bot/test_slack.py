@@ -292,22 +292,29 @@ async def test_a_streaming_model_streams_each_reply_into_the_thread_for_the_pers
     assert not planner.streaming
 
 
+def socket_mode_env(slack: FakeSlack, server: ScriptedOpenAI, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `threadcrew` process on Slack's Socket Mode against ``slack``."""
+    from tests.fakes.terminal import clean_env
+
+    return clean_env(
+        {
+            "THREADCREW_DATA_DIR": str(tmp_path / "data"),
+            "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
+            "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
+            "THREADCREW_SLACK_API_URL": slack.api_url,
+        }
+    )
+
+
 async def test_threadcrew_run_on_slack_in_socket_mode_as_a_user_runs_it(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
-    from tests.fakes.terminal import THREADCREW, clean_env
+    from tests.fakes.terminal import THREADCREW
 
     _, server = crew
     async with FakeSlack() as slack:
-        env = clean_env(
-            {
-                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
-                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
-                "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-                "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
-                "THREADCREW_SLACK_API_URL": slack.api_url,
-            }
-        )
+        env = socket_mode_env(slack, server, tmp_path)
         process = await asyncio.create_subprocess_exec(
             *THREADCREW, "run", "--platform", "slack", env=env, stdout=PIPE, stderr=PIPE
         )
@@ -356,19 +363,11 @@ async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_o
 async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows_its_question(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
-    from tests.fakes.terminal import THREADCREW, clean_env
+    from tests.fakes.terminal import THREADCREW
 
     _, server = crew
     async with FakeSlack() as slack:
-        env = clean_env(
-            {
-                "THREADCREW_DATA_DIR": str(tmp_path / "data"),
-                "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
-                "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-                "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN,
-                "THREADCREW_SLACK_API_URL": slack.api_url,
-            }
-        )
+        env = socket_mode_env(slack, server, tmp_path)
         start = [*THREADCREW, "start", "--platform", "slack", "--channel", "C5", "chart the squares"]
         started = await asyncio.create_subprocess_exec(*start, env=env, stdout=PIPE, stderr=PIPE)
         out, err = await asyncio.wait_for(started.communicate(), 60)
