@@ -122,7 +122,7 @@ class ToolResponse:
         return cls(tool_call_id=str(data.get("tool_call_id") or ""), content="" if content is None else str(content))
 
 
-_KEYS = ("content", "role", "name", "tool_calls", "tool_call_id", "tool_responses")
+_KEYS = ("content", "role", "name", "tool_calls", "tool_call_id", "tool_responses", "context")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,9 @@ class Message:
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
     tool_responses: tuple[ToolResponse, ...] = ()
+    # AutoGen's message "context": fills the receiver's templates (``allow_format_str_template``);
+    # never sent to the model as such.
+    context: Mapping[str, Any] | None = field(default=None, compare=False)
     _wire: tuple[JSONDict, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -188,6 +191,7 @@ class Message:
             tool_responses=tuple(
                 r if isinstance(r, ToolResponse) else ToolResponse.from_dict(r) for r in raw_responses
             ),
+            context=dict(data["context"]) if isinstance(data.get("context"), Mapping) else None,
         )
 
     # -- reading --------------------------------------------------------------------
@@ -208,6 +212,8 @@ class Message:
             out["tool_call_id"] = self.tool_call_id
         if self.tool_responses:
             out["tool_responses"] = [r.to_dict() for r in self.tool_responses]
+        if self.context is not None:
+            out["context"] = dict(self.context)
         return out
 
     def to_openai(self) -> list[JSONDict]:
@@ -252,6 +258,8 @@ class Message:
             return self.tool_call_id is not None
         if key in ("tool_calls", "tool_responses"):
             return bool(getattr(self, key))
+        if key == "context":
+            return self.context is not None
         return False
 
     def keys(self) -> list[str]:

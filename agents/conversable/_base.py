@@ -137,7 +137,8 @@ class AgentCore:
         if handler is None and client.config.stream and not self.silent:
             handler = _console.print_stream
         tools = self.llm_config.get("tools") if self.llm_config else None
-        response = await client.create(wire, tools=tools, stream_handler=handler)
+        context = messages[-1].context if messages else None  # AutoGen's message "context"
+        response = await client.create(wire, tools=tools, stream_handler=handler, context=context)
         reply = response.message
         if reply.tool_calls or not isinstance(reply.content, str):
             return reply

@@ -99,6 +99,18 @@ async def test_message_context_fills_templates_when_allowed(openai_server: Scrip
         instantiate("Solve {missing}", {"problem": "x"}, allow_format_str_template=True)
 
 
+def test_a_message_context_reaches_the_receivers_model_call_as_in_autogen(openai_server: ScriptedOpenAI) -> None:
+    openai_server.script("2")
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    assistant = AssistantAgent("assistant", llm_config=openai_server.llm_config(allow_format_str_template=True))
+    message = {"content": "Solve {problem}", "context": {"problem": "1 + 1"}}
+    user.initiate_chat(assistant, message=message, max_turns=1, silent=True)
+    sent = openai_server.requests[0].body["messages"]
+    assert sent[-1]["content"] == "Solve 1 + 1"
+    assert all("context" not in m for m in sent)  # never sent to the model as such
+    assert assistant.chat_messages[user][0]["context"] == {"problem": "1 + 1"}
+
+
 def test_runtime_logging_to_sqlite_records_model_calls_without_keys(
     openai_server: ScriptedOpenAI, tmp_path: Path
 ) -> None:
