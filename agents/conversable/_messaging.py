@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .. import _console
+from .. import _console, runtime_logging
 from .._classic import HistoriesView, MessageList, classic
 from .._sync import sync_edge
 from ..agent import Agent, Conversable, is_conversable
@@ -115,5 +115,7 @@ class MessagingMixin(ReplyRegistryMixin, StateMixin):
     def _process_received_message(self, message: MessageLike, sender: Agent, silent: bool | None) -> None:
         stored = self._to_message(message, "user", sender, False)
         self._state.messages[sender].append(stored)
+        if runtime_logging.logging_enabled():
+            runtime_logging.log_event(self, "received_message", message=stored.to_dict(), sender=sender.name)
         if not (self.silent if self.silent is not None else silent):
             _console.print_message(sender.name, self.name, stored)

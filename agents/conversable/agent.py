@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast
 
+from .. import runtime_logging
 from ..agent import Agent
 from ..coding.base import CodeExecutor
 from ..coding.legacy import executor_from_legacy_config
@@ -121,6 +122,9 @@ class ConversableAgent(ChatsMixin, ToolsMixin):
             self.register_reply([Agent, None], builtin)
         for peer, history in (chat_messages or {}).items():
             self._state.messages[peer] = [as_message(m) for m in history]
+        if runtime_logging.logging_enabled():
+            init = {"name": name, "system_message": system_message, "human_input_mode": human_input_mode}
+            runtime_logging.log_new_agent(self, init)
 
     # -- configuration -----------------------------------------------------------------
 

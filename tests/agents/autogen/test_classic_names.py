@@ -128,12 +128,18 @@ def test_runtime_logging_to_sqlite_records_model_calls_without_keys(
         rows = conn.execute("SELECT session_id, request, response, is_cached FROM chat_completions").fetchall()
         events = conn.execute("SELECT event_name, source_name, json_state FROM events").fetchall()
         wrappers = conn.execute("SELECT init_args FROM oai_wrappers").fetchall()
+        agents = conn.execute("SELECT name, class FROM agents ORDER BY name").fetchall()
     assert len(rows) == 1
     assert rows[0][0] == session_id
     assert json.loads(rows[0][1])["messages"][-1]["content"] == "hello"
     assert json.loads(rows[0][2])["message"]["content"] == "logged answer"
     assert rows[0][3] == 0
-    assert events == [("custom_event", "user", '{"detail": 1}')]
+    assert [e for e in events if e[0] == "custom_event"] == [("custom_event", "user", '{"detail": 1}')]
+    received = [(source, json.loads(state)) for name, source, state in events if name == "received_message"]
+    assert received[0][0] == "assistant"  # the agents' own events are logged as in AutoGen
+    assert received[0][1]["sender"] == "user"
+    assert received[0][1]["message"]["content"] == "hello"
+    assert agents == [("assistant", "AssistantAgent"), ("user", "ConversableAgent")]
     assert "sk-test" not in wrappers[0][0]
 
 
