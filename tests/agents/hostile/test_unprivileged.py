@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture
 def nobodys_bot() -> Iterator[Bot]:
     """A bot data dir that nobody owns, under a temp dir nobody can reach (pytest's own is root's only)."""
-    if os.geteuid() != 0:
-        pytest.skip("the suite already runs as an unprivileged user; this test switches from root to nobody")
+    require(os.geteuid() == 0, "this test switches from root to nobody: run the suite as root (CI does)")
     require(shutil.which("setpriv") is not None, "setpriv (util-linux) is missing")
     require(bubblewrap_problem() is None, f"no local sandbox here: {bubblewrap_problem()}")
     top = Path(tempfile.mkdtemp(prefix="threadcrew-hostile-"))
@@ -53,7 +52,8 @@ def _interpreter() -> list[str]:
         )
         if probe.returncode == 0:
             return [candidate]
-    pytest.skip("no Python interpreter here that an unprivileged user may run")
+    require(False, "no Python interpreter here that an unprivileged user may run")
+    raise AssertionError("unreachable: require() skips or fails")
 
 
 def test_every_attack_fails_as_nobody(nobodys_bot: Bot) -> None:
