@@ -243,9 +243,9 @@ class Dispatcher:
         """Pick up threads that have stored-unposted messages or events no worker holds; returns how many."""
         stores = self.rt.db.stores
         threads = {}
-        for message in await stores.messages.outbox(limit=10_000):
-            record = await stores.conversations.get(message.conversation_id)
-            threads[thread_of(record).key] = thread_of(record)
+        for conversation_id in {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}:
+            thread = thread_of(await stores.conversations.get(conversation_id))  # once per conversation
+            threads[thread.key] = thread
         for platform in sorted(self.rt.served):
             for _, payload in await stores.events.pending(platform):
                 event = ThreadEvent.from_json(payload)
