@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from adapters import OutboundMessage, ThreadEvent, ThreadRef
+from adapters import ThreadEvent, ThreadRef
 from storage import ACTIVE_STATUSES
 
 from .errors import BotError
 from .scheduling.manage import ADD_USAGE, add_schedule, describe, parse_add, set_schedule, split_command
-from .session import NOTE_PERSONA
+from .session import tell_privately
 
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
@@ -51,7 +51,7 @@ async def run_channel_command(dispatcher: Dispatcher, event: ThreadEvent) -> Non
     else:
         text = "" if command == "help" else f"There is no `{command}` command. "
         text += help_text(platform.capabilities.command)
-    await platform.post(event.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+    await tell_privately(platform, event, text)
 
 
 async def _status(dispatcher: Dispatcher, channel: ThreadRef) -> str:

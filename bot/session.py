@@ -17,7 +17,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from adapters import Author, Button, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters import Author, Button, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutcome, StopKind
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
@@ -37,6 +37,13 @@ _log = logging.getLogger(__name__)
 NOTE_PERSONA = Persona(NOTE, "threadcrew")
 # Who presses a wait's button when its timeout acts (see bot/scheduling); no platform user id has a colon.
 TIMEOUT_AUTHOR = Author("threadcrew:timeout", "the timeout")
+
+
+async def tell_privately(platform: ChatPlatform, event: ThreadEvent, text: str) -> None:
+    """Tell the person who did ``event`` alone; where the platform cannot, in the thread, by name."""
+    if not platform.capabilities.ephemeral:
+        text = f"{event.author.display_name}: {text}"
+    await platform.post(event.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
 
 
 def thread_of(record: ConversationRecord) -> ThreadRef:
@@ -474,10 +481,7 @@ class ThreadSession:
             await self.platform.update(self.thread, posted_as, updated)
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
-        """Tell the person who did ``event`` alone; where the platform cannot, in the thread, by name."""
-        if not self.platform.capabilities.ephemeral:
-            text = f"{event.author.display_name}: {text}"
-        await self.platform.post(self.thread, OutboundMessage(NOTE_PERSONA, text, ephemeral_for=event.author.id))
+        await tell_privately(self.platform, event, text)
 
     @staticmethod
     def _safe(exc: Exception) -> str:
