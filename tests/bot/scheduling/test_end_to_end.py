@@ -140,6 +140,7 @@ async def test_an_unanswered_question_is_reminded_once_then_the_team_goes_on(
         await checker.check(wait.created_at + dt.timedelta(minutes=10))
         await checker.check(wait.created_at + dt.timedelta(minutes=16))
         await checker.check(wait.created_at + dt.timedelta(minutes=20))
+        await bot.idle()
         reminders = [p for p in bot.platform.in_thread("t1") if p.text.startswith("Reminder:")]
         assert [p.text for p in reminders] == ["Reminder: the team is waiting for an answer (14m left)."]
 
