@@ -32,6 +32,7 @@ from ..thread import (
     Attachment,
     Button,
     Capabilities,
+    ChannelAccess,
     EventHandler,
     MessageStream,
     OutboundMessage,
@@ -41,6 +42,7 @@ from ..thread import (
 )
 from ._errors import ARCHIVED_THREAD, THREAD_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, discord_code, platform_errors
 from ._objects import button_view, interaction_payload, message_payload
+from .channels import check_channel
 from .config import API_URL, PORTAL, DiscordConfig, intents
 from .events import Place, button_event, command_event, message_event
 from .render import find_key, message_pieces, parse_custom_id, thread_name, within_upload_limit
@@ -309,6 +311,14 @@ class DiscordPlatform:
         first = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         thread_id = await self._start_thread(channel_id, first, thread_name(message.text))
         return ThreadRef(self.name, workspace_id, channel_id, thread_id)
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot can see the channel and post and open threads there (see ``channels``)."""
+        try:
+            client = await self._rest()
+        except PlatformError as exc:
+            return ChannelAccess(None, f"I cannot check channel {channel_id} now: {exc}")
+        return await check_channel(client, self.config, workspace_id, channel_id)
 
     async def _start_thread(self, channel_id: str, message_id: str, name: str) -> str:
         client = await self._rest()
