@@ -54,6 +54,7 @@ __all__ = ["DiscordPlatform"]
 _log = logging.getLogger(__name__)
 
 HISTORY = 100  # recent messages find_posted looks through
+CHANNEL_COMMANDS = ("schedule", "schedules")  # answered privately later, also when typed in a thread
 REMEMBERED_INTERACTIONS = 1000
 INTENT_HELP = (
     "Discord refused the Message Content intent. Enable it in the Developer Portal ({portal}): your application "
@@ -281,10 +282,11 @@ class DiscordPlatform:
     @staticmethod
     async def _acknowledge_command(interaction: discord.Interaction) -> None:
         """In a channel the bot answers privately later (Discord shows "thinking" until then); in a
-        thread the run answers in the thread, so the person is told at once that it was heard."""
-        if isinstance(interaction.channel, discord.Thread):
-            data: Any = interaction.data or {}
-            sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") == 1), "help")
+        thread the run answers in the thread, so the person is told at once that it was heard (the
+        schedule commands are the channel's: answered privately later wherever they are typed)."""
+        data: Any = interaction.data or {}
+        sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") in (1, 2)), "help")
+        if isinstance(interaction.channel, discord.Thread) and sub not in CHANNEL_COMMANDS:
             await interaction.response.send_message(f"`{sub}` goes to this thread's run.", ephemeral=True)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)

@@ -201,6 +201,18 @@ class FakeDiscord(LocalFake):
         data = {"id": "700", "name": "threadcrew", "type": 1, "options": [{"type": 1, "name": sub, "options": options}]}
         return await self._interact(2, channel_id, who, data)
 
+    async def slash_group(self, channel_id: str, who: str, group: str, sub: str, **values: str) -> Interaction:
+        """``who`` types ``/threadcrew GROUP SUB`` with options (``channel`` a channel option, the others text)."""
+        options = [{"type": 7 if name == "channel" else 3, "name": name, "value": v} for name, v in values.items()]
+        chosen = {"type": 1, "name": sub, "options": options}
+        data = {
+            "id": "700",
+            "name": "threadcrew",
+            "type": 1,
+            "options": [{"type": 2, "name": group, "options": [chosen]}],
+        }
+        return await self._interact(2, channel_id, who, data)
+
     async def _interact(
         self, kind: int, channel_id: str, who: str, data: dict[str, Any], message: dict[str, Any] | None = None
     ) -> Interaction:
