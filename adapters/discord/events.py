@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from ..thread import Attachment, Author, ThreadEvent, ThreadRef
+from ..thread import Attachment, Author, SkippedFile, ThreadEvent, ThreadRef
 from .payloads import CommandData, ComponentData, InteractionPayload, MemberPayload, MessagePayload, UserPayload
 from .render import parse_custom_id
 
@@ -51,7 +51,12 @@ def mentions_bot(message: MessagePayload, bot_user_id: str) -> bool:
 
 
 def message_event(
-    message: MessagePayload, place: Place, *, bot_user_id: str, attachments: tuple[Attachment, ...] = ()
+    message: MessagePayload,
+    place: Place,
+    *,
+    bot_user_id: str,
+    attachments: tuple[Attachment, ...] = (),
+    skipped: tuple[SkippedFile, ...] = (),
 ) -> ThreadEvent | None:
     """A message: a mention of the bot, or a message (in a thread, or in a channel for a trigger word).
 
@@ -69,6 +74,7 @@ def message_event(
         text=_SPACES.sub(" ", own.sub("", text)).strip(),
         message_id=message["id"],
         attachments=attachments,
+        skipped=skipped,
     )
 
 

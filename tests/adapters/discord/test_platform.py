@@ -231,6 +231,7 @@ async def test_images_people_attach_come_with_the_event(fake: FakeDiscord) -> No
         )
         event = await bot.next_event(2)
     assert [(a.name, a.mime_type, a.data) for a in event.attachments] == [("chart.png", "image/png", png)]
+    assert [(f.name, f.reason) for f in event.skipped] == [("a.txt", "not_image")]  # named, so the team is told
 
 
 async def test_the_gateway_refusing_the_message_content_intent_says_where_to_enable_it(fake: FakeDiscord) -> None:
