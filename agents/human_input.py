@@ -61,7 +61,7 @@ class HumanInputSource(Protocol):
 class AcceptsAnswers(Protocol):
     """A source that can be handed an answer that arrived while nothing was waiting on it."""
 
-    def deliver(self, answer: HumanReply) -> None: ...
+    def deliver(self, answer: str) -> None: ...
 
 
 class ConsoleInput:
