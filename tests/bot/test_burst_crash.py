@@ -24,7 +24,7 @@ import pytest
 
 from tests.bot.crew import Crew, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackSender, event_body
 from tests.fakes.terminal import THREADCREW, clean_env
 
@@ -39,21 +39,8 @@ def free_port() -> int:
 
 
 def slack_bot_env(data: Path, team: Path, slack: FakeSlack, port: int) -> dict[str, str]:
-    """The environment of a bot process serving Slack's HTTP mode on ``port``."""
-    return clean_env(
-        {
-            "THREADCREW_DATA_DIR": str(data),
-            "THREADCREW_TEAM": str(team),
-            "THREADCREW_SLACK_MODE": "http",
-            "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-            "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "THREADCREW_SLACK_API_URL": slack.api_url,
-            "THREADCREW_HTTP_HOST": "127.0.0.1",
-            "THREADCREW_HTTP_PORT": str(port),
-            "THREADCREW_SCHEDULER": "false",
-            "THREADCREW_HEALTH": "true",
-        }
-    )
+    """The environment of a bot process serving Slack's HTTP mode on ``port``, saying when it is ready."""
+    return clean_env({**slack.http_env(data, team, port), "THREADCREW_SCHEDULER": "false", "THREADCREW_HEALTH": "true"})
 
 
 def one_agent_team(path: Path, base_url: str) -> Path:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.bot.crew import DONE, Crew, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackSender, event_body
 from tests.fakes.terminal import THREADCREW, Terminal, clean_env
 
@@ -129,18 +129,7 @@ async def test_a_bot_serving_the_console_and_slack_killed_mid_run_recovers_both(
         port = probe.getsockname()[1]
     with ScriptedOpenAI(responder=crew) as server:
         async with FakeSlack() as slack:
-            env = clean_env(
-                {
-                    "THREADCREW_DATA_DIR": str(data),
-                    "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
-                    "THREADCREW_SLACK_MODE": "http",
-                    "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                    "THREADCREW_SLACK_API_URL": slack.api_url,
-                    "THREADCREW_HTTP_HOST": "127.0.0.1",
-                    "THREADCREW_HTTP_PORT": str(port),
-                }
-            )
+            env = clean_env(slack.http_env(data, write_team(tmp_path / "crew.yaml", server.base_url), port))
             command = [*THREADCREW, "run", "--platform", "console", "--platform", "slack"]
             gates = [crew.hold("coder"), crew.hold("coder")]  # both threads stop at their coder
             first = await asyncio.create_subprocess_exec(*command, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE)

@@ -123,6 +123,21 @@ async def test_slack_is_answered_only_once_the_bot_has_the_event_and_with_an_err
         assert [e.text for e in app.events] == ["chart it"]
 
 
+async def test_a_burst_of_mentions_asks_who_the_bot_is_once_and_each_persons_name_once() -> None:
+    # Slack waits on these calls for its answer: one each per burst, not one each per mention.
+    async with slack_app() as app:
+        bodies = [
+            event_body(mention(f"<@UBOT> task {i}", ts=f"1700000000.{i + 1}", user=("UALICE", "UBOB")[i % 2]))
+            for i in range(20)
+        ]
+        answers = await asyncio.gather(*(app.sender.event(body) for body in bodies))
+        events = await app.wait_events(20)
+    assert [status for status, _ in answers] == [200] * 20
+    assert len(app.slack.calls_of("auth.test")) == 1
+    assert sorted(c.params["user"] for c in app.slack.calls_of("users.info")) == ["UALICE", "UBOB"]
+    assert {e.author.display_name for e in events} == {"alice", "bob"}
+
+
 async def test_requests_with_a_bad_signature_or_an_old_timestamp_are_refused() -> None:
     async with slack_app() as app:
         body = json.dumps(event_body(mention("<@UBOT> hi")))
