@@ -360,6 +360,35 @@ async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_o
     assert texts == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
 
 
+async def test_a_thread_whose_post_slack_refuses_says_it_is_retrying_and_the_sweep_finishes_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("reviewer", DONE)
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path) as bot:
+        dispatcher = bot.bot.dispatcher
+        assert dispatcher is not None
+        dispatcher.retry_base = 600.0  # the backoff timer stays out of this test: the sweep picks the thread up
+        slack.fail("chat.postMessage", "internal_error")
+        await mention(bot, "chart the squares")
+        await slack.wait_for(lambda s: bool(s.calls_of("chat.postMessage")))
+        await dispatcher.wait_idle()  # the thread's worker gave up on the refused post
+        waiting = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+        unposted = await bot.db.stores.messages.outbox()
+        said_before = bot.said()
+        assert await dispatcher.sweep() == 1
+        await bot.until(DONE)
+        await dispatcher.wait_idle()
+        done = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+    assert waiting is not None
+    assert waiting.status == "retrying"  # the thread says why it is not moving
+    assert [m.content for m in unposted] == ["planner on 'chart the squares'"]  # kept, to be posted
+    assert said_before == []
+    assert done is not None
+    assert done.status == "finished"
+    assert [text for _, text in bot.said()] == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
+
+
 async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows_its_question(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
