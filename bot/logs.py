@@ -3,21 +3,27 @@ conversation on every line logged while a thread's work runs; never a token or a
 
 A thread's worker calls :func:`bind_thread` (a ``ContextVar``, so it holds for that worker's
 task and what it starts); :class:`ThreadFilter` puts it on each record. :class:`SecretFilter`
-masks, in the message and in the traceback, what the bot's :class:`~bot.redaction.Redactor`
-finds in what it posts: the configured secrets (the settings' tokens, the team files' keys,
-secret-looking environment variables) and common token shapes.
+masks, in the message, the traceback and the stack, what the bot's
+:class:`~bot.redaction.Redactor` finds in what it posts: the configured secrets (the settings'
+tokens, the team files' keys, secret-looking environment variables, the database password)
+and common token shapes; it counts what it masked, by kind, never keeping the value. It runs
+as each record is made (a log record factory), so it covers every logger and every handler,
+the libraries' own too (slack_sdk, discord, aiohttp, openai, sqlalchemy, which may log an
+error that quotes a token, or add a handler of their own, as SQLAlchemy's ``echo`` does).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from .redaction import REDACTED, Redactor, redactor_for
+from .redaction import Redactor, redactor_for
 from .settings import Settings
 
 __all__ = ["SecretFilter", "ThreadFilter", "bind_thread", "configure_logging", "use_redactor"]
@@ -48,34 +54,45 @@ class ThreadFilter(logging.Filter):
 
 
 class SecretFilter(logging.Filter):
-    """Masks secrets in each record's message and traceback, as ``redactor`` finds them."""
+    """Masks secrets in each record's message, traceback and stack, as ``redactor`` finds them."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self.redactor = redactor
+        self.masked: Counter[str] = Counter()  # what was masked so far, by kind (never the value)
 
     def mask(self, text: str) -> str:
-        # spans(), not redact(): redact() logs what it took out, and a filter must not log.
-        parts, end = [], 0
-        for start, stop in sorted(self.redactor.spans(text)):
-            if start < end:  # overlaps the span masked last
-                end = max(end, stop)
-                continue
-            parts += [text[end:start], REDACTED]
-            end = stop
-        return "".join([*parts, text[end:]])
+        return self.redactor.quietly(text, self.masked)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the message: show both, masked
+            message = f"{record.msg} {record.args!r}"
         masked = self.mask(message)
-        if masked != message:
+        if masked != message or record.args:
             record.msg, record.args = masked, None
         if record.exc_info:
             record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None  # formatters would format it again, unmasked
         elif record.exc_text:
             record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
+
+
+def _masking_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """``make`` (the record factory in place), with each record masked as it is made."""
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        for secrets in _installed:
+            secrets.filter(record)
+        return record
+
+    masked.threadcrew_masking = True  # type: ignore[attr-defined]
+    return masked
 
 
 def use_redactor(redactor: Redactor) -> None:
@@ -98,11 +115,13 @@ def configure_logging(settings: Settings | None, stream: TextIO | None = None) -
     handler.setFormatter(formatter)
     secrets = SecretFilter(redactor_for(settings) if settings is not None else Redactor())
     handler.addFilter(ThreadFilter())
-    handler.addFilter(secrets)
+    handler.addFilter(secrets)  # what a handler adds (``extra`` fields aside, records come masked already)
     root = logging.getLogger()
     for old in [h for h in root.handlers if any(isinstance(f, SecretFilter) for f in h.filters)]:
         root.removeHandler(old)
     _installed[:] = [secrets]
+    if not getattr(logging.getLogRecordFactory(), "threadcrew_masking", False):
+        logging.setLogRecordFactory(_masking_factory(logging.getLogRecordFactory()))
     root.addHandler(handler)
     root.setLevel(settings.log_level if settings is not None else logging.WARNING)
     return handler

@@ -3,8 +3,10 @@
 A mention of the bot in a text channel opens a public thread on that message (its id becomes
 the thread's); messages in threads reach the bot as messages, no mention needed. Agents post
 through the parent channel's webhook under their own names. Buttons and the slash command come
-as interactions, deferred first thing (Discord wants an answer within 3 s); every press is
-read from its ``custom_id`` alone, so a button from before a restart works the same.
+as interactions, answered once the bot has kept them, within Discord's 3 s (interactions.py);
+every press is read from its ``custom_id`` alone, so a button from before a restart works the
+same. Messages come over the gateway, which has no acknowledgement: one that arrives as the
+process dies is lost (Discord does not send it again).
 
 Private answers (``ephemeral_for``) go as an ephemeral follow-up of that person's latest
 interaction in the thread or channel. Without one (a mention by someone who may not start a
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import io
 import logging
 import time
@@ -47,6 +50,7 @@ from ._objects import button_view, interaction_payload, message_payload, read_at
 from .channels import check_channel
 from .config import API_URL, PORTAL, DiscordConfig, intents
 from .events import Place, button_event, command_event, message_event
+from .interactions import Answer, answer_after, first_answer
 from .render import find_key, message_pieces, parse_custom_id, thread_name, within_upload_limit
 from .streams import DiscordStream
 from .webhooks import MemoryStateStore, StateStore, WebhookBook
@@ -56,7 +60,6 @@ __all__ = ["DiscordPlatform"]
 _log = logging.getLogger(__name__)
 
 HISTORY = 100  # recent messages find_posted looks through
-CHANNEL_COMMANDS = ("schedule", "schedules")  # answered privately later, also when typed in a thread
 REMEMBERED_INTERACTIONS = 1000
 INTENT_HELP = (
     "Discord refused the Message Content intent. Enable it in the Developer Portal ({portal}): your application "
@@ -100,7 +103,7 @@ class DiscordPlatform:
         self._running = False
         self._order = asyncio.Lock()  # events are handed over in the order they came
         self._typing: dict[str, asyncio.Task[None]] = {}
-        self._interactions: collections.OrderedDict[tuple[str, str], discord.Interaction] = collections.OrderedDict()
+        self._interactions: collections.OrderedDict[tuple[str, str], Answer] = collections.OrderedDict()
 
     # -- running ---------------------------------------------------------------------------------------
 
@@ -248,46 +251,37 @@ class DiscordPlatform:
         data: Any = interaction.data or {}
         if interaction.guild_id is None or self.client is None:
             return
-        kind = interaction.type
-        if kind == discord.InteractionType.component:
-            if parse_custom_id(str(data.get("custom_id", ""))) is None:
-                return  # not one of ours
-            await interaction.response.defer()  # first thing: Discord wants an answer within 3 s
-        elif kind == discord.InteractionType.application_command and data.get("name") == self.config.command:
-            await self._acknowledge_command(interaction)
-        else:
+        button = interaction.type == discord.InteractionType.component
+        if button and parse_custom_id(str(data.get("custom_id", ""))) is None:
+            return  # not one of ours
+        if not button and (
+            interaction.type != discord.InteractionType.application_command or data.get("name") != self.config.command
+        ):
             return
         channel = interaction.channel or self.client.get_partial_messageable(interaction.channel_id or 0)
         place = await self._place(channel, interaction.guild_id)
-        payload = interaction_payload(interaction)
-        self._remember(place.thread_id or place.channel_id, str(interaction.user.id), interaction)
+        answer = self._remember(place.thread_id or place.channel_id, str(interaction.user.id), interaction)
         if not self.config.allows(place.guild_id, place.channel_id):
-            await interaction.followup.send("threadcrew is not enabled in this channel.", ephemeral=True)
+            await answer.privately("threadcrew is not enabled in this channel.")
             return
-        event = (
-            button_event(payload, place) if kind == discord.InteractionType.component else command_event(payload, place)
-        )
-        if event is not None:
-            async with self._order:
-                await self._deliver(event)
+        payload = interaction_payload(interaction)
+        event = button_event(payload, place) if button else command_event(payload, place)
+        if event is None:
+            await answer.acknowledge(interaction.response.defer)
+            return
+        # Kept first, answered after (see interactions.py): an event Discord was answered for is in the inbox.
+        await answer_after(self._deliver_in_order(event), answer, functools.partial(first_answer, interaction))
 
-    @staticmethod
-    async def _acknowledge_command(interaction: discord.Interaction) -> None:
-        """In a channel the bot answers privately later (Discord shows "thinking" until then); in a
-        thread the run answers in the thread, so the person is told at once that it was heard (the
-        schedule commands are the channel's: answered privately later wherever they are typed)."""
-        data: Any = interaction.data or {}
-        sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") in (1, 2)), "help")
-        if isinstance(interaction.channel, discord.Thread) and sub not in CHANNEL_COMMANDS:
-            await interaction.response.send_message(f"`{sub}` goes to this thread's run.", ephemeral=True)
-        else:
-            await interaction.response.defer(ephemeral=True, thinking=True)
+    async def _deliver_in_order(self, event: ThreadEvent) -> None:
+        async with self._order:
+            await self._deliver(event)
 
-    def _remember(self, where: str, user: str, interaction: discord.Interaction) -> None:
-        self._interactions[(where, user)] = interaction
+    def _remember(self, where: str, user: str, interaction: discord.Interaction) -> Answer:
+        answer = self._interactions[(where, user)] = Answer(interaction)
         self._interactions.move_to_end((where, user))
         while len(self._interactions) > REMEMBERED_INTERACTIONS:
             self._interactions.popitem(last=False)
+        return answer
 
     # -- posting -----------------------------------------------------------------------------------------
 
@@ -403,16 +397,13 @@ class DiscordPlatform:
     async def _post_privately(self, thread: ThreadRef, message: OutboundMessage) -> str:
         """An ephemeral follow-up of the person's latest interaction here; else logged (see the module)."""
         user = message.ephemeral_for or ""
-        interaction = self._interactions.get((thread.thread_id or thread.channel_id, user))
+        answer = self._interactions.get((thread.thread_id or thread.channel_id, user))
         text = message_pieces(message, personas=True)[0]
-        if interaction is None or interaction.is_expired():
+        if answer is None or answer.expired:
             _log.info("no interaction of %s to answer privately in %s; not posted: %s", user, thread.key, text)
             return ""
         with platform_errors("a private answer"):
-            sent = await interaction.followup.send(
-                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), wait=True
-            )
-        return str(sent.id)
+            return await answer.privately(text)
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
         """Replace a posted message's text and buttons (its first piece when it was split); an

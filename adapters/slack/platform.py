@@ -1,9 +1,9 @@
 """Slack as a ChatPlatform, on slack-bolt's AsyncApp: Socket Mode or HTTP, one workspace or many.
 
-Events reach the bot through Bolt (acknowledged at once; buttons and commands ``ack()`` first
-thing), and the bot posts with slack-sdk's AsyncWebClient, which retries 429s after their
-Retry-After. Everything Slack-specific stays here; the bot sees ThreadEvents and answers
-with OutboundMessages.
+Events reach the bot through Bolt, and Slack gets its answer once the bot has kept the event
+(an error when it cannot, so that Slack sends it again); the bot posts with slack-sdk's
+AsyncWebClient, which retries 429s after their Retry-After. Everything Slack-specific stays
+here; the bot sees ThreadEvents and answers with OutboundMessages.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -29,6 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from ..errors import NotInstalledError, PlatformError
 from ..thread import (
@@ -59,6 +62,7 @@ T = TypeVar("T")
 WORKING_REACTION = "hourglass_flowing_sand"
 STREAM_SECONDS = 300.0  # Slack ends a chat stream after five minutes
 MARKDOWN_BLOCK_CHARS = 12_000
+NAME_WAIT = 0.5  # seconds an event waits for its author's name before it is kept with the id
 
 
 class SlackPlatform:
@@ -91,6 +95,9 @@ class SlackPlatform:
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
         self._bot_names: dict[str, str] = {}  # workspace -> the bot user's name
+        self._looking_up: dict[tuple[str, str], asyncio.Task[str]] = {}
+        self._identity: asyncio.Future[AsyncSlackResponse] | None = None  # auth.test, asked once
+        self._session: aiohttp.ClientSession | None = None  # see _share_connections
         self._no_personas: set[str] = set()  # workspaces without chat:write.customize
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
         self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
@@ -110,7 +117,7 @@ class SlackPlatform:
             AsyncRateLimitErrorRetryHandler(max_retry_count=self.config.retries),
             AsyncConnectionErrorRetryHandler(),
         ]
-        return AsyncWebClient(token=token, base_url=self.config.api_url, retry_handlers=handlers)
+        return AsyncWebClient(token=token, base_url=self.config.api_url, retry_handlers=handlers, session=self._session)
 
     def _build_app(self, state_store: AsyncOAuthStateStore | None) -> AsyncApp:
         config = self.config
@@ -118,13 +125,18 @@ class SlackPlatform:
         common: dict[str, Any] = {
             "client": base,
             "signing_secret": config.signing_secret or "",
-            "request_verification_enabled": config.mode == "http",
+            # HTTP mode checks every request before Bolt sees it (requests.py); Socket Mode needs no signature.
+            "request_verification_enabled": False,
             # Slack gets its answer once the listener has handed the event over (the bot keeps it in
             # its inbox first): a crash before that, or a failure to keep it, makes Slack send it again.
             "process_before_response": True,
         }
         if config.bot_token:
-            app = AsyncApp(token=config.bot_token, **common)
+
+            async def authorize(user_id: str | None) -> AuthorizeResult:  # Bolt passes arguments by name
+                return await self._authorize_bot(user_id)
+
+            app = AsyncApp(authorize=authorize, **common)
         else:
             oauth = AsyncOAuthSettings(
                 client_id=config.client_id,
@@ -141,6 +153,27 @@ class SlackPlatform:
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._counted(self._on_action))
         app.command(config.command)(self._counted(self._on_command))
         return app
+
+    async def _authorize_bot(self, user_id: str | None) -> AuthorizeResult:
+        """With one bot token: who the bot is, asked of Slack once for every request (Bolt's own
+        single-workspace check asks again for each request until its first answer is back, so a
+        burst after a start made a thousand auth.test calls before any mention was kept)."""
+        if self._identity is None:
+            self._identity = asyncio.ensure_future(self.app.client.auth_test())
+        try:
+            found = await asyncio.shield(self._identity)
+        except SlackApiError:
+            self._identity = None  # asked again next time
+            raise
+        return AuthorizeResult(
+            enterprise_id=found.get("enterprise_id"),
+            team_id=found.get("team_id"),
+            bot_id=found.get("bot_id"),
+            bot_user_id=found.get("user_id"),
+            bot_token=self.config.bot_token,
+            user_id=user_id,
+            bot_scopes=found.headers.get("x-oauth-scopes"),
+        )
 
     def _counted(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """``listener``, counted while it runs: Slack has its event, so a closing platform waits for it."""
@@ -208,19 +241,36 @@ class SlackPlatform:
         await self._on_event(event)
 
     async def _name(self, client: AsyncWebClient, team: str, user: str) -> str:
-        """The person's display name (looked up once), or their id when Slack will not say."""
+        """The person's display name, or their id when Slack will not say, or not at once.
+
+        Slack waits for its answer while this runs, so a burst of mentions shares one lookup per
+        person, and waits for it at most ``NAME_WAIT`` seconds (users.info is rate-limited; the
+        name then arrives for the person's next message).
+        """
         if not user:
             return "someone"
         key = (team, user)
-        if key not in self._names:
-            try:
-                info = (await client.users_info(user=user))["user"]
-                profile = info.get("profile") or {}
-                self._names[key] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
-            except SlackApiError as exc:
-                _log.info("users.info for %s failed (%s); showing the id", user, slack_error_code(exc))
-                return user
-        return self._names[key]
+        if key in self._names:
+            return self._names[key]
+        lookup = self._looking_up.get(key)
+        if lookup is None:
+            lookup = self._looking_up[key] = asyncio.create_task(self._look_up(client, key))
+            lookup.add_done_callback(lambda _: self._looking_up.pop(key, None))
+        try:
+            return await asyncio.wait_for(asyncio.shield(lookup), NAME_WAIT)
+        except TimeoutError:
+            return user
+
+    async def _look_up(self, client: AsyncWebClient, key: tuple[str, str]) -> str:
+        user = key[1]
+        try:
+            info = (await client.users_info(user=user))["user"]
+        except SlackApiError as exc:
+            _log.info("users.info for %s failed (%s); showing the id", user, slack_error_code(exc))
+            return user
+        profile = info.get("profile") or {}
+        name = self._names[key] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
+        return str(name)
 
     async def _tell(self, client: AsyncWebClient, channel: str, user: str, text: str) -> None:
         try:
@@ -234,17 +284,29 @@ class SlackPlatform:
         """Take Slack's events until :meth:`close`: over Socket Mode, or (HTTP mode) through
         :meth:`routes` on the bot's web server, which must be serving them by now."""
         self._on_event = on_event
+        self._share_connections(aiohttp.ClientSession())
         handler = AsyncSocketModeHandler(self.app, self.config.app_token) if self.config.mode == "socket" else None
-        if handler is not None:
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-        self.ready.set()
         try:
+            if handler is not None:
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+            self.ready.set()
             await self._closed.wait()
         finally:
             self.ready.clear()
             if handler is not None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
             await self._wait_quiet()
+            session = self._session
+            self._share_connections(None)
+            if session is not None:
+                await session.close()
+
+    def _share_connections(self, session: aiohttp.ClientSession | None) -> None:
+        """While the platform runs, its clients keep their connections to Slack open in one
+        session (slack-sdk otherwise opens a session, and a connection, for every call)."""
+        self._session = session
+        for client in [self.app.client, *self._clients.values()]:
+            client.session = session
 
     @property
     def connected(self) -> bool:

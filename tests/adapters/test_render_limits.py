@@ -17,6 +17,10 @@ from adapters import (
     show_link_targets,
     split_markdown,
 )
+from adapters.discord.render import MESSAGE_LIMIT as DISCORD_LIMIT
+from adapters.discord.render import find_key as find_discord_key
+from adapters.discord.render import key_marker, thread_name, utf16_len
+from adapters.discord.render import message_pieces as discord_pieces
 from adapters.slack.render import (
     BLOCKS_LIMIT,
     BUTTON_LABEL_LIMIT,
@@ -137,3 +141,22 @@ def test_split_markdown_keeps_every_piece_within_the_limit_and_every_character(t
     if fence_lines(text) % 2 == 0 and "~~~" not in text:  # a text whose code blocks are closed...
         assert all(fence_lines(piece) % 2 == 0 for piece in cut)  # ...is cut into pieces whose blocks are
     assert without_fences("\n".join(cut)) == without_fences(text)
+
+
+@checked
+@given(texts, personas, st.booleans(), st.integers(0, 10**12), st.lists(st.text(max_size=200), max_size=3))
+def test_every_discord_message_is_within_discords_limit_and_loses_nothing(
+    text: str, persona: Persona, with_personas: bool, message_id: int, notes: list[str]
+) -> None:
+    key = f"tc-{message_id}" if message_id else ""  # the keys the outbox gives (none: a message of no outbox)
+    text = show_link_targets(limit_mentions(defuse_mass_mentions(text), "thread", {"U1"}))  # as the bot renders
+    message = OutboundMessage(persona, text, key=key)
+    pieces = discord_pieces(message, personas=with_personas, notes=tuple(notes))
+    assert all(utf16_len(piece) <= DISCORD_LIMIT for piece in pieces)
+    assert find_discord_key(pieces[0]) == (key or None)
+    assert pieces[0].endswith(key_marker(key))
+    whole = defuse_mass_mentions(text)
+    shown = "\n".join([pieces[0].removesuffix(key_marker(key)), *pieces[1:]])
+    assert without_fences(whole) in without_fences(shown)  # every character, in order
+    assert all(without_fences(note) in without_fences(shown) for note in notes)
+    assert 1 <= len(thread_name(text)) <= 100

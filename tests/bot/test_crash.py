@@ -20,7 +20,7 @@ import pytest
 
 from tests.bot.crew import DONE, Crew, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackSender, event_body
 from tests.fakes.terminal import THREADCREW, Terminal, clean_env
 
@@ -116,18 +116,7 @@ def test_a_message_accepted_just_before_a_kill_is_heard_after_the_restart(tmp_pa
 
 def slack_process_env(data: Path, team: Path, slack: FakeSlack, port: int) -> dict[str, str]:
     """The environment of a bot process serving ``team`` on the fake Slack, in HTTP mode on ``port``."""
-    return clean_env(
-        {
-            "THREADCREW_DATA_DIR": str(data),
-            "THREADCREW_TEAM": str(team),
-            "THREADCREW_SLACK_MODE": "http",
-            "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-            "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "THREADCREW_SLACK_API_URL": slack.api_url,
-            "THREADCREW_HTTP_HOST": "127.0.0.1",
-            "THREADCREW_HTTP_PORT": str(port),
-        }
-    )
+    return clean_env(slack.http_env(data, team, port))
 
 
 async def send_once_listening(sender: SlackSender, body: dict[str, Any]) -> None:

@@ -4,8 +4,10 @@ gateway, interactions), the scripted crew model over the real openai client, SQL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import signal
+import sqlite3
 import subprocess
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
@@ -23,7 +25,7 @@ from bot.teams import TeamCatalog
 from storage import Database
 from tests.bot.crew import DONE, PLOT, Crew, settings_for, write_team
 from tests.bot.test_runtime import assert_waits_match_states
-from tests.fakes.discord_api import APPROVER_ROLE, BOT, CHANNEL, PEOPLE, TOKEN, FakeDiscord, Message
+from tests.fakes.discord_api import APPROVER_ROLE, BOT, CHANNEL, PEOPLE, TOKEN, FakeDiscord, Interaction, Message
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
@@ -81,6 +83,8 @@ async def test_the_whole_story_in_a_discord_thread(crew: tuple[Crew, ScriptedOpe
     model.say("coder", PLOT)
     model.say("reviewer", DONE)
     async with FakeDiscord() as fake, discord_bot(fake, server, tmp_path, approvers=[APPROVER_ROLE]) as bot:
+        kept_before: dict[str, bool] = {}
+        fake.before_answer = functools.partial(kept_when_answered, tmp_path / "data" / "threadcrew.db", kept_before)
         await bot.mention("chart the first ten squares")
         question = await bot.until("The team is waiting for you")
         assert question.custom_ids()  # people can answer with a button too
@@ -110,17 +114,25 @@ async def test_the_whole_story_in_a_discord_thread(crew: tuple[Crew, ScriptedOpe
     [plot] = [m for m in posts if m.files]
     assert [f["filename"] for f in plot.files] == ["squares.png"]
     assert plot.files[0]["data"].startswith(b"\x89PNG\r\n\x1a\n")
-    # The refusal was private to carol; each press was answered at once (deferred).
+    # The refusal was private to carol; each press was deferred once it was kept in the inbox.
     [private] = fake.private_to(PEOPLE["carol"])
     assert private.text == "You are not allowed to approve or reject this."
     assert refused.responses[0] == {"type": 6, "flags": 0}
     assert allowed.responses == [{"type": 6, "flags": 0}]
+    assert kept_before == {refused.id: True, allowed.id: True}
     assert all(not m.components for m in posts)  # decided: no buttons left
     assert any({"role": "user", "name": "user", "content": "Bars, please."} in m for m in model.requests_of("coder"))
     assert model.seen("planner") == 1
     assert set(fake.typing) == {bot.thread_id}  # the typing indicator, in the thread only
     assert record is not None
     assert record.status == "finished"
+
+
+def kept_when_answered(database: Path, kept: dict[str, bool], interaction: Interaction) -> None:
+    """Whether the bot had kept ``interaction`` (claimed it, with its inbox entry) when Discord got its answer."""
+    query = "SELECT count(*) FROM processed_events WHERE event_key = ?"
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        kept[interaction.id] = db.execute(query, (f"event:interaction:{interaction.id}",)).fetchone()[0] == 1
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

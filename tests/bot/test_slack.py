@@ -18,6 +18,7 @@ import aiohttp
 
 from adapters.slack import SlackPlatform, slack_installation_store, slack_oauth_state_store
 from bot.app import Bot
+from bot.dispatcher import Dispatcher
 from bot.teams import TeamCatalog
 from storage import Database
 from tests.bot.crew import DONE, PLOT, Crew, settings_for, write_team
@@ -339,15 +340,25 @@ async def test_threadcrew_run_on_slack_in_socket_mode_as_a_user_runs_it(
     assert BOT_TOKEN not in stdout.decode() + stderr.decode()
 
 
-async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_on_its_own(
-    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def refused_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, *, retry_base: float
+) -> AsyncIterator[tuple[FakeSlack, SlackBot, Dispatcher]]:
+    """The crew on Slack (its reviewer ends the run), the first chat.postMessage refused with a 500-like
+    error, failed threads tried again after ``retry_base`` seconds."""
     model, server = crew
     model.say("reviewer", DONE)
     async with FakeSlack() as slack, slack_bot(slack, server, tmp_path) as bot:
         assert bot.bot.dispatcher is not None
-        bot.bot.dispatcher.retry_base = 0.01  # back off quickly in a test
-        slack.fail("chat.postMessage", "internal_error")  # one refusal...
+        bot.bot.dispatcher.retry_base = retry_base
+        slack.fail("chat.postMessage", "internal_error")
+        yield slack, bot, bot.bot.dispatcher
+
+
+async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_on_its_own(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    async with refused_once(crew, tmp_path, retry_base=0.01) as (slack, bot, _):  # backing off quickly
         slack.rate_limit("chat.postMessage", times=7)  # ...and more 429s than slack-sdk retries
         await mention(bot, "chart the squares")
         await bot.until(DONE)
@@ -358,6 +369,30 @@ async def test_posts_that_slack_refuses_are_tried_again_until_the_run_finishes_o
         assert await bot.db.stores.messages.outbox() == []
     texts = [text for _, text in bot.said()]
     assert texts == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
+
+
+async def test_a_thread_whose_post_slack_refuses_says_it_is_retrying_and_the_sweep_finishes_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    # The backoff timer stays out of this test: the sweep picks the thread up.
+    async with refused_once(crew, tmp_path, retry_base=600.0) as (slack, bot, dispatcher):
+        await mention(bot, "chart the squares")
+        await slack.wait_for(lambda s: bool(s.calls_of("chat.postMessage")))
+        await dispatcher.wait_idle()  # the thread's worker gave up on the refused post
+        waiting = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+        unposted = await bot.db.stores.messages.outbox()
+        said_before = bot.said()
+        assert await dispatcher.sweep() == 1
+        await bot.until(DONE)
+        await dispatcher.wait_idle()
+        done = await bot.db.stores.conversations.find("slack", "T1", "C1", ROOT_TS)
+    assert waiting is not None
+    assert waiting.status == "retrying"  # the thread says why it is not moving
+    assert [m.content for m in unposted] == ["planner on 'chart the squares'"]  # kept, to be posted
+    assert said_before == []
+    assert done is not None
+    assert done.status == "finished"
+    assert [text for _, text in bot.said()] == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
 
 
 async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows_its_question(

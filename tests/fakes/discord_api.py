@@ -104,6 +104,7 @@ class FakeDiscord(LocalFake):
         self.cdn: dict[str, tuple[str, bytes]] = {}  # attachment name -> (content type, data)
         self.overwrites: dict[str, list[dict[str, Any]]] = {}  # channel -> its permission overwrites
         self.hidden: set[str] = set()  # channels the bot may not view (GET answers 403 Missing Access)
+        self.before_answer: Callable[[Interaction], None] | None = None  # called as an interaction's first answer comes
         self._limited: dict[str, int] = defaultdict(int)
         self._ids = itertools.count()
         self._seq = itertools.count(1)
@@ -622,8 +623,14 @@ class FakeDiscord(LocalFake):
             return (404, 10062, "Unknown interaction")
         if any(not r.get("followup") for r in interaction.responses):
             return (400, 40060, "Interaction has already been acknowledged.")
-        flags = int((body.get("data") or {}).get("flags") or 0)
+        if self.before_answer is not None:
+            self.before_answer(interaction)
+        data = body.get("data") or {}
+        flags = int(data.get("flags") or 0)
         interaction.responses.append({"type": body["type"], "flags": flags})
+        if body["type"] == 4:  # a message as the first answer: shown like a follow-up
+            private = interaction.user_id if flags & EPHEMERAL else None
+            self._post(interaction.channel_id, data, [], BOT, "threadcrew", ephemeral_for=private)
         return {
             "interaction": {
                 "id": interaction_id,

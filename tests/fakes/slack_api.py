@@ -16,6 +16,7 @@ import json
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -104,6 +105,19 @@ class FakeSlack(LocalFake):
             "api_url": self.api_url,
         }
         return SlackConfig(**{**settings, **overrides})
+
+    def http_env(self, data_dir: Path, team: Path, port: int) -> dict[str, str]:
+        """The environment variables of a bot process serving HTTP mode against this fake on ``port``."""
+        return {
+            "THREADCREW_DATA_DIR": str(data_dir),
+            "THREADCREW_TEAM": str(team),
+            "THREADCREW_SLACK_MODE": "http",
+            "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "THREADCREW_SLACK_API_URL": self.api_url,
+            "THREADCREW_HTTP_HOST": "127.0.0.1",
+            "THREADCREW_HTTP_PORT": str(port),
+        }
 
     # -- steering it ------------------------------------------------------------------------------------
 

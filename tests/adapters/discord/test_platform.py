@@ -12,6 +12,7 @@ import pytest
 
 from adapters import Button, OutboundMessage, Persona, PlatformError, ThreadEvent, ThreadRef
 from adapters.discord import DiscordPlatform, MemoryStateStore
+from adapters.discord.interactions import NOT_KEPT
 from tests.fakes.discord_api import BOT, CHANNEL, FORUM, GUILD, OTHER_CHANNEL, PEOPLE, FakeDiscord
 
 PLANNER = Persona("planner", display_name="Plan Bot", icon_url="https://example.invalid/plan.png")
@@ -23,6 +24,8 @@ class Running:
     platform: DiscordPlatform
     events: list[ThreadEvent] = field(default_factory=list)
     seen: asyncio.Condition = field(default_factory=asyncio.Condition)
+    answered_before: list[list[dict[str, Any]]] = field(default_factory=list)  # per event: Discord's answers so far
+    keeping_fails: bool = False  # the bot cannot keep events (its database is down, say)
 
     async def next_event(self, count: int = 1, within: float = 10) -> ThreadEvent:
         async with asyncio.timeout(within), self.seen:
@@ -34,10 +37,11 @@ class Running:
 async def running(fake: FakeDiscord, **config: Any) -> AsyncIterator[Running]:
     platform = DiscordPlatform(fake.config(**config), store=MemoryStateStore())
     state = Running(fake, platform)
-    snapshots: list[list[dict[str, Any]]] = []
 
     async def on_event(event: ThreadEvent) -> None:
-        snapshots.append([dict(r) for i in fake.interactions for r in i.responses])
+        state.answered_before.append([dict(r) for i in fake.interactions for r in i.responses])
+        if state.keeping_fails:
+            raise OSError(28, "No space left on device")
         async with state.seen:
             state.events.append(event)
             state.seen.notify_all()
@@ -143,18 +147,22 @@ async def test_without_manage_webhooks_the_bot_posts_with_the_agents_name_in_bol
     assert sum("Manage Webhooks" in r.message for r in caplog.records) == 1
 
 
-async def test_a_button_press_is_deferred_at_once_and_becomes_a_button_event(fake: FakeDiscord) -> None:
+async def test_a_button_press_is_handed_on_then_deferred_and_becomes_a_button_event(fake: FakeDiscord) -> None:
     async with running(fake) as bot:
         thread = await _thread(fake, bot)
         buttons = (Button("Approve", "approve", "w7", "primary"), Button("Reject", "reject", "w7", "danger"))
         posted = await bot.platform.post(thread, OutboundMessage(PLANNER, "Run it?", buttons=buttons))
         [message] = [m for m in fake.in_channel(thread.thread_id) if m.id == posted]
         assert message.custom_ids() == ["tc:approve:w7", "tc:reject:w7"]
+        handed_on: list[int] = []
+        fake.before_answer = lambda _: handed_on.append(len(bot.events))
         pressed = await fake.click(message, "approve", "carol")
         event = await bot.next_event(2)
-        deferred = list(pressed.responses)
+        await fake.wait_for(lambda _: bool(pressed.responses))
         await bot.platform.post(thread, OutboundMessage(PLANNER, "Not you.", ephemeral_for=PEOPLE["carol"]))
-    assert deferred == [{"type": 6, "flags": 0}]  # answered before the event was handed on
+    assert bot.answered_before[-1] == []  # nothing was answered before the bot had the press...
+    assert handed_on == [2]  # ...and when Discord got its answer, the bot had it
+    assert pressed.responses == [{"type": 6, "flags": 0}, {"followup": True, "flags": 64}]
     assert (event.kind, event.action_id, event.value, event.ref_message_id) == ("button", "approve", "w7", posted)
     assert event.thread == thread
     assert event.author.id == PEOPLE["carol"]
@@ -163,10 +171,26 @@ async def test_a_button_press_is_deferred_at_once_and_becomes_a_button_event(fak
     assert private not in fake.in_channel(thread.thread_id)
 
 
+async def test_a_press_the_bot_cannot_keep_gets_a_private_error_and_no_deferral(fake: FakeDiscord) -> None:
+    async with running(fake) as bot:
+        thread = await _thread(fake, bot)
+        buttons = (Button("Approve", "approve", "w7", "primary"),)
+        posted = await bot.platform.post(thread, OutboundMessage(PLANNER, "Run it?", buttons=buttons))
+        [message] = [m for m in fake.in_channel(thread.thread_id) if m.id == posted]
+        bot.keeping_fails = True
+        pressed = await fake.click(message, "approve", "carol")
+        await fake.wait_for(lambda f: bool(f.private_to(PEOPLE["carol"])))
+    assert pressed.responses == [{"type": 4, "flags": 64}]  # not a silent deferral
+    [private] = fake.private_to(PEOPLE["carol"])
+    assert private.text == NOT_KEPT
+    assert len(bot.events) == 1  # the mention; the press was not handed on
+
+
 async def test_the_slash_command_in_a_channel_is_a_command_without_a_thread(fake: FakeDiscord) -> None:
     async with running(fake) as bot:
         typed = await fake.slash(CHANNEL, "bob", "stop", "12345")
         event = await bot.next_event()
+        await fake.wait_for(lambda _: bool(typed.responses))
         await bot.platform.post(event.thread, OutboundMessage(PLANNER, "Stopping 1 run.", ephemeral_for=PEOPLE["bob"]))
     assert typed.responses[0] == {"type": 5, "flags": 64}  # "thinking", privately
     assert (event.kind, event.command, event.text) == ("command", "stop", "12345")
@@ -275,7 +299,7 @@ async def test_other_bots_and_other_channels_are_ignored_unless_allowed(fake: Fa
         event = await bot.next_event()
     assert event.text == "here"
     assert len(bot.events) == 1
-    assert typed.responses[0]["type"] == 5
+    assert typed.responses == [{"type": 4, "flags": 64}]  # told at once, privately
     assert [m.text for m in fake.private_to(PEOPLE["alice"])] == ["threadcrew is not enabled in this channel."]
     assert OTHER_CHANNEL not in {t["parent_id"] for t in fake.threads.values()}
 

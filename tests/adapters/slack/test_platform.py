@@ -123,6 +123,21 @@ async def test_slack_is_answered_only_once_the_bot_has_the_event_and_with_an_err
         assert [e.text for e in app.events] == ["chart it"]
 
 
+async def test_a_burst_of_mentions_asks_who_the_bot_is_once_and_each_persons_name_once() -> None:
+    # Slack waits on these calls for its answer: one each per burst, not one each per mention.
+    async with slack_app() as app:
+        bodies = [
+            event_body(mention(f"<@UBOT> task {i}", ts=f"1700000000.{i + 1}", user=("UALICE", "UBOB")[i % 2]))
+            for i in range(20)
+        ]
+        answers = await asyncio.gather(*(app.sender.event(body) for body in bodies))
+        events = await app.wait_events(20)
+    assert [status for status, _ in answers] == [200] * 20
+    assert len(app.slack.calls_of("auth.test")) == 1
+    assert sorted(c.params["user"] for c in app.slack.calls_of("users.info")) == ["UALICE", "UBOB"]
+    assert {e.author.display_name for e in events} == {"alice", "bob"}
+
+
 async def test_requests_with_a_bad_signature_or_an_old_timestamp_are_refused() -> None:
     async with slack_app() as app:
         body = json.dumps(event_body(mention("<@UBOT> hi")))
@@ -347,6 +362,41 @@ async def test_socket_mode_receives_envelopes_and_acknowledges_each() -> None:
             await task
     assert [(e.kind, e.text or e.action_id) for e in events] == [("mention", "over the socket"), ("button", "continue")]
     assert sorted(a["envelope_id"] for a in slack.socket_acks) == ["env-1", "env-2"]
+
+
+async def test_socket_mode_acknowledges_an_envelope_only_once_the_bot_has_kept_its_event() -> None:
+    async with FakeSlack() as slack:
+        config = SlackConfig(mode="socket", bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=slack.api_url)
+        platform = SlackPlatform(config)
+        acked_when_handed: dict[str, list[str]] = {}
+        handed = asyncio.Condition()
+
+        async def keep(event: ThreadEvent) -> None:
+            async with handed:
+                acked_when_handed[event.text] = [a["envelope_id"] for a in slack.socket_acks]
+                handed.notify_all()
+            if event.text == "cannot keep this":
+                raise OSError(28, "No space left on device")  # the bot's disk is full, say
+
+        async def send(envelope_id: str, text: str) -> None:
+            body = event_body(mention(f"<@UBOT> {text}", ts=f"1700000000.{len(acked_when_handed) + 1}"))
+            envelope = {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False}
+            await slack.socket_send({**envelope, "payload": body})
+            async with asyncio.timeout(10), handed:
+                await handed.wait_for(lambda: text in acked_when_handed)
+
+        task = asyncio.create_task(platform.run(keep))
+        try:
+            await asyncio.wait_for(platform.ready.wait(), 10)
+            await slack.wait_for_socket()
+            await send("env-lost", "cannot keep this")
+            await send("env-kept", "keep this")
+            await slack.wait_for(lambda s: any(a["envelope_id"] == "env-kept" for a in s.socket_acks))
+        finally:
+            await platform.close()
+            await task
+    assert acked_when_handed == {"cannot keep this": [], "keep this": []}  # nothing acknowledged before it was kept
+    assert [a["envelope_id"] for a in slack.socket_acks] == ["env-kept"]  # Slack sends the other again
 
 
 @pytest.mark.parametrize("mode", ["socket", "http"])

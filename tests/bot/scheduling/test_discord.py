@@ -23,9 +23,11 @@ def server() -> Iterator[ScriptedOpenAI]:
 
 
 async def answer_to(fake: FakeDiscord, typed: Interaction) -> str:
-    """The private answer to ``typed`` (after Discord was told at once that the bot is thinking)."""
-    await fake.wait_for(lambda f: any(r.get("followup") for r in typed.responses))
-    assert typed.responses[0] == {"type": 5, "flags": 64}  # deferred, ephemeral
+    """The private answer to ``typed``: the interaction's first answer when the bot had it while the
+    command was handed over (channel commands are answered there and then), else a follow-up after
+    Discord was told the bot is thinking."""
+    await fake.wait_for(lambda f: any(r.get("followup") or r.get("type") == 4 for r in typed.responses))
+    assert typed.responses[0] in ({"type": 4, "flags": 64}, {"type": 5, "flags": 64})  # private either way
     return fake.private_to(typed.user_id)[-1].text
 
 
