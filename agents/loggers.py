@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic
+
 from .errors import redact_secrets
 
 __all__ = ["BaseLogger", "FileLogger", "SqliteLogger", "to_json"]
@@ -54,6 +56,8 @@ def _scrub(value: Any) -> Any:
         return [_scrub(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, pydantic.BaseModel):  # what a tool returns, often
+        return _scrub(value.model_dump(mode="json"))
     to_dict = getattr(value, "to_dict", None)
     return _scrub(to_dict()) if callable(to_dict) else repr(value)
 
