@@ -21,7 +21,10 @@ import pydantic
 
 from .errors import redact_secrets
 
-__all__ = ["BaseLogger", "FileLogger", "SqliteLogger", "to_json"]
+__all__ = ["JSON_FIELDS", "BaseLogger", "FileLogger", "SqliteLogger", "to_json"]
+
+JSON_FIELDS = frozenset({"request", "response", "init_args", "json_state", "args", "returns"})
+"""The fields of a record that :meth:`BaseLogger._write` gets as JSON text (see :func:`to_json`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chat_completions (
