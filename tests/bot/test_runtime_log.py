@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agents import runtime_logging
+from agents import AssistantAgent, UserProxyAgent, runtime_logging
 from bot.cli import app
+from bot.logs import bind_thread
+from bot.runtime_log import StorageLogger
 from bot.settings import Settings
 from storage import Database
 from tests.bot.crew import Crew, crew_bot, in_thread
@@ -78,3 +81,39 @@ async def test_nothing_is_logged_when_runtime_logging_is_off(
         assert not runtime_logging.logging_enabled()
         first = await bot.conversation("t1")
         assert await bot.db.stores.runtime_log.for_conversation(first.id) == []
+
+
+async def test_the_storage_logger_serves_runtime_logging_as_an_autogen_user_calls_it(
+    openai_server: ScriptedOpenAI, database_url: str
+) -> None:
+    """start(logger=...), a chat whose sync tool logs from its worker thread, stop: all of it stored."""
+    openai_server.script(tool_calls(("shout", {"word": "hi"})), "HI it is")
+    async with Database(database_url) as db:
+        conversation = await db.stores.conversations.get_or_create("memory", "W1", "C1", "t9", team="crew")
+        bind_thread("memory:W1:C1:t9", conversation.id)  # as a thread's worker does
+        logger = StorageLogger(db)
+        session_id = runtime_logging.start(logger=logger)
+        try:
+            assistant = AssistantAgent("assistant", llm_config=openai_server.llm_config())
+            user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False)
+
+            @user.register_for_execution()
+            @assistant.register_for_llm(description="Shout a word.")
+            def shout(word: str) -> str:
+                runtime_logging.log_event("shout", "shouting", thread=threading.current_thread().name)
+                return word.upper()
+
+            await user.a_initiate_chat(assistant, message="shout hi", max_turns=2, silent=True)
+        finally:
+            runtime_logging.stop()
+        await logger.drain()
+        logged = await db.stores.runtime_log.for_conversation(conversation.id)
+    assert {r.session_id for r in logged} == {session_id}
+    uses = [r for r in logged if r.kind == "function_calls"]
+    assert [(u.source_name, u.name, u.record["args"], u.record["returns"]) for u in uses] == [
+        ("user", "shout", {"word": "hi"}, "HI")
+    ]
+    shouted = [r for r in logged if r.name == "shouting"]
+    assert len(shouted) == 1
+    assert shouted[0].record["json_state"]["thread"] != threading.current_thread().name  # from the tool's thread
+    assert len([r for r in logged if r.kind == "chat_completions"]) == 2
