@@ -13,6 +13,7 @@ from agents import (
     ConfigurationError,
     ConversableAgent,
     GroupChat,
+    GroupChatManager,
     LLMClient,
     MessageHistoryLimiter,
     MessageTokenLimiter,
@@ -103,14 +104,15 @@ def test_a_message_context_reaches_the_receivers_model_call_as_in_autogen(openai
 def test_random_and_manual_speaker_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     a, b, c = agent("a"), agent("b"), agent("c")
     groupchat = GroupChat(agents=[a, b, c], messages=[])
-    assert random_select_speaker(groupchat) in (a, b, c)
-    assert random_select_speaker(groupchat, [b]) is b
+    assert groupchat.random_select_speaker() in (a, b, c)  # AutoGen's methods
+    assert groupchat.random_select_speaker([b]) is b
+    assert random_select_speaker(groupchat, []) is None
     monkeypatch.setattr("sys.stdin", io.StringIO("2\n"))
-    assert manual_select_speaker(groupchat) is b
+    assert groupchat.manual_select_speaker() is b
     monkeypatch.setattr("sys.stdin", io.StringIO("nobody\nc\n"))
     assert manual_select_speaker(groupchat) is c
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))
-    assert manual_select_speaker(groupchat) is None
+    assert groupchat.manual_select_speaker() is None
     monkeypatch.setattr("sys.stdin", io.StringIO("9\n0\n"))
     assert manual_select_speaker(groupchat, [a, b]) is None
 
@@ -121,9 +123,29 @@ def test_autogens_group_chat_exceptions_exist_with_their_messages() -> None:
     assert issubclass(AgentNameConflict, ConfigurationError)
     assert issubclass(UndefinedNextAgent, ConfigurationError)
     assert issubclass(NoEligibleSpeaker, autogen.AgentError)
-    with pytest.raises(NoEligibleSpeaker):
-        GroupChat(agents=[agent("a"), agent("b")], messages=[]).next_agent(agent("a"), [])
     from agents import exception_utils
 
     assert exception_utils.NoEligibleSpeaker is NoEligibleSpeaker
     assert exception_utils.SenderRequired is autogen.SenderRequiredError
+
+
+def test_autogens_group_chat_exceptions_are_raised_where_autogen_raises_them() -> None:
+    a, b = agent("a"), agent("b")
+    groupchat = GroupChat(agents=[a, b], messages=[])
+    with pytest.raises(UndefinedNextAgent, match="'x'"):
+        groupchat.next_agent(a, [agent("x")])  # not a member
+    with pytest.raises(UndefinedNextAgent, match="no agents were given"):
+        groupchat.next_agent(a, [])
+    assert groupchat.next_agent(b, [a, b]) is a
+
+    inner = GroupChatManager(GroupChat(agents=[agent("b"), agent("c")], messages=[]), name="team", llm_config=False)
+    outer = GroupChat(agents=[a, b, inner], messages=[])
+    assert outer.agent_by_name("b", recursive=True) is b
+    with pytest.raises(AgentNameConflict):
+        outer.agent_by_name("b", recursive=True, raise_on_name_conflict=True)
+
+    nobody = GroupChat(agents=[a, b], messages=[], speaker_selection_method=lambda last, chat: None)
+    with pytest.raises(NoEligibleSpeaker):  # a selection function returning None ends the chat
+        nobody.select_speaker(a, GroupChatManager(nobody, llm_config=False))
+    result = a.initiate_chat(GroupChatManager(nobody, llm_config=False), message="hi", silent=True)
+    assert [m["content"] for m in result.chat_history] == ["hi"]
