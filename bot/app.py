@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 
 from adapters import ChatPlatform
 from agents import aclose_loop_resources
+from agents.llm import use_seed_cache
 from storage import Database, DatabaseBehindError, check_schema, upgrade
 
 from .dispatcher import Dispatcher
@@ -104,6 +105,7 @@ class Bot:
             stack.push_async_callback(aclose_loop_resources)
             self.db = db = Database(settings.effective_database_url)
             stack.push_async_callback(db.close)
+            stack.enter_context(use_seed_cache(db.stores.llm_cache))  # cache_seed's answers: in the database
             await prepare_database(db, embedded=settings.database_url is None)
             self.platforms = platforms = self._build_platforms(db)
             redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave

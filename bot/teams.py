@@ -368,7 +368,7 @@ def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, 
 def _llm_config(name: str, spec: ModelSpec) -> dict[str, Any]:
     if spec.scripted:
         return {"config_list": [{"model": f"threadcrew-{spec.scripted}", "model_client_cls": "FunctionModelClient"}]}
-    top_level = {"timeout", "max_retries", "stream"}
+    top_level = {"timeout", "max_retries", "stream", "cache_seed"}
     entry = {k: v for k, v in spec.model_dump(exclude={"scripted", *top_level}).items() if v is not None}
     config: dict[str, Any] = {"config_list": [entry]}
     config.update({k: v for k, v in spec.model_dump(include=top_level).items() if v is not None})
