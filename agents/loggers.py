@@ -206,6 +206,10 @@ class SqliteLogger(BaseLogger):
     def start(self) -> str:
         """Open the database (creating its tables) and return the session id."""
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Each record commits at once (another process may be reading the log); WAL without a
+        # sync per commit keeps that cheap, and a crash loses at most the last records.
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         return self.session_id
 
