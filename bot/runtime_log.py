@@ -6,7 +6,8 @@ the ``runtime_log`` table, each with the conversation whose work logged it (the 
 worker binds, see :func:`bot.logs.bind_thread`); ``threadcrew transcript log`` reads them back.
 
 The runtime log's calls are synchronous and may come from worker threads (sync tools), while
-storage is async: records are queued and written in batches by one task on the bot's loop.
+storage is async: records are queued and written by one task on the bot's loop, in batches of
+what came within :data:`BATCH_SECONDS` (one transaction a record would cost a turn ~1 ms a record).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from storage import Database, NewRuntimeLog
 
 from .logs import bound_conversation
 
-__all__ = ["StorageLogger", "storage_runtime_logging"]
+__all__ = ["BATCH_SECONDS", "StorageLogger", "storage_runtime_logging"]
+
+BATCH_SECONDS = 0.05
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class StorageLogger(BaseLogger):
         self._pending: list[NewRuntimeLog] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> str:
         """Take records from now on; returns the session id."""
@@ -57,6 +61,9 @@ class StorageLogger(BaseLogger):
 
     async def drain(self) -> None:
         """Once stopped: until every record taken is written."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._writer is not None:
             await self._writer
         await self.flush()
@@ -79,9 +86,14 @@ class StorageLogger(BaseLogger):
             self._pending.append(entry)
             if len(self._pending) > 1:
                 return  # the write of the first one is on its way and takes this one too
-        loop.call_soon_threadsafe(self._start_writing)
+        loop.call_soon_threadsafe(self._write_soon)
+
+    def _write_soon(self) -> None:
+        if self._timer is None and self._loop is not None:
+            self._timer = self._loop.call_later(BATCH_SECONDS, self._start_writing)
 
     def _start_writing(self) -> None:
+        self._timer = None
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self.flush(), name="runtime log")
 

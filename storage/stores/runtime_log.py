@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 
 from sqlalchemy import insert, select
 
@@ -20,7 +20,9 @@ class RuntimeLogStore(Store):
     async def add(self, entries: Sequence[NewRuntimeLog]) -> None:
         """Store ``entries`` (in one transaction, shared with the other writes queued meanwhile)."""
         if entries:
-            rows = [asdict(entry) for entry in entries]
+            names = [field.name for field in fields(NewRuntimeLog)]
+            # Not asdict(): it deep-copies each record (a model call's whole request).
+            rows = [{name: getattr(entry, name) for name in names} for entry in entries]
             await self.db.write(lambda conn: conn.execute(insert(runtime_log), rows))
 
     async def for_conversation(
