@@ -16,7 +16,7 @@ from bot.logs import bind_thread
 from bot.runtime_log import StorageLogger
 from bot.settings import Settings
 from storage import Database
-from tests.bot.crew import Crew, crew_bot, in_thread
+from tests.bot.crew import DONE, Crew, crew_bot, in_thread, last_starts
 from tests.fakes.openai_server import ScriptedOpenAI, tool_calls
 from tests.storage.conftest import database_url, postgres_template
 
@@ -40,6 +40,9 @@ async def test_a_teams_run_is_logged_in_the_bots_database_by_conversation(
         await bot.platform.wait_for(in_thread("t1"))
         await bot.platform.mention("t2", "plan a trip")
         await bot.platform.wait_for(in_thread("t2"))
+        await bot.platform.say("t1", "yes, ship it", who="bob")  # t1's team is built again from its state
+        await bot.platform.wait_for(last_starts(DONE))
+        await bot.idle()
         first, second = await bot.conversation("t1"), await bot.conversation("t2")
         calls_t1 = len([m for role, m in model.requests if any("count the words" in str(x) for x in m)])
     assert not runtime_logging.logging_enabled()  # the bot's logging ended with the bot
@@ -54,7 +57,9 @@ async def test_a_teams_run_is_logged_in_the_bots_database_by_conversation(
     completions = [r for r in logged if r.kind == "chat_completions"]
     assert len(completions) == calls_t1  # each of the thread's model calls, and only its own
     assert any(c.record["request"]["messages"][-1].get("content") == "count the words" for c in completions)
-    assert {r.source_name for r in logged if r.kind == "agents"} >= {"planner", "coder", "reviewer", "runner"}
+    built = [r.source_name for r in logged if r.kind == "agents"]
+    assert {"planner", "coder", "reviewer", "runner"} <= set(built)
+    assert built.count("planner") == 2  # at the start, and again when the answer came
     assert any(r.kind == "events" and r.name == "received_message" for r in logged)
     assert not [r for r in other if r.kind == "function_calls"]
     assert any(r.kind == "chat_completions" for r in other)
