@@ -18,10 +18,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from adapters import Author, Button, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
-from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutcome, StopKind
+from agents import AgentError, Approval, GroupChatRun, HumanInputWait, HumanReply, StepOutcome, StopKind
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
 
+from .attachments import left_out, people_said
 from .logs import bind_thread
 from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
@@ -191,12 +192,14 @@ class ThreadSession:
             spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
         )
         self.state.people = [self._person(event)]
+        said = people_said(event)
+        first = said if isinstance(said, str) else {"content": said, "role": "user"}
         self.run = GroupChatRun(
-            team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
+            team.manager, first, team.human, silent=True, from_human=True, termination_condition=self._budget()
         )
         # The people's message goes in (no model call); stored with the start.
         outcome = await self.run.a_advance()
-        notes = [note(text) for text in team.notes]
+        notes = [*left_out(event, team), *(note(text) for text in team.notes)]
         if team.refusal is not None:
             self.state.failed = "no sandbox for the team's code"
             notes.append(note(team.refusal))
@@ -204,26 +207,35 @@ class ThreadSession:
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()
-        if self.ended or not text:
+        if self.ended or not (text or event.attachments or event.skipped):
             return  # people talking among themselves
         assert self.run is not None
         assert self.team is not None
         waiting = self.run.waiting
         self.state.people.append(self._person(event))
+        said = people_said(event)
         if waiting is not None and waiting.kind == "question":
-            self._deliver(text, text, event.author.id)
+            self._deliver(said, text or "(files)", event.author.id)
             await self._settle_prompt(f"answered by {event.author.display_name}")
         else:
-            self.run.inject(text)
-        await self._save()
+            self.run.inject(said)
+        await self._save(extra=left_out(event, self.team))
 
     async def _button(self, event: ThreadEvent) -> None:
         # Only Dispatcher.expire_wait makes such an event (its key is the wait's; no adapter's is).
-        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key == f"timeout:{event.value}"
+        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key in (
+            f"timeout:{event.value}",
+            f"remind:{event.value}",
+        )
         if timeout and (self.state.wait_id is None or event.value != str(self.state.wait_id)):
             return  # the wait it was for was answered meanwhile
+        # The timeout's note is stored with what it does (through the outbox, like every message).
+        said = [note(event.text)] if timeout and event.text else []
+        if timeout and event.action_id == "remind":
+            await self._save(extra=said)
+            return
         if event.action_id == "stop":
-            await self._command(dataclasses.replace(event, kind="command", command="stop"))
+            await self._command(dataclasses.replace(event, kind="command", command="stop"), said)
             return
         waiting = self.run.waiting if self.run is not None else None
         if waiting is None or self.team is None or self.run is None:
@@ -247,16 +259,17 @@ class ThreadSession:
             return
         self.state.reader = who.id
         await self._settle_prompt(decision)
-        await self._save()
+        await self._save(extra=said)
 
-    def _deliver(self, answer: str | Approval, recorded: str, by: str) -> None:
+    def _deliver(self, answer: HumanReply | Approval, recorded: str, by: str) -> None:
         """Answer the run's wait; its row is closed with the state this leads to."""
         assert self.run is not None
         self.run.deliver(answer)
         if self.state.wait_id is not None:
             self._answer = WaitAnswer(self.state.wait_id, recorded, by)
 
-    async def _command(self, event: ThreadEvent) -> None:
+    async def _command(self, event: ThreadEvent, said: list[NewMessage] | None = None) -> None:
+        """``stop``, ``pause``, ``resume`` or ``status``; ``said``: notes stored before the stop's own."""
         who = event.author.display_name
         if self.ended:
             await self._save(extra=[note(f"Nothing is running in this thread ({self.status}).")])
@@ -271,7 +284,7 @@ class ThreadSession:
                     self._answer = WaitAnswer(self.state.wait_id, "(stopped)", event.author.id)
                 outcome = await self.run.a_advance()
                 await self._settle_prompt(f"stopped by {who}")
-            await self._save(outcome, [note(f"Stopped by {who}.")])
+            await self._save(outcome, [*(said or []), note(f"Stopped by {who}.")])
         elif event.command == "pause":
             self.state.paused = True
             await self._save(extra=[note(f"Paused by {who}. Use resume to go on.")])

@@ -28,19 +28,23 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 
 from ..errors import PlatformError
+from ..files import Offered, fetch_images
 from ..thread import (
     Attachment,
     Button,
     Capabilities,
+    ChannelAccess,
     EventHandler,
     MessageStream,
     OutboundMessage,
     Persona,
+    SkippedFile,
     ThreadEvent,
     ThreadRef,
 )
 from ._errors import ARCHIVED_THREAD, THREAD_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, discord_code, platform_errors
-from ._objects import button_view, interaction_payload, message_payload
+from ._objects import button_view, interaction_payload, message_payload, read_attachment
+from .channels import check_channel
 from .config import API_URL, PORTAL, DiscordConfig, intents
 from .events import Place, button_event, command_event, message_event
 from .render import find_key, message_pieces, parse_custom_id, thread_name, within_upload_limit
@@ -52,6 +56,7 @@ __all__ = ["DiscordPlatform"]
 _log = logging.getLogger(__name__)
 
 HISTORY = 100  # recent messages find_posted looks through
+CHANNEL_COMMANDS = ("schedule", "schedules")  # answered privately later, also when typed in a thread
 REMEMBERED_INTERACTIONS = 1000
 INTENT_HELP = (
     "Discord refused the Message Content intent. Enable it in the Developer Portal ({portal}): your application "
@@ -222,11 +227,9 @@ class DiscordPlatform:
                 return
             if not self.config.allows(place.guild_id, place.channel_id):
                 return
+            images, skipped = await self._images(message)
             event = message_event(
-                message_payload(message),
-                place,
-                bot_user_id=str(client.user.id),
-                attachments=await self._images(message),
+                message_payload(message), place, bot_user_id=str(client.user.id), attachments=images, skipped=skipped
             )
             if event is None:
                 return
@@ -234,20 +237,12 @@ class DiscordPlatform:
                 await self._start_thread(place.channel_id, str(message.id), thread_name(event.text))
             await self._deliver(event)
 
-    async def _images(self, message: discord.Message) -> tuple[Attachment, ...]:
-        """The images attached to ``message``, fetched now (their URLs expire)."""
-        found = []
-        for item in message.attachments:
-            if not (item.content_type or "").startswith("image/"):
-                continue
-            if item.size > self.config.image_limit:
-                _log.info("skipped %s (%d bytes): larger than the image limit", item.filename, item.size)
-                continue
-            try:
-                found.append(Attachment(item.filename, item.content_type or "image/png", await item.read()))
-            except discord.HTTPException as exc:
-                _log.info("could not fetch %s: %s", item.filename, exc)
-        return tuple(found)
+    async def _images(self, message: discord.Message) -> tuple[tuple[Attachment, ...], tuple[SkippedFile, ...]]:
+        """The images attached to ``message``, fetched now (their URLs expire), and the files left out."""
+        offered = [Offered(a.filename, a.content_type or "", a.size, a) for a in message.attachments]
+        return await fetch_images(
+            offered, read_attachment, max_bytes=self.config.image_limit, max_count=self.config.max_images
+        )
 
     async def _on_interaction(self, interaction: discord.Interaction) -> None:
         data: Any = interaction.data or {}
@@ -279,10 +274,11 @@ class DiscordPlatform:
     @staticmethod
     async def _acknowledge_command(interaction: discord.Interaction) -> None:
         """In a channel the bot answers privately later (Discord shows "thinking" until then); in a
-        thread the run answers in the thread, so the person is told at once that it was heard."""
-        if isinstance(interaction.channel, discord.Thread):
-            data: Any = interaction.data or {}
-            sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") == 1), "help")
+        thread the run answers in the thread, so the person is told at once that it was heard (the
+        schedule commands are the channel's: answered privately later wherever they are typed)."""
+        data: Any = interaction.data or {}
+        sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") in (1, 2)), "help")
+        if isinstance(interaction.channel, discord.Thread) and sub not in CHANNEL_COMMANDS:
             await interaction.response.send_message(f"`{sub}` goes to this thread's run.", ephemeral=True)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -309,6 +305,14 @@ class DiscordPlatform:
         first = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         thread_id = await self._start_thread(channel_id, first, thread_name(message.text))
         return ThreadRef(self.name, workspace_id, channel_id, thread_id)
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot can see the channel and post and open threads there (see ``channels``)."""
+        try:
+            client = await self._rest()
+        except PlatformError as exc:
+            return ChannelAccess(None, f"I cannot check channel {channel_id} now: {exc}")
+        return await check_channel(client, self.config, workspace_id, channel_id)
 
     async def _start_thread(self, channel_id: str, message_id: str, name: str) -> str:
         client = await self._rest()

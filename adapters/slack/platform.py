@@ -31,10 +31,21 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..errors import NotInstalledError, PlatformError
-from ..thread import Capabilities, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from ..thread import (
+    Capabilities,
+    ChannelAccess,
+    EventHandler,
+    MessageStream,
+    OutboundMessage,
+    Persona,
+    ThreadEvent,
+    ThreadRef,
+)
 from ._errors import platform_errors, slack_error_code
+from .channels import channel_access, refused_access
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
+from .files import SlackFiles
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
 from .requests import check_request, refused
@@ -76,8 +87,10 @@ class SlackPlatform:
             command=config.command,
         )
         self._installations = installation_store
+        self._files = SlackFiles(config.api_url, max_bytes=config.image_limit, max_count=config.max_images)
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
+        self._bot_names: dict[str, str] = {}  # workspace -> the bot user's name
         self._no_personas: set[str] = set()  # workspaces without chat:write.customize
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
         self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
@@ -156,12 +169,15 @@ class SlackPlatform:
                 await self._tell(context.client, channel, event["user"], "threadcrew is not enabled in this channel.")
             return
         user = event.get("user") or ""
+        images, skipped = await self._files.images(event, context.client.token)
         found = message_event(
             event,
             team_id=team,
             event_id=str(body.get("event_id") or f"{channel}:{event.get('ts')}"),
             bot_user_id=context.bot_user_id or "",
             display_name=await self._name(context.client, team, user),
+            attachments=images,
+            skipped=skipped,
         )
         if found is not None:
             await self._deliver(found)
@@ -280,6 +296,34 @@ class SlackPlatform:
                 workspace_id = str((await self.app.client.auth_test())["team_id"])
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot is a member of the channel (``conversations.info``); see ``channels``."""
+        try:
+            if not workspace_id and not self.config.bot_token:
+                return ChannelAccess(None, "name the Slack workspace (team id): the app is in several")
+            client = await self._client(workspace_id)
+            name = await self._bot_name(client, workspace_id)
+            with platform_errors("conversations.info"):
+                try:
+                    info = await client.conversations_info(channel=channel_id)
+                except SlackApiError as exc:
+                    code = slack_error_code(exc)
+                    if code in ("channel_not_found", "missing_scope"):
+                        return refused_access(code, channel_id, name)
+                    raise
+        except NotInstalledError as exc:
+            return ChannelAccess(False, f"{exc}: install it there first")
+        except PlatformError as exc:
+            return refused_access(exc.code or "no answer", channel_id, "threadcrew")
+        return channel_access(info["channel"], channel_id, name)
+
+    async def _bot_name(self, client: AsyncWebClient, workspace_id: str) -> str:
+        """The bot user's name in the workspace (what people type after /invite @), looked up once."""
+        if workspace_id not in self._bot_names:
+            with platform_errors("auth.test"):
+                self._bot_names[workspace_id] = str((await client.auth_test()).get("user") or "threadcrew")
+        return self._bot_names[workspace_id]
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""

@@ -72,11 +72,16 @@ class FakeSlack(LocalFake):
         self.assistant_threads = False  # assistant.threads.setStatus works only in assistant threads
         self.socket_acks: list[dict[str, Any]] = []
         self.workspaces: dict[str, tuple[str, str, str]] = {}  # bot token -> (team, bot user, bot id)
+        self.not_member: set[str] = set()  # channels the bot was not invited to (posts there are refused)
+        self.unseen: set[str] = set()  # channels the bot cannot see at all (private ones it is not in, wrong ids)
+        self.channel_names: dict[str, str] = {}  # channel id -> name (else the id in lower case)
         self._codes: dict[str, tuple[str, str, str, str]] = {}
         self._failures: dict[str, deque[str]] = defaultdict(deque)
         self._limited: dict[str, int] = defaultdict(int)
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
+        self.shared: dict[str, tuple[str, bytes]] = {}  # a file people shared: id -> (mime type, data)
+        self.downloads: list[tuple[str, str | None]] = []  # (file id, the token it was asked with)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -87,6 +92,7 @@ class FakeSlack(LocalFake):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_get("/socket", self._socket)
 
     def http_config(self, **overrides: Any) -> SlackConfig:
@@ -146,6 +152,33 @@ class FakeSlack(LocalFake):
                     self._changed.notify_all()
         self._sockets.remove(socket)
         return socket
+
+    def share(self, name: str, mimetype: str, data: bytes) -> dict[str, Any]:
+        """A file a person shares: its entry for a message event's ``files``, downloadable as Slack serves it."""
+        file_id = f"F{next(self._files)}"
+        self.shared[file_id] = (mimetype, data)
+        url = f"http://127.0.0.1:{self.port}/files-pri/{self.team_id}-{file_id}/{name}"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Like files.slack.com: the file for a workspace's bot token; the sign-in page (200, HTML) without one."""
+        file_id = request.match_info["team_file"].split("-", 1)[-1]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        self.downloads.append((file_id, token))
+        if token != BOT_TOKEN and token not in self.workspaces:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        if file_id not in self.shared:
+            return web.Response(status=404)
+        mimetype, data = self.shared[file_id]
+        return web.Response(body=data, content_type=mimetype)
 
     # -- the Web API ------------------------------------------------------------------------------------
 
@@ -234,7 +267,20 @@ class FakeSlack(LocalFake):
         profile = {"display_name": name, "real_name": name.title()}
         return {"ok": True, "user": {"id": user, "name": name, "real_name": name.title(), "profile": profile}}
 
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params["channel"]
+        if channel in self.unseen:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.channel_names.get(channel, channel.lower())
+        member = channel not in self.not_member
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True, "is_member": member}}
+
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel") in self.not_member | self.unseen:
+            return {
+                "ok": False,
+                "error": "not_in_channel" if params["channel"] in self.not_member else "channel_not_found",
+            }
         persona = any(params.get(k) for k in ("username", "icon_emoji", "icon_url"))
         if persona and not self.customize_scope:
             return {"ok": False, "error": "missing_scope", "needed": "chat:write.customize", "provided": "chat:write"}
