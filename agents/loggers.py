@@ -17,9 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic
+
 from .errors import redact_secrets
 
-__all__ = ["BaseLogger", "FileLogger", "SqliteLogger", "to_json"]
+__all__ = ["JSON_FIELDS", "BaseLogger", "FileLogger", "SqliteLogger", "to_json"]
+
+JSON_FIELDS = frozenset({"request", "response", "init_args", "json_state", "args", "returns"})
+"""The fields of a record that :meth:`BaseLogger._write` gets as JSON text (see :func:`to_json`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chat_completions (
@@ -54,6 +59,8 @@ def _scrub(value: Any) -> Any:
         return [_scrub(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, pydantic.BaseModel):  # what a tool returns, often
+        return _scrub(value.model_dump(mode="json"))
     to_dict = getattr(value, "to_dict", None)
     return _scrub(to_dict()) if callable(to_dict) else repr(value)
 
@@ -199,6 +206,10 @@ class SqliteLogger(BaseLogger):
     def start(self) -> str:
         """Open the database (creating its tables) and return the session id."""
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Each record commits at once (another process may be reading the log); WAL without a
+        # sync per commit keeps that cheap, and a crash loses at most the last records.
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         return self.session_id
 

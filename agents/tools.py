@@ -4,7 +4,9 @@ A function with type hints becomes a tool schema: ``Annotated[int, "what it is"]
 parameter its description, defaults make parameters optional, and ``Literal``, ``Enum``,
 dataclasses and pydantic models work as parameter types (pydantic writes the JSON schema
 and validates the model's arguments). Sync tools run in a worker thread, async tools on the
-loop; several tool calls in one message run concurrently.
+loop; several tool calls in one message run concurrently. While :mod:`agents.runtime_logging`
+is on, each call that reaches its function is recorded (``log_function_use``) with the agent
+that ran it, the arguments the model sent and what the function returned (or the error text).
 
 Nothing a tool does can crash the chat: an unknown tool, arguments that are not JSON or do
 not fit the signature, and an exception in the tool all come back to the model as text
@@ -27,6 +29,7 @@ from typing import Annotated, Any
 import pydantic
 import pydantic_core
 
+from . import runtime_logging
 from .errors import ConfigurationError
 from .messages import ToolCall, ToolResponse
 
@@ -102,8 +105,11 @@ class Tool:
             },
         }
 
-    async def call(self, arguments: str) -> str:
-        """Run the tool on the model's JSON arguments; every failure becomes ``Error: ...`` text."""
+    async def call(self, arguments: str, *, agent: Any = None) -> str:
+        """Run the tool on the model's JSON arguments; every failure becomes ``Error: ...`` text.
+
+        ``agent`` is the agent running the call: the runtime log names it as the call's source.
+        """
         try:
             raw = json.loads(arguments) if arguments.strip() else {}
         except json.JSONDecodeError as exc:
@@ -122,16 +128,21 @@ class Tool:
         else:
             kwargs = raw
         try:
-            if inspect.iscoroutinefunction(self.func):
-                result = await self.func(**kwargs)
-            else:
-                result = await asyncio.to_thread(self.func, **kwargs)
-                if inspect.isawaitable(result):
-                    result = await result
+            result = await self._invoke(kwargs)
         except Exception as exc:
             _log.info("tool %s raised %r", self.name, exc)
-            return f"Error: {self.name} raised {type(exc).__name__}: {exc}"
-        return serialize_result(result)
+            result = text = f"Error: {self.name} raised {type(exc).__name__}: {exc}"
+        else:
+            text = serialize_result(result)
+        if runtime_logging.logging_enabled():
+            runtime_logging.log_function_use(agent, self.func, raw, result)
+        return text
+
+    async def _invoke(self, kwargs: dict[str, Any]) -> Any:
+        if inspect.iscoroutinefunction(self.func):
+            return await self.func(**kwargs)
+        result = await asyncio.to_thread(self.func, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
 
 def serialize_result(result: Any) -> str:
@@ -143,15 +154,20 @@ def serialize_result(result: Any) -> str:
     return pydantic_core.to_json(result, fallback=str).decode()
 
 
-async def execute_tool_calls(calls: tuple[ToolCall, ...], tools: Mapping[str, Tool]) -> tuple[ToolResponse, ...]:
-    """Run the calls concurrently; an unknown tool is answered with an error, not raised."""
+async def execute_tool_calls(
+    calls: tuple[ToolCall, ...], tools: Mapping[str, Tool], *, agent: Any = None
+) -> tuple[ToolResponse, ...]:
+    """Run the calls concurrently; an unknown tool is answered with an error, not raised.
+
+    ``agent``: the agent running them (see :meth:`Tool.call`).
+    """
 
     async def one(call: ToolCall) -> ToolResponse:
         tool = tools.get(call.name)
         if tool is None:
             known = ", ".join(sorted(tools)) or "none"
             return ToolResponse(call.id, f"Error: there is no tool named {call.name!r} (tools here: {known}).")
-        return ToolResponse(call.id, await tool.call(call.arguments))
+        return ToolResponse(call.id, await tool.call(call.arguments, agent=agent))
 
     return tuple(await asyncio.gather(*(one(c) for c in calls)))
 

@@ -2,7 +2,7 @@
 
     python3 scripts/dev.py bench                 # everything, AG2 classic included
     python3 scripts/dev.py bench --no-ag2        # threadcrew only
-    python3 scripts/dev.py bench --only code     # one part: chats, threads, groupchat, code, storage or ack
+    python3 scripts/dev.py bench --only code     # one part: chats, threads, groupchat, code, storage, ack, logging
     python3 scripts/dev.py bench --turns 50 --chats 50
 
 The scripted OpenAI-compatible server runs in its own process; each framework runs in its
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--thread-turns", type=int, default=10, help="agent messages in each thread")
     parser.add_argument(
         "--only",
-        choices=["chats", "groupchat", "code", "storage", "threads", "ack"],
+        choices=["chats", "groupchat", "code", "storage", "threads", "ack", "logging"],
         help="run one part of the benchmarks",
     )
     args = parser.parse_args()
@@ -99,6 +99,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "bench.storage"], cwd=ROOT, check=True)
     if args.only in (None, "ack"):
         subprocess.run([sys.executable, "-m", "bench.ack"], cwd=ROOT, check=True)
+    if args.only in (None, "logging"):
+        subprocess.run([sys.executable, "-m", "bench.runtime_logging"], cwd=ROOT, check=True)
 
 
 def threads(args: argparse.Namespace) -> None:

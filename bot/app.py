@@ -1,10 +1,11 @@
 """A running bot: one lifecycle from start to shutdown.
 
 The bot opens its resources in order and closes them in reverse (an ``AsyncExitStack``):
-the database, the web server (when something needs it), the platforms (each taking events),
-the dispatcher (which first goes on with what an earlier process left), the scheduler (unless
-``THREADCREW_SCHEDULER=false``). On the way out the scheduler stops, the dispatcher stops taking
-events and lets running steps finish, the platforms close, then the web server and the database.
+the database, the runtime log on it (``THREADCREW_RUNTIME_LOGGING``), the web server (when
+something needs it), the platforms (each taking events), the dispatcher (which first goes on
+with what an earlier process left), the scheduler (unless ``THREADCREW_SCHEDULER=false``). On
+the way out the scheduler stops, the dispatcher stops taking events and lets running steps
+finish, the platforms close, then the web server, the runtime log and the database.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypeAlias
 
 from adapters import ChatPlatform
 from agents import aclose_loop_resources
+from agents.llm import use_seed_cache
 from storage import Database, DatabaseBehindError, check_schema, upgrade
 
 from .dispatcher import Dispatcher
@@ -26,6 +28,7 @@ from .guard import guarded
 from .logs import use_redactor
 from .redaction import redactor_for
 from .runtime import Runtime
+from .runtime_log import storage_runtime_logging
 from .scheduling.service import scheduling_service
 from .settings import Settings
 from .teams import TeamCatalog
@@ -102,10 +105,13 @@ class Bot:
             stack.push_async_callback(aclose_loop_resources)
             self.db = db = Database(settings.effective_database_url)
             stack.push_async_callback(db.close)
+            stack.enter_context(use_seed_cache(db.stores.llm_cache))  # cache_seed's answers: in the database
             await prepare_database(db, embedded=settings.database_url is None)
             self.platforms = platforms = self._build_platforms(db)
             redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave
             use_redactor(redactor)  # nor reach the logs
+            if settings.runtime_logging:  # until the steps under way are drained (closed after them)
+                await stack.enter_async_context(storage_runtime_logging(db, redactor.json))
             runtime = Runtime(
                 db,
                 {name: guarded(p, redactor) for name, p in platforms.items()},

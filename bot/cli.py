@@ -485,6 +485,28 @@ def _exported(m: Any) -> dict[str, Any]:
     }
 
 
+@transcript_app.command("log")
+def transcript_log(
+    thread: Annotated[str, typer.Argument(help=THREAD_HELP)],
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these: chat_completions, agents, events, function_calls, oai_wrappers, oai_clients."),
+    ] = None,
+) -> None:
+    """What the runtime log recorded in a conversation (THREADCREW_RUNTIME_LOGGING), one JSON object a line."""
+
+    async def work(db: Database) -> list[Any]:
+        record = await _find_conversation(db, thread)
+        return await db.stores.runtime_log.for_conversation(record.id, kinds=kind or ())
+
+    records = _with_database(work)
+    if not records:
+        typer.echo("nothing logged in this conversation (is THREADCREW_RUNTIME_LOGGING on?)", err=True)
+    for r in records:
+        line = {"type": r.kind, "session_id": r.session_id, "source_name": r.source_name, **r.record}
+        typer.echo(json.dumps({**line, "logged_at": r.created_at.isoformat()}, ensure_ascii=False))
+
+
 @waits_app.command("list")
 def waits_list() -> None:
     """The open waits, oldest first: which thread, what kind, who may answer, since when."""

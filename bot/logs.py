@@ -26,7 +26,7 @@ from pythonjsonlogger.json import JsonFormatter
 from .redaction import Redactor, redactor_for
 from .settings import Settings
 
-__all__ = ["SecretFilter", "ThreadFilter", "bind_thread", "configure_logging", "use_redactor"]
+__all__ = ["SecretFilter", "ThreadFilter", "bind_thread", "bound_conversation", "configure_logging", "use_redactor"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(where)s: %(message)s"
 _JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(thread_key)s %(conversation)s"
@@ -39,6 +39,12 @@ _installed: list[SecretFilter] = []  # the filter of the configured handler, for
 def bind_thread(thread: str, conversation: int | None = None) -> None:
     """Name ``thread`` (and its ``conversation``) on every line logged from here in this task."""
     _thread.set((thread, conversation))
+
+
+def bound_conversation() -> int | None:
+    """The conversation whose work runs here (see :func:`bind_thread`), if any."""
+    bound = _thread.get()
+    return bound[1] if bound is not None else None
 
 
 class ThreadFilter(logging.Filter):

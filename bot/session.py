@@ -23,6 +23,7 @@ from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
 
 from .attachments import left_out, people_said
+from .logs import bind_thread
 from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
 from .streaming import StepStream
@@ -80,6 +81,7 @@ class ThreadSession:
             record = found
         else:
             return None
+        bind_thread(thread.key, record.id)  # the agents built now are this conversation's (runtime log)
         session = cls(runtime, thread, record)
         session._load(record.state or {})
         return session

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
         schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
         schedule_sync_seconds, timeouts_check_seconds, housekeeping_seconds: how often the
             scheduler re-reads the schedules, checks the waits' deadlines, and cleans up.
+        runtime_logging: record what the teams do (model calls, agents, their events, tool calls) in
+            the database, as ``agents.runtime_logging`` does (``THREADCREW_RUNTIME_LOGGING``; off by default).
         event_retention_days, cache_retention_days, work_retention_days: how long processed-event
             keys, cached model responses and finished conversations' work dirs are kept.
         slack_*: the Slack app (``THREADCREW_SLACK_*``; see the README's Slack section).
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
     schedule_sync_seconds: float = Field(default=30.0, gt=0)
     timeouts_check_seconds: float = Field(default=30.0, gt=0)
     housekeeping_seconds: float = Field(default=3600.0, gt=0)
+    runtime_logging: bool = False
     event_retention_days: float = Field(default=7.0, gt=0)
     cache_retention_days: float = Field(default=30.0, gt=0)
     work_retention_days: float = Field(default=7.0, gt=0)

@@ -68,6 +68,7 @@ class ModelSpec(_Strict):
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
     stream: bool | None = None  # show replies in the thread as they are written (where the platform can)
+    cache_seed: int | None = None  # AutoGen's: the same request gets the same answer, from the bot's database
     # Whether the model sees images: people's images reach it as image content; without, a note says
     # an image was there. Off by default: a text-only server would refuse the whole request.
     vision: bool = False

@@ -383,7 +383,7 @@ def _llm_config(name: str, spec: ModelSpec) -> dict[str, Any]:
             "vision": spec.vision,
         }
         return {"config_list": [entry]}
-    top_level = {"timeout", "max_retries", "stream"}
+    top_level = {"timeout", "max_retries", "stream", "cache_seed"}
     entry = {k: v for k, v in spec.model_dump(exclude={"scripted", *top_level}).items() if v is not None}
     config: dict[str, Any] = {"config_list": [entry]}
     config.update({k: v for k, v in spec.model_dump(include=top_level).items() if v is not None})

@@ -2,9 +2,10 @@
 
 Owns: the tables and their migrations, and the stores that read and write them
 (conversations, messages with an outbox, waits, processed events, leases, schedules, the
-model-response cache, usage, what platform adapters keep). Imports none of agents/, adapters/ or
-bot/. Stores hand out plain records, never ORM rows; what other layers own (the engine's
-state, transcripts, tool calls) is kept as opaque JSON.
+model-response cache, usage, what platform adapters keep, the runtime log of model calls and
+tool calls). Imports none of agents/, adapters/ or bot/. Stores hand out plain records, never
+ORM rows; what other layers own (the engine's state, transcripts, tool calls) is kept as opaque
+JSON.
 
     async with Database("sqlite:///threadcrew.db") as db:
         await upgrade(db)                  # or check_schema(db) at start-up
@@ -20,9 +21,11 @@ from .records import (
     MessageRecord,
     ModelUsage,
     NewMessage,
+    NewRuntimeLog,
     NewSchedule,
     NewUsage,
     NewWait,
+    RuntimeLogRecord,
     ScheduleRecord,
     WaitAnswer,
     WaitRecord,
@@ -40,10 +43,12 @@ __all__ = [
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
+    "NewRuntimeLog",
     "NewSchedule",
     "NewUsage",
     "NewWait",
     "NotFoundError",
+    "RuntimeLogRecord",
     "ScheduleRecord",
     "StorageError",
     "Stores",

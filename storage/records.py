@@ -13,8 +13,10 @@ __all__ = [
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
+    "NewRuntimeLog",
     "NewSchedule",
     "NewWait",
+    "RuntimeLogRecord",
     "ScheduleRecord",
     "WaitAnswer",
     "WaitRecord",
@@ -192,6 +194,36 @@ class ModelUsage:
     cost: float = 0.0
     calls: int = 0
     cached_calls: int = field(default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRuntimeLog:
+    """One record of the runtime log (``agents.runtime_logging``): ``kind`` is AutoGen's table name
+    (``chat_completions``, ``agents``, ``events``, ``function_calls``, ``oai_wrappers``,
+    ``oai_clients``), ``source_name`` the agent, ``name`` the event or function, ``record`` all its
+    fields; ``conversation_id`` None when no conversation's work logged it."""
+
+    session_id: str
+    kind: str
+    record: Any
+    created_at: dt.datetime
+    conversation_id: int | None = None
+    source_name: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeLogRecord:
+    """A stored record of the runtime log (see :class:`NewRuntimeLog`)."""
+
+    id: int
+    session_id: str
+    conversation_id: int | None
+    kind: str
+    source_name: str | None
+    name: str | None
+    record: Any
+    created_at: dt.datetime
 
 
 def record_from_row(cls: type[T], row: Any) -> T:

@@ -40,6 +40,7 @@ __all__ = [
     "metadata",
     "platform_state",
     "processed_events",
+    "runtime_log",
     "schedules",
     "usage",
     "waits",
@@ -231,6 +232,22 @@ usage = Table(
     Column("created_at", Time, nullable=False),
     Index(None, "conversation_id"),
     Index(None, "created_at"),
+)
+
+# What agents.runtime_logging records while a team runs in the bot (model calls, agents built,
+# their events, tool calls): ``kind`` is the record's AutoGen table name, ``record`` its fields.
+runtime_log = Table(
+    "runtime_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("source_name", String(255), nullable=True),
+    Column("name", String(255), nullable=True),
+    Column("record", JSON, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Index(None, "conversation_id"),
 )
 
 # Slack's installations (multi-workspace OAuth): slack-sdk's own tables, which its stores (in

@@ -138,7 +138,7 @@ async def a_generate_tool_calls_reply(
         return False, None
     calls = history[-1].tool_calls
     _log.info("%s runs tools: %s", agent.name, ", ".join(c.name for c in calls))
-    responses = await execute_tool_calls(calls, agent._tools)
+    responses = await execute_tool_calls(calls, agent._tools, agent=agent)
     return True, {
         "role": "tool",
         "content": "\n\n".join(r.content for r in responses),

@@ -26,7 +26,7 @@ from .. import speaker_choice
 from .._classic import MessageList
 from .._sync import sync_edge
 from ..agent import Agent
-from ..errors import AgentError, AgentNameConflict, ConfigurationError
+from ..errors import AgentError, AgentNameConflict, ConfigurationError, UndefinedNextAgent
 from ..llm.client import LLMClient
 from ..messages import Message, MessageLike, WireCache, as_message
 
@@ -228,16 +228,19 @@ class GroupChat:
         return speaker_choice.random_select_speaker(self, agents)
 
     def next_agent(self, agent: Agent, agents: Sequence[ConversableAgent] | None = None) -> ConversableAgent:
-        """The agent after ``agent`` in the chat's order, among ``agents`` (default: everyone)."""
+        """The agent after ``agent`` in the chat's order, among ``agents`` (default: everyone).
+
+        Raises:
+            UndefinedNextAgent: ``agents`` is empty or names an agent that is not in the chat.
+        """
         candidates = self.agents if agents is None else list(agents)
-        if not candidates:
-            raise NoEligibleSpeaker("no agent may speak next")
+        strangers = [getattr(a, "name", a) for a in candidates if a not in self.agents]
+        if not candidates or strangers:
+            detail = f"{strangers} are not members" if strangers else "no agents were given"
+            raise UndefinedNextAgent(f"next_agent: {detail}; pass agents of this group chat")
         start = self.agent_names.index(agent.name) + 1 if agent.name in self.agent_names else 0
-        for step in range(len(self.agents)):
-            candidate = self.agents[(start + step) % len(self.agents)]
-            if candidate in candidates:
-                return candidate
-        raise NoEligibleSpeaker(f"none of {[a.name for a in candidates]} is in the group chat")
+        in_turn = self.agents[start:] + self.agents[:start]
+        return next(a for a in in_turn if a in candidates)
 
     def append(self, message: MessageLike, speaker: Agent) -> None:
         """Record ``message`` as said by ``speaker``."""

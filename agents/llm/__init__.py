@@ -6,7 +6,7 @@ Imports nothing outside agents/ but ``openai`` and the standard library.
 
 from .base import ModelClient, ModelRequest, ModelResponse, StreamHandler
 from .cache import DiskCache, InMemoryCache, ResponseCache
-from .client import LLMClient, use_cache
+from .client import LLMClient, use_cache, use_seed_cache
 from .config import LLMConfig, ModelConfig, parse_llm_config
 from .config_list import config_list_from_dotenv, config_list_from_json, filter_config
 from .function_client import FunctionModelClient
@@ -42,4 +42,5 @@ __all__ = [
     "observe_calls",
     "parse_llm_config",
     "use_cache",
+    "use_seed_cache",
 ]

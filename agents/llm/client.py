@@ -29,11 +29,12 @@ from .pricing import cost_of
 from .usage import Usage, notify_call, record_usage
 from .vision import without_images
 
-__all__ = ["LLMClient", "use_cache"]
+__all__ = ["LLMClient", "use_cache", "use_seed_cache"]
 
 _log = logging.getLogger(__name__)
 
 _chat_cache: ContextVar[ResponseCache | Any] = ContextVar("threadcrew_chat_cache", default=None)
+_seed_cache: ContextVar[ResponseCache | None] = ContextVar("threadcrew_seed_cache", default=None)
 
 
 @contextmanager
@@ -50,6 +51,20 @@ def use_cache(cache: ResponseCache | Any) -> Iterator[None]:
         yield
     finally:
         _chat_cache.reset(token)
+
+
+@contextmanager
+def use_seed_cache(cache: ResponseCache) -> Iterator[None]:
+    """Keep what ``cache_seed`` caches in ``cache`` in this context, instead of the disk cache per seed.
+
+    The bot runs its teams inside it with its database's cache, which every process shares; the
+    keys carry the seed, so one store holds every seed apart.
+    """
+    token = _seed_cache.set(cache)
+    try:
+        yield
+    finally:
+        _seed_cache.reset(token)
 
 
 class LLMClient:
@@ -122,7 +137,9 @@ class LLMClient:
         seed = getattr(cache, "cache_seed", self.config.cache_seed)
         cache = as_response_cache(cache)
         if cache is None and self.config.cache_seed is not None:
-            cache = disk_cache_for_seed(self.config.cache_path_root, self.config.cache_seed)
+            cache = _seed_cache.get()
+            if cache is None:
+                cache = disk_cache_for_seed(self.config.cache_path_root, self.config.cache_seed)
         failures: list[ModelError] = []
         started = datetime.now(UTC).isoformat()
         for entry, client in zip(self.config.entries, self._clients, strict=True):

@@ -10,6 +10,7 @@ from .events import EventStore
 from .leases import LeaseStore
 from .messages import MessageStore
 from .platform_state import PlatformStateStore
+from .runtime_log import RuntimeLogStore
 from .schedules import ScheduleStore
 from .usage import UsageStore
 from .waits import WaitStore
@@ -25,6 +26,7 @@ __all__ = [
     "MessageStore",
     "PlatformStateStore",
     "ResponseCacheStore",
+    "RuntimeLogStore",
     "ScheduleStore",
     "Stores",
     "UsageStore",
@@ -45,3 +47,4 @@ class Stores:
         self.llm_cache = ResponseCacheStore(db)
         self.usage = UsageStore(db)
         self.platform_state = PlatformStateStore(db)
+        self.runtime_log = RuntimeLogStore(db)

@@ -1,12 +1,8 @@
-"""Transforms, message context, runtime logging and group-chat names as AutoGen 0.2 users use them."""
+"""Transforms, message context and group-chat names as AutoGen 0.2 users use them."""
 
 from __future__ import annotations
 
 import io
-import json
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,25 +13,19 @@ from agents import (
     ConfigurationError,
     ConversableAgent,
     GroupChat,
+    GroupChatManager,
     LLMClient,
     MessageHistoryLimiter,
     MessageTokenLimiter,
     NoEligibleSpeaker,
     TransformMessages,
     UndefinedNextAgent,
-    runtime_logging,
 )
 from agents.agentchat.contrib.capabilities import transform_messages, transforms
 from agents.llm.context import instantiate
 from agents.speaker_choice import manual_select_speaker, random_select_speaker
 from tests.fakes.agents import agent
 from tests.fakes.openai_server import ScriptedOpenAI
-
-
-@pytest.fixture(autouse=True)
-def _logging_stops() -> Iterator[None]:
-    yield
-    runtime_logging.stop()  # a failed test must not leave logging on for the next ones
 
 
 def test_autogens_module_paths_for_the_capability_work() -> None:
@@ -111,65 +101,18 @@ def test_a_message_context_reaches_the_receivers_model_call_as_in_autogen(openai
     assert assistant.chat_messages[user][0]["context"] == {"problem": "1 + 1"}
 
 
-def test_runtime_logging_to_sqlite_records_model_calls_without_keys(
-    openai_server: ScriptedOpenAI, tmp_path: Path
-) -> None:
-    openai_server.script("logged answer")
-    db = tmp_path / "logs.db"
-    session_id = runtime_logging.start(config={"dbname": str(db)})
-    assert runtime_logging.logging_enabled()
-    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
-    assistant = AssistantAgent("assistant", llm_config=openai_server.llm_config())
-    user.initiate_chat(assistant, message="hello", max_turns=1, silent=True)
-    runtime_logging.log_event(user, "custom_event", detail=1)
-    runtime_logging.stop()
-    assert not runtime_logging.logging_enabled()
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT session_id, request, response, is_cached FROM chat_completions").fetchall()
-        events = conn.execute("SELECT event_name, source_name, json_state FROM events").fetchall()
-        wrappers = conn.execute("SELECT init_args FROM oai_wrappers").fetchall()
-        agents = conn.execute("SELECT name, class FROM agents ORDER BY name").fetchall()
-    assert len(rows) == 1
-    assert rows[0][0] == session_id
-    assert json.loads(rows[0][1])["messages"][-1]["content"] == "hello"
-    assert json.loads(rows[0][2])["message"]["content"] == "logged answer"
-    assert rows[0][3] == 0
-    assert [e for e in events if e[0] == "custom_event"] == [("custom_event", "user", '{"detail": 1}')]
-    received = [(source, json.loads(state)) for name, source, state in events if name == "received_message"]
-    assert received[0][0] == "assistant"  # the agents' own events are logged as in AutoGen
-    assert received[0][1]["sender"] == "user"
-    assert received[0][1]["message"]["content"] == "hello"
-    assert agents == [("assistant", "AssistantAgent"), ("user", "ConversableAgent")]
-    assert "sk-test" not in wrappers[0][0]
-
-
-def test_runtime_logging_to_a_file_writes_json_lines(openai_server: ScriptedOpenAI, tmp_path: Path) -> None:
-    openai_server.script("to the file")
-    log = tmp_path / "runtime.log"
-    session_id = runtime_logging.start(logger_type="file", config={"filename": str(log)})
-    assert runtime_logging.get_connection() is None
-    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
-    user.initiate_chat(AssistantAgent("a", llm_config=openai_server.llm_config()), message="hi", max_turns=1)
-    runtime_logging.stop()
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    completions = [r for r in records if r["type"] == "chat_completions"]
-    assert len(completions) == 1
-    assert completions[0]["session_id"] == session_id
-    with pytest.raises(ConfigurationError, match="unknown logger_type"):
-        runtime_logging.start(logger_type="cloud")  # type: ignore[arg-type]
-
-
 def test_random_and_manual_speaker_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     a, b, c = agent("a"), agent("b"), agent("c")
     groupchat = GroupChat(agents=[a, b, c], messages=[])
-    assert random_select_speaker(groupchat) in (a, b, c)
-    assert random_select_speaker(groupchat, [b]) is b
+    assert groupchat.random_select_speaker() in (a, b, c)  # AutoGen's methods
+    assert groupchat.random_select_speaker([b]) is b
+    assert random_select_speaker(groupchat, []) is None
     monkeypatch.setattr("sys.stdin", io.StringIO("2\n"))
-    assert manual_select_speaker(groupchat) is b
+    assert groupchat.manual_select_speaker() is b
     monkeypatch.setattr("sys.stdin", io.StringIO("nobody\nc\n"))
     assert manual_select_speaker(groupchat) is c
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))
-    assert manual_select_speaker(groupchat) is None
+    assert groupchat.manual_select_speaker() is None
     monkeypatch.setattr("sys.stdin", io.StringIO("9\n0\n"))
     assert manual_select_speaker(groupchat, [a, b]) is None
 
@@ -180,9 +123,29 @@ def test_autogens_group_chat_exceptions_exist_with_their_messages() -> None:
     assert issubclass(AgentNameConflict, ConfigurationError)
     assert issubclass(UndefinedNextAgent, ConfigurationError)
     assert issubclass(NoEligibleSpeaker, autogen.AgentError)
-    with pytest.raises(NoEligibleSpeaker):
-        GroupChat(agents=[agent("a"), agent("b")], messages=[]).next_agent(agent("a"), [])
     from agents import exception_utils
 
     assert exception_utils.NoEligibleSpeaker is NoEligibleSpeaker
     assert exception_utils.SenderRequired is autogen.SenderRequiredError
+
+
+def test_autogens_group_chat_exceptions_are_raised_where_autogen_raises_them() -> None:
+    a, b = agent("a"), agent("b")
+    groupchat = GroupChat(agents=[a, b], messages=[])
+    with pytest.raises(UndefinedNextAgent, match="'x'"):
+        groupchat.next_agent(a, [agent("x")])  # not a member
+    with pytest.raises(UndefinedNextAgent, match="no agents were given"):
+        groupchat.next_agent(a, [])
+    assert groupchat.next_agent(b, [a, b]) is a
+
+    inner = GroupChatManager(GroupChat(agents=[agent("b"), agent("c")], messages=[]), name="team", llm_config=False)
+    outer = GroupChat(agents=[a, b, inner], messages=[])
+    assert outer.agent_by_name("b", recursive=True) is b
+    with pytest.raises(AgentNameConflict):
+        outer.agent_by_name("b", recursive=True, raise_on_name_conflict=True)
+
+    nobody = GroupChat(agents=[a, b], messages=[], speaker_selection_method=lambda last, chat: None)
+    with pytest.raises(NoEligibleSpeaker):  # a selection function returning None ends the chat
+        nobody.select_speaker(a, GroupChatManager(nobody, llm_config=False))
+    result = a.initiate_chat(GroupChatManager(nobody, llm_config=False), message="hi", silent=True)
+    assert [m["content"] for m in result.chat_history] == ["hi"]

@@ -13,6 +13,7 @@ import pytest
 
 import agents as autogen
 from agents import AssistantAgent, Cache, ConfigurationError, ConversableAgent
+from agents.llm import InMemoryCache, use_seed_cache
 from tests.conftest import require
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -120,6 +121,23 @@ def test_a_chat_with_a_disk_cache_is_replayed_without_calling_the_model(
     )
     assert user.initiate_chat(seeded, message="q", max_turns=1, silent=True).summary == "cached answer"
     assert len(openai_server.requests) == 1
+
+
+def test_use_seed_cache_keeps_cache_seeds_answers_in_the_store_given(
+    openai_server: ScriptedOpenAI, tmp_path: Path
+) -> None:
+    openai_server.script("stored answer")
+    store = InMemoryCache()
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    seeded = AssistantAgent(
+        "assistant", llm_config=openai_server.llm_config(cache_seed=7, cache_path_root=str(tmp_path))
+    )
+    with use_seed_cache(store):
+        for _ in range(2):
+            assert user.initiate_chat(seeded, message="q", max_turns=1, silent=True).summary == "stored answer"
+    assert len(openai_server.requests) == 1
+    assert len(store) == 1
+    assert not list(tmp_path.iterdir())  # nothing on disk
 
 
 REDIS_URL = os.environ.get("THREADCREW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
