@@ -25,6 +25,7 @@ from ..settings import Settings
 from ..teams import TeamCatalog
 from ..web import WebServer
 from .auth import PREFIX, SESSION, FailedSignIns, SessionCodec, guard
+from .oidc import providers_from
 
 __all__ = ["Console", "mount_console"]
 
@@ -62,6 +63,8 @@ class Console:
         self.catalog = catalog
         self.codec = SessionCodec(token, settings.console_session_hours * 3600, secure=settings.console_secure_cookie)
         self.failed_sign_ins = FailedSignIns()
+        self.providers = providers_from(settings)  # sign-in with OpenID Connect / Slack, where configured
+        self.public_url = settings.console_url.rstrip("/") if settings.console_url else None
         self.poll_seconds = 0.5  # how often a live transcript looks for new messages
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(
@@ -71,6 +74,7 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.globals["providers"] = [(p.key, p.label) for p in self.providers]
 
     def render(self, template: str, request: web.Request, status: int = 200, **context: Any) -> web.Response:
         """A page from ``template``, with the session (its operator and CSRF token) in the context."""
@@ -112,6 +116,7 @@ class Console:
         from .actions import Actions
         from .pages import Pages
         from .reports import Reports
+        from .sso import SingleSignOn
         from .webthread import WebThreadPages
 
         app = web.Application(middlewares=[guard(self.codec)])
@@ -120,6 +125,9 @@ class Console:
         sign_in = app.router.add_resource("/sign-in", name="sign_in")
         sign_in.add_route("GET", pages.sign_in_form)
         sign_in.add_route("POST", pages.sign_in)
+        sso = SingleSignOn(self)
+        app.router.add_get("/sign-in/{provider}", sso.start, name="sign_in_with")
+        app.router.add_get("/sign-in/{provider}/callback", sso.finish, name="signed_in_with")
         app.router.add_post("/sign-out", pages.sign_out, name="sign_out")
         app.router.add_get(r"/c/{id:\d+}", pages.transcript, name="transcript")
         app.router.add_get(r"/c/{id:\d+}/events", pages.events, name="events")

@@ -16,7 +16,7 @@ from .present import INLINE_IMAGES, message_view, stored_file
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["STATUS_FILTERS", "Pages", "file_response", "requested_conversation"]
+__all__ = ["STATUS_FILTERS", "Pages", "file_response", "next_page", "requested_conversation"]
 
 # What the list can be narrowed to: a stored status, and for waits, what they wait for.
 STATUS_FILTERS: dict[str, tuple[str, frozenset[str] | None]] = {
@@ -40,12 +40,12 @@ class Pages:
     # -- signing in ------------------------------------------------------------------------------
 
     async def sign_in_form(self, request: web.Request) -> web.Response:
-        return self.console.render("sign_in.html", request, next=_next(request.query.get("next")), error=None)
+        return self.console.render("sign_in.html", request, next=next_page(request.query.get("next")), error=None)
 
     async def sign_in(self, request: web.Request) -> web.Response:
         form = await request.post()
         name, token = str(form.get("name", "")).strip(), str(form.get("token", ""))
-        target = _next(str(form.get("next", "")))
+        target = next_page(str(form.get("next", "")))
         address = request.remote or "?"
         failures = self.console.failed_sign_ins
         if failures.blocked(address):
@@ -189,7 +189,7 @@ def _status_label(record: ConversationRecord, wait_kind: str | None) -> str:
     return record.status
 
 
-def _next(target: str | None) -> str:
+def next_page(target: str | None) -> str:
     """Where to go after signing in: a console page only (never another site)."""
     if target and target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
         return target

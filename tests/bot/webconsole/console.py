@@ -14,6 +14,7 @@ import aiohttp
 
 from adapters.web import WebThreadPlatform
 from tests.bot.crew import RunningBot, crew_bot, until_waiting
+from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeOIDCProvider
 from tests.fakes.openai_server import ScriptedOpenAI
 
 TOKEN = "test-console-token-0123456789"
@@ -52,6 +53,20 @@ async def waiting_run(server: ScriptedOpenAI, tmp_path: Path) -> AsyncIterator[t
     async with console_bot(server, tmp_path) as bot:
         await until_waiting(bot)
         yield bot, (await bot.conversation("t1")).id
+
+
+def oidc_settings(idp: FakeOIDCProvider, **more: Any) -> dict[str, Any]:
+    """The console's settings with sign-in through ``idp`` (Ada, and anyone at ops.example.org, allowed)."""
+    return {
+        **CONSOLE_SETTINGS,
+        "console_oidc_issuer": idp.issuer,
+        "console_oidc_client_id": CLIENT_ID,
+        "console_oidc_client_secret": CLIENT_SECRET,
+        "console_oidc_label": "Example SSO",
+        "console_oidc_allowed_emails": "ada@example.com",
+        "console_oidc_allowed_domains": "ops.example.org",
+        **more,
+    }
 
 
 def console_url(bot: RunningBot) -> str:
