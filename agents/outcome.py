@@ -16,18 +16,23 @@ from typing import Any, Literal
 
 from .coding.base import CodeFile, CodeResult
 from .human_input import Approval
+from .llm.usage import Usage
 from .messages import Message
 
 __all__ = [
     "Approval",
+    "CallsUsage",
     "MessageKind",
+    "ModelChoice",
     "StepMessage",
     "StepOutcome",
     "Stop",
     "StopKind",
     "WaitKind",
     "collect_code_results",
+    "collect_speaker_selections",
     "record_code_result",
+    "record_speaker_selection",
 ]
 
 WaitKind = Literal["question", "approval", "speaker"]
@@ -65,6 +70,82 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class CallsUsage:
+    """Tokens and cost of some model calls (those behind one message, or one speaker selection)."""
+
+    models: tuple[str, ...]
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+
+    @classmethod
+    def of(cls, usage: Usage) -> CallsUsage | None:
+        """What ``usage`` (one scope's calls) adds up to; None when no model was called."""
+        models = list(usage.models())
+        if not models:
+            return None
+        return cls(
+            tuple(name for name, _ in models),
+            sum(u.prompt_tokens for _, u in models),
+            sum(u.completion_tokens for _, u in models),
+            sum(u.cost for _, u in models),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "models": list(self.models),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CallsUsage:
+        return cls(tuple(data["models"]), data["prompt_tokens"], data["completion_tokens"], data["cost"])
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """How a model chose the next speaker: what it was sent, what it answered, whom that named.
+
+    Attributes:
+        prompt: the selection's own messages, in the OpenAI chat format: the system message, then
+            (after the conversation's messages) the question, and each retry's answer and question.
+        answers: the model's answer to each attempt (a retry follows an answer naming no one, or several).
+        chosen: the agent that speaks next (when no answer named one: the next in turn).
+        history: how many of the conversation's messages were sent between the system message
+            and the question (they are in the transcript already).
+        usage: tokens and cost of the selection's calls.
+    """
+
+    prompt: tuple[Mapping[str, Any], ...]
+    answers: tuple[str, ...]
+    chosen: str
+    history: int = 0
+    usage: CallsUsage | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prompt": [dict(m) for m in self.prompt],
+            "answers": list(self.answers),
+            "chosen": self.chosen,
+            "history": self.history,
+            "usage": self.usage.to_json() if self.usage is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelChoice:
+        usage = data.get("usage")
+        return cls(
+            tuple(data["prompt"]),
+            tuple(data["answers"]),
+            data["chosen"],
+            data.get("history", 0),
+            CallsUsage.from_json(usage) if usage else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StepMessage:
     """A message a step added to the conversation.
 
@@ -76,6 +157,8 @@ class StepMessage:
         exit_code: for a code result, the code's exit code (None: the code did not run, it was refused).
         output: for a code result, what the code printed (or why it was refused).
         files: for a code result, the files the code wrote.
+        usage: tokens and cost of the model calls that produced it (None: no model was called).
+        selection: how a model chose its author to speak (None: no model chose).
     """
 
     message: Message
@@ -85,6 +168,8 @@ class StepMessage:
     exit_code: int | None = None
     output: str = ""
     files: tuple[CodeFile, ...] = ()
+    usage: CallsUsage | None = None
+    selection: ModelChoice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +210,23 @@ def record_code_result(agent: str, result: CodeResult | str) -> None:
     sink = _code_results.get()
     if sink is not None:
         sink.append((agent, result))
+
+
+_selections: ContextVar[list[ModelChoice] | None] = ContextVar("threadcrew_speaker_selections", default=None)
+
+
+@contextmanager
+def collect_speaker_selections(sink: list[ModelChoice]) -> Iterator[list[ModelChoice]]:
+    """Collect how a model chose speakers in this context."""
+    token = _selections.set(sink)
+    try:
+        yield sink
+    finally:
+        _selections.reset(token)
+
+
+def record_speaker_selection(selection: ModelChoice) -> None:
+    """Record a model's choice of speaker for the innermost :func:`collect_speaker_selections`."""
+    sink = _selections.get()
+    if sink is not None:
+        sink.append(selection)

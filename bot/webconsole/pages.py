@@ -11,7 +11,7 @@ from aiohttp import web
 from storage import ConversationRecord, NotFoundError
 
 from .auth import NEW_SESSION, PREFIX, SESSION, SIGNED_OUT, Session, valid_name
-from .present import INLINE_IMAGES, message_view, stored_file
+from .present import INLINE_IMAGES, message_view, stored_file, totals
 
 if TYPE_CHECKING:
     from .console import Console
@@ -98,11 +98,15 @@ class Pages:
     async def transcript(self, request: web.Request) -> web.Response:
         record = await self._record(request)
         messages = await self.stores.messages.list_since(record.id)
+        views = [message_view(m) for m in messages]
+        replies, choices = totals(views)
         return self.console.render(
             "transcript.html",
             request,
             record=record,
-            messages=[message_view(m) for m in messages],
+            messages=views,
+            replies=replies,
+            choices=choices,
             last_seq=messages[-1].seq if messages else 0,
             panel=await self.panel(request, record),
             notice=_notice(request),
