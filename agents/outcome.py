@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from .coding.base import CodeFile, CodeResult
 from .human_input import Approval
@@ -34,6 +34,8 @@ __all__ = [
     "record_code_result",
     "record_speaker_selection",
 ]
+
+T = TypeVar("T")
 
 WaitKind = Literal["question", "approval", "speaker"]
 """A question for people, an approval (run this code?), or a choice of the next speaker."""
@@ -192,41 +194,47 @@ class StepOutcome:
 CodeRun = tuple[str, CodeResult | str]
 """An agent's code run: its name and the result, or why the code was refused (it did not run)."""
 
-_code_results: ContextVar[list[CodeRun] | None] = ContextVar("threadcrew_code_results", default=None)
+
+class _Collector(Generic[T]):
+    """What a step's code records for the run as it goes (code runs, choices of speaker): a list per
+    context, so that concurrent runs never see each other's."""
+
+    def __init__(self, name: str) -> None:
+        self._sinks: ContextVar[list[T] | None] = ContextVar(name, default=None)
+
+    @contextmanager
+    def collect(self, sink: list[T]) -> Iterator[list[T]]:
+        token = self._sinks.set(sink)
+        try:
+            yield sink
+        finally:
+            self._sinks.reset(token)
+
+    def record(self, item: T) -> None:
+        sink = self._sinks.get()
+        if sink is not None:
+            sink.append(item)
 
 
-@contextmanager
-def collect_code_results(sink: list[CodeRun]) -> Iterator[list[CodeRun]]:
+_code_results = _Collector[CodeRun]("threadcrew_code_results")
+_selections = _Collector[ModelChoice]("threadcrew_speaker_selections")
+
+
+def collect_code_results(sink: list[CodeRun]) -> AbstractContextManager[list[CodeRun]]:
     """Collect the code runs (and refusals) of this context."""
-    token = _code_results.set(sink)
-    try:
-        yield sink
-    finally:
-        _code_results.reset(token)
+    return _code_results.collect(sink)
 
 
 def record_code_result(agent: str, result: CodeResult | str) -> None:
     """Record a code run (or, as text, why it was refused) for the innermost :func:`collect_code_results`."""
-    sink = _code_results.get()
-    if sink is not None:
-        sink.append((agent, result))
+    _code_results.record((agent, result))
 
 
-_selections: ContextVar[list[ModelChoice] | None] = ContextVar("threadcrew_speaker_selections", default=None)
-
-
-@contextmanager
-def collect_speaker_selections(sink: list[ModelChoice]) -> Iterator[list[ModelChoice]]:
+def collect_speaker_selections(sink: list[ModelChoice]) -> AbstractContextManager[list[ModelChoice]]:
     """Collect how a model chose speakers in this context."""
-    token = _selections.set(sink)
-    try:
-        yield sink
-    finally:
-        _selections.reset(token)
+    return _selections.collect(sink)
 
 
 def record_speaker_selection(selection: ModelChoice) -> None:
     """Record a model's choice of speaker for the innermost :func:`collect_speaker_selections`."""
-    sink = _selections.get()
-    if sink is not None:
-        sink.append(selection)
+    _selections.record(selection)
