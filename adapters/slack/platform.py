@@ -82,6 +82,7 @@ class SlackPlatform:
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
         self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
         self._working: dict[str, str] = {}  # thread key -> how its "working" status was shown
+        self._workspace_urls: dict[str, str] = {}
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
         self.app = self._build_app(state_store)
@@ -280,6 +281,19 @@ class SlackPlatform:
                 workspace_id = str((await self.app.client.auth_test())["team_id"])
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
+
+    async def workspace_url(self, workspace_id: str) -> str:
+        """The workspace's address (``https://acme.slack.com/``), asked of Slack once (``auth.test``).
+
+        Raises:
+            PlatformError: Slack refused; NotInstalledError: the app is not in that workspace.
+        """
+        url = self._workspace_urls.get(workspace_id)
+        if url is None:
+            client = await self._client(workspace_id)
+            with platform_errors("auth.test"):
+                url = self._workspace_urls[workspace_id] = str((await client.auth_test())["url"])
+        return url
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""

@@ -17,14 +17,17 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from adapters import ChatPlatform
 from storage import Database
 
 from ..dispatcher import Dispatcher
 from ..errors import StartupError
+from ..guard import GuardedPlatform
 from ..settings import Settings
 from ..teams import TeamCatalog
 from ..web import WebServer
 from .auth import PREFIX, SESSION, FailedSignIns, SessionCodec, guard
+from .links import ThreadLinks
 from .oidc import providers_from
 
 __all__ = ["Console", "mount_console"]
@@ -65,6 +68,7 @@ class Console:
         self.failed_sign_ins = FailedSignIns()
         self.providers = providers_from(settings)  # sign-in with OpenID Connect / Slack, where configured
         self.public_url = settings.console_url.rstrip("/") if settings.console_url else None
+        self.links = ThreadLinks(self)
         self.poll_seconds = 0.5  # how often a live transcript looks for new messages
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(
@@ -110,6 +114,11 @@ class Console:
 
     def now(self) -> dt.datetime:
         return self.db.clock()
+
+    def served(self, platform: str) -> ChatPlatform | None:
+        """The platform of that name as this process serves it (under the redactor's wrapper), or None."""
+        found = self.dispatcher.rt.platforms.get(platform)
+        return found.platform if isinstance(found, GuardedPlatform) else found
 
     def app(self) -> web.Application:
         """The sub-application to mount under ``/console``."""

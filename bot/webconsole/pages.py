@@ -81,7 +81,8 @@ class Pages:
         waiting = {w.conversation_id: w.kind for w in await self.stores.waits.open_waits()}
         if kinds is not None:
             records = [r for r in records if waiting.get(r.id) in kinds]
-        rows = [{"record": r, "status": _status_label(r, waiting.get(r.id))} for r in records]
+        links = await self.console.links.of(records)
+        rows = [{"record": r, "status": _status_label(r, waiting.get(r.id)), "link": links.get(r.id)} for r in records]
         return self.console.render(
             "conversations.html",
             request,
@@ -104,6 +105,7 @@ class Pages:
             "transcript.html",
             request,
             record=record,
+            link=await self.console.links.link(record),
             messages=views,
             replies=replies,
             choices=choices,

@@ -14,7 +14,6 @@ from aiohttp import web
 from adapters import Posted
 from adapters.web import PERSON, WebThreadPlatform
 
-from ..guard import GuardedPlatform
 from .actions import operator
 from .auth import PREFIX, operator_name
 from .pages import file_response
@@ -31,9 +30,7 @@ class WebThreadPages:
         self.console = console
 
     def _platform(self) -> WebThreadPlatform:
-        found = self.console.dispatcher.rt.platforms.get("web")
-        if isinstance(found, GuardedPlatform):  # the runtime posts through the redactor; the page reads the platform
-            found = found.platform
+        found = self.console.served("web")  # the runtime posts through the redactor; the page reads the platform
         if not isinstance(found, WebThreadPlatform):
             raise web.HTTPNotFound(text="The web thread is off: run threadcrew with --platform web.")
         return found
