@@ -4,22 +4,25 @@ console's own page), and none for a platform that cannot link."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
-from adapters.slack import SlackPlatform
-from bot.app import Bot
-from bot.teams import TeamCatalog
-from storage import Database
-from tests.bot.crew import Crew, settings_for, write_team
-from tests.bot.test_slack import ROOT_TS, SlackBot, mention
+from tests.bot.crew import Crew, RunningBot
+from tests.bot.test_slack import ROOT_TS, mention, slack_bot
 from tests.bot.webconsole.console import CONSOLE_SETTINGS, TOKEN, ConsoleClient, console_bot, signed_in
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SlackSender
 
 _THREAD_LINK = re.compile(r'<a href="([^"]+)" class="thread-link"')
+_TRANSCRIPT_LINK = re.compile(r'<a href="([^"]+)" id="thread-link"')
+
+
+async def _transcript_link(bot: RunningBot, conversation_id: int) -> str | None:
+    async with signed_in(bot) as client:
+        status, page, _ = await client.get(f"/c/{conversation_id}")
+    assert status == 200
+    found = _TRANSCRIPT_LINK.search(page)
+    return found.group(1) if found else None
 
 
 async def test_rows_and_transcripts_link_to_discord_and_web_threads_and_not_elsewhere(
@@ -36,14 +39,10 @@ async def test_rows_and_transcripts_link_to_discord_and_web_threads_and_not_else
             _, page, _ = await client.get("/")
             links = _THREAD_LINK.findall(page)
             assert sorted(links) == ["/console/web/w1-abc", "https://discord.com/channels/111/333"]
-            _, transcript, _ = await client.get(f"/c/{discord.id}")
-            assert 'id="thread-link"' in transcript
-            assert 'href="https://discord.com/channels/111/333"' in transcript
-            for cannot in (memory, slack):  # an in-memory thread; a Slack workspace nobody has asked about
-                _, transcript, _ = await client.get(f"/c/{cannot.id}")
-                assert 'id="thread-link"' not in transcript
-            _, transcript, _ = await client.get(f"/c/{web.id}")
-            assert 'href="/console/web/w1-abc"' in transcript
+        assert await _transcript_link(bot, discord.id) == "https://discord.com/channels/111/333"
+        assert await _transcript_link(bot, web.id) == "/console/web/w1-abc"
+        assert await _transcript_link(bot, memory.id) is None  # an in-memory thread
+        assert await _transcript_link(bot, slack.id) is None  # a Slack workspace nobody has asked about
 
 
 async def test_a_stored_slack_workspace_address_links_its_threads_from_any_process(
@@ -53,45 +52,27 @@ async def test_a_stored_slack_workspace_address_links_its_threads_from_any_proce
     async with console_bot(server, tmp_path) as bot:  # this process does not serve Slack
         await bot.db.stores.platform_state.put("slack", "workspace-url:T1", "https://acme.slack.com/")
         record = await bot.db.stores.conversations.get_or_create("slack", "T1", "C9", "1700000001.000200", team="crew")
-        async with signed_in(bot) as client:
-            _, page, _ = await client.get(f"/c/{record.id}")
-        assert 'href="https://acme.slack.com/archives/C9/p1700000001000200"' in page
+        assert await _transcript_link(bot, record.id) == "https://acme.slack.com/archives/C9/p1700000001000200"
 
 
 async def test_the_process_that_serves_slack_asks_for_the_workspace_address_once_and_stores_it(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
     _, server = crew
-    catalog = TeamCatalog()
-    catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url), default=True)
-    async with FakeSlack() as slack:
-        platform = SlackPlatform(slack.http_config())
-        settings = settings_for(tmp_path / "data", **CONSOLE_SETTINGS)
-        bot = Bot(settings, platform, catalog)
-        task = asyncio.create_task(bot.run())
-        await asyncio.wait_for(platform.ready.wait(), 10)
-        assert bot.web is not None
-        sender = SlackSender(f"{bot.web.url}/slack/events")
-        db = Database(settings.effective_database_url)
+    async with FakeSlack() as slack, slack_bot(slack, server, tmp_path, CONSOLE_SETTINGS) as bot:
+        await mention(bot, "chart the squares")
+        assert bot.bot.dispatcher is not None
+        await bot.bot.dispatcher.wait_idle()
+        asked_before = len(slack.calls_of("auth.test"))
+        assert bot.bot.web is not None
+        client = ConsoleClient(f"{bot.bot.web.url}/console")
         try:
-            await mention(SlackBot(slack, sender, db, bot), "chart the squares")
-            await bot.started.wait()
-            assert bot.dispatcher is not None
-            await bot.dispatcher.wait_idle()
-            asked_before = len(slack.calls_of("auth.test"))
-            client = ConsoleClient(f"{bot.web.url}/console")
-            try:
-                assert (await client.sign_in("ops", TOKEN))[0] == 303
-                expected = f"https://test.slack.invalid/archives/C1/p{ROOT_TS.replace('.', '')}"
-                for _ in range(2):
-                    _, page, _ = await client.get("/")
-                    assert _THREAD_LINK.findall(page) == [expected]
-            finally:
-                await client.close()
-            assert len(slack.calls_of("auth.test")) == asked_before + 1  # once, not per page
-            assert await db.stores.platform_state.get("slack", "workspace-url:T1") == "https://test.slack.invalid/"
+            assert (await client.sign_in("ops", TOKEN))[0] == 303
+            expected = f"https://test.slack.invalid/archives/C1/p{ROOT_TS.replace('.', '')}"
+            for _ in range(2):
+                _, page, _ = await client.get("/")
+                assert _THREAD_LINK.findall(page) == [expected]
         finally:
-            await sender.close()
-            await db.close()
-            await platform.close()
-            await task
+            await client.close()
+        assert len(slack.calls_of("auth.test")) == asked_before + 1  # once, not per page
+        assert await bot.db.stores.platform_state.get("slack", "workspace-url:T1") == "https://test.slack.invalid/"
