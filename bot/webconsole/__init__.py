@@ -7,5 +7,6 @@ page needs a sign-in with ``THREADCREW_CONSOLE_TOKEN``. See the README's "Web co
 from __future__ import annotations
 
 from .console import Console, mount_console
+from .webthread import web_thread_platform
 
-__all__ = ["Console", "mount_console"]
+__all__ = ["Console", "mount_console", "web_thread_platform"]

@@ -13,7 +13,9 @@ from typing import Any
 import aiohttp
 
 from adapters.web import WebThreadPlatform
-from tests.bot.crew import RunningBot, crew_bot, until_waiting
+from bot.platform_state import DatabaseStateStore
+from storage import Database
+from tests.bot.crew import RunningBot, crew_bot, settings_for, until_waiting
 from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeOIDCProvider
 from tests.fakes.openai_server import ScriptedOpenAI
 
@@ -42,9 +44,15 @@ async def console_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> As
 
 @asynccontextmanager
 async def web_thread_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[RunningBot]:
-    """The crew's bot on the web thread (``--platform web``), with the console on."""
-    async with crew_bot(server, tmp_path, WebThreadPlatform(), settings=CONSOLE_SETTINGS, **team) as bot:
-        yield bot
+    """The crew's bot on the web thread (``--platform web``), with the console on; the thread's posts
+    are kept in the bot's database (as ``threadcrew run`` keeps them), so a second one shows them."""
+    db = Database(settings_for(tmp_path / "data").effective_database_url)
+    try:
+        platform = WebThreadPlatform(DatabaseStateStore(db, "web"))
+        async with crew_bot(server, tmp_path, platform, settings=CONSOLE_SETTINGS, **team) as bot:
+            yield bot
+    finally:
+        await db.close()
 
 
 @asynccontextmanager
