@@ -1,5 +1,6 @@
 """The transcript's machinery: tokens and cost per message, and the prompt and answer of the model
-that chose each speaker, stored with the message (durably) and shown escaped, with totals."""
+that chose each speaker, stored with the message (durably) and shown escaped, with totals; tool
+calls with their arguments and results."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import html as html_lib
 import re
 from pathlib import Path
 
+import pytest
+
+from bot.settings import Settings
 from tests.bot.crew import Crew, crew_bot, in_thread
 from tests.bot.test_threads import coding_crew
-from tests.bot.webconsole.console import signed_in, waiting_run
-from tests.fakes.openai_server import ScriptedOpenAI, text
+from tests.bot.webconsole.console import console_bot, signed_in, waiting_run
+from tests.fakes.openai_server import ScriptedOpenAI, text, tool_calls
 
 
 async def test_each_message_keeps_what_its_model_calls_cost_and_how_its_speaker_was_chosen(
@@ -94,3 +98,35 @@ async def test_a_models_choice_of_speaker_outlives_a_restart_while_the_speaker_w
     assert ran.speaker_selection["chosen"] == "runner"
     assert ran.speaker_selection["answers"] == ["runner"]
     assert ran.model_usage is None  # running code calls no model
+
+
+async def test_a_tool_call_shows_its_arguments_and_its_result_in_the_transcript(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.after.update({"coder": "runner", "runner": "reviewer"})
+    model.say("coder", tool_calls(("word_count", {"sentence": "one <b>two</b> three"})))
+    async with console_bot(server, tmp_path) as bot:
+        await bot.platform.mention("t1", "count the words")
+        await bot.platform.wait_for(in_thread("t1"))
+        messages = await bot.transcript("t1")
+        call = next(m for m in messages if m.tool_calls)
+        result = next(m for m in messages if m.tool_responses)
+        async with signed_in(bot) as client:
+            _, page, _ = await client.get(f"/c/{call.conversation_id}")
+    calling = _article(page, call.seq)
+    assert "kind-tool_call" in calling
+    assert "calls <b>word_count</b>" in calling
+    assert "&#34;sentence&#34;: &#34;one &lt;b&gt;two&lt;/b&gt; three&#34;" in calling  # pretty JSON, escaped
+    answered = _article(page, result.seq)
+    assert "kind-tool_result" in answered
+    assert '<pre class="result">3</pre>' in answered
+
+
+def test_the_web_server_and_its_console_listen_on_this_machine_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("THREADCREW_HTTP_HOST", "THREADCREW_SLACK_HTTP_HOST", "THREADCREW_PLATFORMS"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().web_host == "127.0.0.1"
+    assert Settings(http_host="0.0.0.0").web_host == "0.0.0.0"
