@@ -77,6 +77,12 @@ def oidc_settings(idp: FakeOIDCProvider, **more: Any) -> dict[str, Any]:
     }
 
 
+def between(page: str, start: str, end: str) -> str:
+    """The part of ``page`` after ``start``, up to the next ``end``."""
+    at = page.index(start) + len(start)
+    return page[at : page.index(end, at)]
+
+
 def console_url(bot: RunningBot) -> str:
     assert bot.bot.web is not None, "the console needs the web server"
     return f"{bot.bot.web.url}/console"

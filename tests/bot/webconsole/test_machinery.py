@@ -13,7 +13,7 @@ import pytest
 from bot.settings import Settings
 from tests.bot.crew import Crew, crew_bot, in_thread
 from tests.bot.test_threads import coding_crew
-from tests.bot.webconsole.console import console_bot, signed_in, waiting_run
+from tests.bot.webconsole.console import between, console_bot, signed_in, waiting_run
 from tests.fakes.openai_server import ScriptedOpenAI, text, tool_calls
 
 
@@ -64,7 +64,7 @@ async def test_each_message_keeps_what_its_model_calls_cost_and_how_its_speaker_
             for m in by_name.values()
             if m.speaker_selection is not None
         )
-        totals = _between(page, 'id="message-totals">', "</p>")
+        totals = between(page, 'id="message-totals">', "</p>")
         assert f"own model calls: {replies:,} tokens" in totals
         assert f"choosing speakers: {choices:,} tokens" in totals
 
@@ -73,11 +73,6 @@ def _article(page: str, seq: int) -> str:
     found = re.search(rf'<article [^>]*id="m{seq}".*?</article>', page, re.S)
     assert found is not None, f"no message #{seq} on the page"
     return found.group(0)
-
-
-def _between(page: str, start: str, end: str) -> str:
-    at = page.index(start) + len(start)
-    return page[at : page.index(end, at)]
 
 
 async def test_a_models_choice_of_speaker_outlives_a_restart_while_the_speaker_waits_for_approval(
