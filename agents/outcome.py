@@ -23,7 +23,7 @@ __all__ = [
     "Approval",
     "CallsUsage",
     "MessageKind",
-    "ModelChoice",
+    "SpeakerChoice",
     "StepMessage",
     "StepOutcome",
     "Stop",
@@ -107,41 +107,49 @@ class CallsUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelChoice:
-    """How a model chose the next speaker: what it was sent, what it answered, whom that named.
+class SpeakerChoice:
+    """How the next speaker was chosen, and, when a model chose, what it was sent and answered.
 
     Attributes:
-        prompt: the selection's own messages, in the OpenAI chat format: the system message, then
-            (after the conversation's messages) the question, and each retry's answer and question.
-        answers: the model's answer to each attempt (a retry follows an answer naming no one, or several).
-        chosen: the agent that speaks next (when no answer named one: the next in turn).
+        chosen: the agent that speaks next.
+        how: ``model`` (``auto`` selection), ``named`` (a person's message named it), ``person``
+            (``manual``: a person picked it), ``round_robin``, ``random``, ``function`` (the group
+            chat's own selection function), or ``only`` (nobody else could speak).
+        prompt: for a model, the selection's own messages in the OpenAI chat format: the system
+            message, then (after the conversation's messages) the question, and each retry's
+            answer and question.
+        answers: for a model, its answer to each attempt (a retry follows an answer naming no
+            one, or several; when none named one, the next in turn speaks).
         history: how many of the conversation's messages were sent between the system message
             and the question (they are in the transcript already).
-        usage: tokens and cost of the selection's calls.
+        usage: tokens and cost of the selection's model calls.
     """
 
-    prompt: tuple[Mapping[str, Any], ...]
-    answers: tuple[str, ...]
     chosen: str
+    how: str
+    prompt: tuple[Mapping[str, Any], ...] = ()
+    answers: tuple[str, ...] = ()
     history: int = 0
     usage: CallsUsage | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "chosen": self.chosen,
+            "how": self.how,
             "prompt": [dict(m) for m in self.prompt],
             "answers": list(self.answers),
-            "chosen": self.chosen,
             "history": self.history,
             "usage": self.usage.to_json() if self.usage is not None else None,
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ModelChoice:
+    def from_json(cls, data: Mapping[str, Any]) -> SpeakerChoice:
         usage = data.get("usage")
         return cls(
-            tuple(data["prompt"]),
-            tuple(data["answers"]),
             data["chosen"],
+            data["how"],
+            tuple(data.get("prompt", ())),
+            tuple(data.get("answers", ())),
             data.get("history", 0),
             CallsUsage.from_json(usage) if usage else None,
         )
@@ -160,7 +168,7 @@ class StepMessage:
         output: for a code result, what the code printed (or why it was refused).
         files: for a code result, the files the code wrote.
         usage: tokens and cost of the model calls that produced it (None: no model was called).
-        selection: how a model chose its author to speak (None: no model chose).
+        selection: how its author was chosen to speak (None: nobody was chosen, as for the first message).
     """
 
     message: Message
@@ -171,7 +179,7 @@ class StepMessage:
     output: str = ""
     files: tuple[CodeFile, ...] = ()
     usage: CallsUsage | None = None
-    selection: ModelChoice | None = None
+    selection: SpeakerChoice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +225,7 @@ class _Collector(Generic[T]):
 
 
 _code_results = _Collector[CodeRun]("threadcrew_code_results")
-_selections = _Collector[ModelChoice]("threadcrew_speaker_selections")
+_selections = _Collector[SpeakerChoice]("threadcrew_speaker_selections")
 
 
 def collect_code_results(sink: list[CodeRun]) -> AbstractContextManager[list[CodeRun]]:
@@ -230,11 +238,11 @@ def record_code_result(agent: str, result: CodeResult | str) -> None:
     _code_results.record((agent, result))
 
 
-def collect_speaker_selections(sink: list[ModelChoice]) -> AbstractContextManager[list[ModelChoice]]:
+def collect_speaker_selections(sink: list[SpeakerChoice]) -> AbstractContextManager[list[SpeakerChoice]]:
     """Collect how a model chose speakers in this context."""
     return _selections.collect(sink)
 
 
-def record_speaker_selection(selection: ModelChoice) -> None:
+def record_speaker_selection(selection: SpeakerChoice) -> None:
     """Record a model's choice of speaker for the innermost :func:`collect_speaker_selections`."""
     _selections.record(selection)

@@ -29,7 +29,7 @@ from ..agent import Agent
 from ..errors import AgentError, AgentNameConflict, ConfigurationError
 from ..llm.client import LLMClient
 from ..messages import Message, MessageLike, WireCache, as_message
-from ..outcome import ModelChoice, record_speaker_selection
+from ..outcome import SpeakerChoice, record_speaker_selection
 
 if TYPE_CHECKING:
     from ..conversable import ConversableAgent
@@ -432,11 +432,11 @@ class GroupChat:
         return fallback
 
 
-def _selection(wire: list[dict[str, Any]], history: int, answers: list[str], chosen: str) -> ModelChoice:
+def _selection(wire: list[dict[str, Any]], history: int, answers: list[str], chosen: str) -> SpeakerChoice:
     """The record of a model's choice: its prompt without the conversation's messages (they are the
     transcript's; keeping them again with every message would grow as the square of its length)."""
     prompt = wire[:1] + wire[1 + history :]
-    return ModelChoice(tuple(prompt), tuple(answers), chosen, history=history)
+    return SpeakerChoice(chosen, "model", tuple(prompt), tuple(answers), history)
 
 
 @functools.lru_cache(maxsize=256)

@@ -34,7 +34,7 @@ from ..outcome import (
     CallsUsage,
     CodeRun,
     MessageKind,
-    ModelChoice,
+    SpeakerChoice,
     StepMessage,
     Stop,
     StopKind,
@@ -118,7 +118,7 @@ class GroupChatRun(DurableRun):
         # What the reply about to be delivered cost (same step: not saved), and how a model chose
         # its speaker (saved: a wait for a person may come between the choice and the reply).
         self._reply_usage: CallsUsage | None = None
-        self._selection: ModelChoice | None = None
+        self._selection: SpeakerChoice | None = None
 
     @classmethod
     def continuing(cls, manager: GroupChatHost, sender: ConversableAgent, key: str) -> GroupChatRun:
@@ -261,8 +261,10 @@ class GroupChatRun(DurableRun):
             return
         speaker = self._agent(self._speaker)
         chosen = self._steered_by_human() if self._steer else None
-        if chosen is None:
-            spent, chosen_by_model = Usage(), list[ModelChoice]()
+        if chosen is not None:
+            self._selection = SpeakerChoice(chosen.name, "named")
+        else:
+            spent, chosen_by_model = Usage(), list[SpeakerChoice]()
             try:
                 with collect_usage(spent), collect_speaker_selections(chosen_by_model):
                     chosen = await self.groupchat.a_select_speaker(speaker, cast("ConversableAgent", self.manager))
@@ -273,10 +275,21 @@ class GroupChatRun(DurableRun):
                 raise HumanInputRequired(wait.agent, wait.prompt, wait.choices, "speaker") from None
             if chosen_by_model:
                 self._selection = dataclasses.replace(chosen_by_model[-1], usage=CallsUsage.of(spent))
+            else:
+                self._selection = SpeakerChoice(chosen.name, self._chosen_how(speaker))
         if not self.silent:
             print(f"\nNext speaker: {chosen.name}\n", flush=True)
         self._next = chosen.name
         self._phase = "speak"
+
+    def _chosen_how(self, last_speaker: Agent) -> str:
+        """How the group chat chose without a model (see :class:`SpeakerChoice`)."""
+        method = self.groupchat.speaker_selection_method
+        if callable(method):
+            return "function"
+        if len(self.groupchat.eligible_agents(last_speaker)) == 1:
+            return "only"
+        return {"manual": "person"}.get(method.lower(), method.lower())
 
     def _steered_by_human(self) -> Any:
         """The agent a person's message names: the first @mention, else the first name; or None."""
@@ -363,7 +376,7 @@ class GroupChatRun(DurableRun):
         self._human_indices = list(state.get("human_indices", ()))
         self._injected = list(state.get("injected", ()))
         selection = state.get("selection")
-        self._selection = ModelChoice.from_json(selection) if selection else None
+        self._selection = SpeakerChoice.from_json(selection) if selection else None
         self._load_common(dict(state))
 
     def to_json(self) -> dict[str, Any]:

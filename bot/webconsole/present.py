@@ -66,16 +66,37 @@ class PromptLine:
     content: str
 
 
+_HOW = {
+    "model": "a model chose",
+    "named": "a person's message named",
+    "person": "a person picked",
+    "round_robin": "in turn:",
+    "random": "at random:",
+    "function": "the team's selection function chose",
+    "only": "the only one who could speak:",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SelectionView:
-    """How a model chose a message's author: its prompt (the conversation's messages counted, not
-    repeated), its answers, and what it cost."""
+    """How a message's author was chosen; for a model, its prompt (the conversation's messages
+    counted, not repeated), its answers, and what it cost."""
 
+    how: str
     prompt: tuple[PromptLine, ...]
     history: int
     answers: tuple[str, ...]
     chosen: str
     usage: UsageView | None
+
+    @property
+    def by_model(self) -> bool:
+        return self.how == "model"
+
+    @property
+    def said(self) -> str:
+        """The choice in words: "in turn: coder"."""
+        return f"{_HOW.get(self.how, self.how)} {self.chosen}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +208,7 @@ def _selection_view(data: Any) -> SelectionView | None:
         if isinstance(m, dict)
     )
     return SelectionView(
+        str(data.get("how", "model")),
         prompt,
         int(data.get("history", 0)),
         tuple(str(a) for a in data.get("answers", ())),

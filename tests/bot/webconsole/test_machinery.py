@@ -36,6 +36,7 @@ async def test_each_message_keeps_what_its_model_calls_cost_and_how_its_speaker_
         assert planner.model_usage["cost"] > 0  # gpt-4o-mini has a price
         choice = planner.speaker_selection
         assert choice["chosen"] == "planner"
+        assert choice["how"] == "model"
         assert choice["answers"] == ["<script>alert(1)</script> planner"]
         assert choice["usage"]["prompt_tokens"] == 70
         assert choice["prompt"][0]["role"] == "system"
@@ -125,3 +126,24 @@ def test_the_web_server_and_its_console_listen_on_this_machine_unless_told_other
         monkeypatch.delenv(name, raising=False)
     assert Settings().web_host == "127.0.0.1"
     assert Settings(http_host="0.0.0.0").web_host == "0.0.0.0"
+
+
+async def test_a_speaker_chosen_without_a_model_says_how(crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path) -> None:
+    """Named in a person's message, then in turn (round robin): each message says how its author came to speak."""
+    _, server = crew
+    async with console_bot(server, tmp_path, group_chat={"speaker_selection": "round_robin"}) as bot:
+        await bot.platform.mention("t1", "reviewer, check the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.platform.say("t1", "fine, go on")
+        await bot.platform.wait_for(lambda posts: len([p for p in posts if p.author != "threadcrew"]) >= 2)
+        await bot.idle()
+        agents = [m for m in await bot.transcript("t1") if m.author_kind == "agent"]
+        assert [(m.name, m.speaker_selection["how"]) for m in agents[:2]] == [
+            ("reviewer", "named"),
+            ("runner", "round_robin"),
+        ]
+        assert all(m.speaker_selection["prompt"] == [] for m in agents[:2])  # no model: no prompt
+        async with signed_in(bot) as client:
+            _, page, _ = await client.get(f"/c/{agents[0].conversation_id}")
+        assert "Chosen to speak: a person&#39;s message named reviewer" in _article(page, agents[0].seq)
+        assert "Chosen to speak: in turn: runner" in _article(page, agents[1].seq)
