@@ -25,6 +25,7 @@ from .render import defuse_mass_mentions
 from .thread import (
     Author,
     Capabilities,
+    ChannelAccess,
     EventHandler,
     MessageStream,
     OutboundMessage,
@@ -158,6 +159,10 @@ class ConsolePlatform:
         """The terminal is the one thread: the message is printed there."""
         await self.post(self.thread, message)
         return self.thread
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """The terminal takes every run."""
+        return ChannelAccess(True)
 
     async def close(self) -> None:
         self._closed = True

@@ -19,6 +19,7 @@ from aiohttp import web
 from .thread import (
     Author,
     Capabilities,
+    ChannelAccess,
     EventHandler,
     MessageStream,
     OutboundMessage,
@@ -77,6 +78,7 @@ class InMemoryPlatform:
         self._token = uuid.uuid4().hex[:6]  # event keys and message ids stay unique across instances
         self._running = False
         self.connection_lost = False  # set it to show the platform as disconnected
+        self.absent_from: set[str] = set()  # channels the bot is not in (``can_post_in`` says no)
 
     # -- the ChatPlatform protocol ----------------------------------------------------------------
 
@@ -108,6 +110,11 @@ class InMemoryPlatform:
         thread = ThreadRef(self.name, workspace_id, channel_id, message_id)
         await self._add(Posted(message_id, thread, message, time.monotonic()))
         return thread
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        if channel_id in self.absent_from:
+            return ChannelAccess(False, f"I am not in channel {channel_id}: add me to it, then try again")
+        return ChannelAccess(True)
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
         posted = Posted(f"m{next(self._ids)}", thread, message, time.monotonic())

@@ -18,6 +18,7 @@ __all__ = [
     "Author",
     "Button",
     "Capabilities",
+    "ChannelAccess",
     "ChatPlatform",
     "EventHandler",
     "MessageStream",
@@ -189,6 +190,21 @@ class Capabilities:
     command: str = "/threadcrew"
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    """Whether the bot can post (and open threads) in a channel, as far as the platform can tell.
+
+    Attributes:
+        allowed: yes, no, or None when the platform cannot tell (a scope it was not granted, an
+            outage).
+        reason: when not True, why, with what to do about it, in words people read
+            ("I am not in #eng: invite me there with /invite @threadcrew").
+    """
+
+    allowed: bool | None
+    reason: str = ""
+
+
 class MessageStream(Protocol):
     """A message that shows a model's reply as it is written (see ``ChatPlatform.start_stream``)."""
 
@@ -228,6 +244,13 @@ class ChatPlatform(Protocol):
         """Post ``message`` into a channel as the start of a new thread; returns that thread.
 
         This is how a run starts without an event (a schedule, the command line, the console).
+        """
+        ...
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot can start threads in the channel (a schedule is refused where it cannot).
+
+        Never raises for the platform's own failures: those are ``allowed=None``, with the reason.
         """
         ...
 

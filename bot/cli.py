@@ -20,6 +20,7 @@ from adapters.web import WebThreadPlatform
 from storage import (
     ConversationRecord,
     Database,
+    NewSchedule,
     NotFoundError,
     StorageError,
     WaitRecord,
@@ -36,6 +37,7 @@ from .errors import BotError
 from .logs import configure_logging
 from .rendering import message_text
 from .scheduling import Timing
+from .scheduling.channels import check_schedule_channels
 from .scheduling.config import KNOWN_PLATFORMS
 from .scheduling.manage import add_schedule, describe, set_schedule
 from .session import thread_of
@@ -289,17 +291,46 @@ def _serve_web_demo(settings: Settings, task: str) -> None:
 
 
 @teams_app.command("validate")
-def teams_validate(file: Path) -> None:
-    """Check a team file as the bot does at start-up: its settings, models, tools and agents."""
+def teams_validate(
+    file: Path,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online", help="Also ask Slack and Discord whether the bot can post in each schedule's channel."
+        ),
+    ] = False,
+) -> None:
+    """Check a team file as the bot does at start-up: its settings, models, tools, agents and schedules.
+
+    Offline (no network) unless --online: then each schedule's channel is checked with the platform
+    whose token the environment gives (a platform without one is reported as not checked).
+    """
     try:
         config = TeamCatalog().add_file(file)
     except BotError as exc:
         raise _fail(str(exc)) from exc
+    schedules = [s.to_new(config.name, i) for i, s in enumerate(config.schedules)]
+    if online and schedules:
+        _check_channels(schedules, where=f"{file}: ")
     agents = ", ".join(a.name for a in config.agents)
+    checked = "checked" if online else "not checked (--online checks them)"
     typer.echo(
         f"{file}: team {config.name!r} is valid: agents {agents}; people as {config.human.name!r}; "
         f"models {', '.join(config.models)}; speaker selection {config.group_chat.speaker_selection}"
+        + (f"; {len(schedules)} schedule(s), their channels {checked}" if schedules else "")
     )
+
+
+def _check_channels(schedules: list[NewSchedule], *, where: str = "") -> None:
+    """Refuse (exit code 2) a schedule whose channel the bot cannot post in; warn where it cannot tell."""
+    report = _with_database(lambda db: check_schedule_channels(_settings(), db, schedules))
+    for schedule, reason in report.unchecked:
+        typer.echo(
+            f"warning: {where}schedule {schedule.name}: channel {schedule.channel_id} not checked: {reason}", err=True
+        )
+    if report.refused:
+        refused = "; ".join(f"schedule {s.name}: {reason}" for s, reason in report.refused)
+        raise _fail(f"{where}{refused}", 2)
 
 
 # -- the database -------------------------------------------------------------------------------------
@@ -517,6 +548,10 @@ def schedules_add(
         team_name = _catalog(team_file or _settings().team)[0].check(team)
     except BotError as exc:
         raise _fail(str(exc), 2) from exc
+    new = NewSchedule(
+        name, team_name, platform, workspace, channel, message, timing.cron, timing.every_seconds, timezone
+    )
+    _check_channels([new])
     added = _with_database(
         lambda db: add_schedule(
             db,

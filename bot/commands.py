@@ -14,7 +14,15 @@ from adapters import ThreadEvent, ThreadRef
 from storage import ACTIVE_STATUSES
 
 from .errors import BotError
-from .scheduling.manage import ADD_USAGE, add_schedule, describe, parse_add, set_schedule, split_command
+from .scheduling.manage import (
+    ADD_USAGE,
+    add_schedule,
+    check_channel,
+    describe,
+    parse_add,
+    set_schedule,
+    split_command,
+)
 from .session import tell_privately
 
 if TYPE_CHECKING:
@@ -112,6 +120,8 @@ async def _schedule(dispatcher: Dispatcher, event: ThreadEvent) -> str:
             return await set_schedule(dispatcher.rt.db, rest.split()[0], action)
         request = parse_add(rest)
         team = dispatcher.rt.catalog.check(request.team or dispatcher.rt.catalog.team_for(channel))
+        where = request.channel or channel.channel_id
+        caveat = await check_channel(dispatcher.rt.platform_for(channel), channel.workspace_id, where)
         added = await add_schedule(
             dispatcher.rt.db,
             name=request.name,
@@ -119,10 +129,10 @@ async def _schedule(dispatcher: Dispatcher, event: ThreadEvent) -> str:
             team=team,
             platform=channel.platform,
             workspace_id=channel.workspace_id,
-            channel_id=request.channel or channel.channel_id,
+            channel_id=where,
             message=request.message,
             source="chat",
         )
     except BotError as exc:
         return f"Not done: {exc}"
-    return f"Added: {describe(added, dispatcher.rt.db.clock())}"
+    return f"Added: {describe(added, dispatcher.rt.db.clock())}" + (f" ({caveat})" if caveat else "")

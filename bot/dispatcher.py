@@ -88,12 +88,17 @@ class Dispatcher:
             keys.append(f"message:{event.thread.channel_id}:{event.message_id}")
         if triggered:
             event = dataclasses.replace(event, kind="mention")  # a trigger word counts as a mention
-        # Kept in the inbox until handled: a crash before then leaves it for the next start.
+        await self._take(event, keys)
+
+    async def _take(self, event: ThreadEvent, keys: list[str]) -> bool:
+        """Keep ``event`` in the inbox under ``keys`` and queue it; False if a key was taken before
+        (a duplicate). Kept until handled: a crash before then leaves it for the next start."""
         inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
         if inbox_id is not None and self._opened and not self._closing:  # else open() or the next start has it
             if self._queued_early is not None:
                 self._queued_early.add(inbox_id)
             self._worker(event.thread).put(_Accepted(event, inbox_id))
+        return inbox_id is not None
 
     def _triggers(self, thread: ThreadRef) -> TriggerSpec:
         return self.rt.catalog.triggers(self.rt.catalog.team_for(thread))
@@ -144,15 +149,19 @@ class Dispatcher:
         await self.handle(ThreadEvent("start", thread, who, key, text=text, message_id=thread_id))
         return thread
 
-    async def expire_wait(self, thread: ThreadRef, wait_id: int, action: str) -> None:
-        """Answer the wait ``wait_id`` of ``thread`` as its timeout says: ``continue`` (a question
-        goes on without an answer), ``reject`` (an approval is denied) or ``stop``.
+    async def expire_wait(self, thread: ThreadRef, wait_id: int, action: str, note: str = "") -> bool:
+        """Act on the timeout of the wait ``wait_id`` of ``thread``: ``remind`` (post ``note`` only),
+        or answer it with ``note``: ``continue`` (a question goes on without an answer), ``reject``
+        (an approval is denied) or ``stop``.
 
-        It is a button pressed by the timeout, keyed by the wait, so across processes it is taken
-        once; if the wait was answered meanwhile, the thread's session ignores it.
+        It is a button pressed by the timeout, keyed by the wait (a reminder and an answer apart), so
+        across processes each is taken once: returns whether this call took it. The thread's session
+        stores ``note`` as a message of the conversation, with the wait's answer, and the outbox
+        posts it; if the wait was answered meanwhile, the session ignores both.
         """
-        key = f"timeout:{wait_id}"
-        await self.handle(ThreadEvent("button", thread, TIMEOUT_AUTHOR, key, action_id=action, value=str(wait_id)))
+        key = f"{'remind' if action == 'remind' else 'timeout'}:{wait_id}"
+        event = ThreadEvent("button", thread, TIMEOUT_AUTHOR, key, text=note, action_id=action, value=str(wait_id))
+        return await self._take(event, [f"event:{key}"])
 
     async def wait_idle_thread(self, thread: ThreadRef) -> None:
         """Until ``thread`` has no work left (its run finished, or waits for people)."""

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from adapters import (
     Capabilities,
+    ChannelAccess,
     ChatPlatform,
     EventHandler,
     MessageStream,
@@ -55,6 +56,9 @@ class GuardedPlatform:
     async def open_thread(self, workspace_id: str, channel_id: str, message: OutboundMessage) -> ThreadRef:
         where = f"a new thread in {self.name}:{workspace_id}:{channel_id}"
         return await self.platform.open_thread(workspace_id, channel_id, self.redactor.outbound(message, where))
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        return await self.platform.can_post_in(workspace_id, channel_id)
 
     async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
         return await self.platform.post(thread, self.redactor.outbound(message, f"a post to {thread.key}"))

@@ -217,11 +217,19 @@ class ThreadSession:
 
     async def _button(self, event: ThreadEvent) -> None:
         # Only Dispatcher.expire_wait makes such an event (its key is the wait's; no adapter's is).
-        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key == f"timeout:{event.value}"
+        timeout = event.author.id == TIMEOUT_AUTHOR.id and event.event_key in (
+            f"timeout:{event.value}",
+            f"remind:{event.value}",
+        )
         if timeout and (self.state.wait_id is None or event.value != str(self.state.wait_id)):
             return  # the wait it was for was answered meanwhile
+        # The timeout's note is stored with what it does (through the outbox, like every message).
+        said = [note(event.text)] if timeout and event.text else []
+        if timeout and event.action_id == "remind":
+            await self._save(extra=said)
+            return
         if event.action_id == "stop":
-            await self._command(dataclasses.replace(event, kind="command", command="stop"))
+            await self._command(dataclasses.replace(event, kind="command", command="stop"), said)
             return
         waiting = self.run.waiting if self.run is not None else None
         if waiting is None or self.team is None or self.run is None:
@@ -245,7 +253,7 @@ class ThreadSession:
             return
         self.state.reader = who.id
         await self._settle_prompt(decision)
-        await self._save()
+        await self._save(extra=said)
 
     def _deliver(self, answer: str | Approval, recorded: str, by: str) -> None:
         """Answer the run's wait; its row is closed with the state this leads to."""
@@ -254,7 +262,8 @@ class ThreadSession:
         if self.state.wait_id is not None:
             self._answer = WaitAnswer(self.state.wait_id, recorded, by)
 
-    async def _command(self, event: ThreadEvent) -> None:
+    async def _command(self, event: ThreadEvent, said: list[NewMessage] | None = None) -> None:
+        """``stop``, ``pause``, ``resume`` or ``status``; ``said``: notes stored before the stop's own."""
         who = event.author.display_name
         if self.ended:
             await self._save(extra=[note(f"Nothing is running in this thread ({self.status}).")])
@@ -269,7 +278,7 @@ class ThreadSession:
                     self._answer = WaitAnswer(self.state.wait_id, "(stopped)", event.author.id)
                 outcome = await self.run.a_advance()
                 await self._settle_prompt(f"stopped by {who}")
-            await self._save(outcome, [note(f"Stopped by {who}.")])
+            await self._save(outcome, [*(said or []), note(f"Stopped by {who}.")])
         elif event.command == "pause":
             self.state.paused = True
             await self._save(extra=[note(f"Paused by {who}. Use resume to go on.")])

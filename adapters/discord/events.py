@@ -8,14 +8,23 @@ thread named by its own id, and every message inside a thread belongs to that th
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import cast
 
 from ..thread import Attachment, Author, ThreadEvent, ThreadRef
-from .payloads import CommandData, ComponentData, InteractionPayload, MemberPayload, MessagePayload, UserPayload
+from .payloads import (
+    CommandData,
+    CommandOption,
+    ComponentData,
+    InteractionPayload,
+    MemberPayload,
+    MessagePayload,
+    UserPayload,
+)
 from .render import parse_custom_id
 
-__all__ = ["Place", "author_of", "button_event", "command_event", "message_event"]
+__all__ = ["Place", "author_of", "button_event", "command_event", "message_event", "schedule_words"]
 
 PLATFORM = "discord"
 HUMAN_TYPES = frozenset({0, 19})  # a message, a reply; not joins, pins or "thread created"
@@ -98,17 +107,39 @@ def button_event(interaction: InteractionPayload, place: Place) -> ThreadEvent |
 
 
 def command_event(interaction: InteractionPayload, place: Place) -> ThreadEvent:
-    """``/threadcrew status`` and friends: for the thread it was typed in, or the channel (no thread)."""
+    """``/threadcrew status`` and friends: for the thread it was typed in, or the channel (no thread).
+
+    ``/threadcrew schedule add`` (a sub-command group) becomes the ``schedule`` command with the
+    words people type on Slack (see :func:`schedule_words`).
+    """
     data = cast(CommandData, interaction.get("data") or {})
     options = data.get("options") or []
     sub = options[0] if options else None
-    command = str(sub["name"]) if sub is not None and sub.get("type") == 1 else "help"
-    args = [str(o["value"]) for o in (sub or {}).get("options", ()) if "value" in o]
+    command = str(sub["name"]) if sub is not None and sub.get("type") in (1, 2) else "help"
+    if sub is not None and sub.get("type") == 2:
+        text = schedule_words((sub.get("options") or [{}])[0])
+    else:
+        text = " ".join(str(o["value"]) for o in (sub or {}).get("options", ()) if "value" in o)
     return ThreadEvent(
         kind="command",
         thread=place.thread(),
         author=_person(interaction),
         event_key=f"interaction:{interaction['id']}",
         command=command,
-        text=" ".join(args),
+        text=text,
     )
+
+
+def schedule_words(action: CommandOption) -> str:
+    """``/threadcrew schedule ACTION`` with its options, as the words of the channel command
+    (``add "0 9 * * 1-5" tz=Europe/Paris standup 200 Summarise yesterday``), quoted so that
+    every option stays one word."""
+    given = {str(o.get("name")): str(o["value"]) for o in action.get("options", ()) if "value" in o}
+    name = str(action.get("name") or "list")
+    if name != "add":
+        return shlex.join([name, *([given["name"]] if "name" in given else [])])
+    words = [name, given.get("when", "")]
+    words += [f"tz={given['timezone']}"] if "timezone" in given else []
+    words += [f"team={given['team']}"] if "team" in given else []
+    words += [given.get("name", ""), given.get("channel", "here"), given.get("message", "")]
+    return shlex.join(words)

@@ -61,7 +61,7 @@ class MessagePayload(TypedDict, total=False):
 
 class CommandOption(TypedDict, total=False):
     name: str
-    type: int  # 1 sub-command, 3 string, ...
+    type: int  # 1 sub-command, 2 sub-command group, 3 string, 7 channel, ...
     value: str | int | float | bool
     options: list[CommandOption]
 

@@ -32,6 +32,7 @@ from ..thread import (
     Attachment,
     Button,
     Capabilities,
+    ChannelAccess,
     EventHandler,
     MessageStream,
     OutboundMessage,
@@ -41,6 +42,7 @@ from ..thread import (
 )
 from ._errors import ARCHIVED_THREAD, THREAD_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, discord_code, platform_errors
 from ._objects import button_view, interaction_payload, message_payload
+from .channels import check_channel
 from .config import API_URL, PORTAL, DiscordConfig, intents
 from .events import Place, button_event, command_event, message_event
 from .render import find_key, message_pieces, parse_custom_id, thread_name, within_upload_limit
@@ -52,6 +54,7 @@ __all__ = ["DiscordPlatform"]
 _log = logging.getLogger(__name__)
 
 HISTORY = 100  # recent messages find_posted looks through
+CHANNEL_COMMANDS = ("schedule", "schedules")  # answered privately later, also when typed in a thread
 REMEMBERED_INTERACTIONS = 1000
 INTENT_HELP = (
     "Discord refused the Message Content intent. Enable it in the Developer Portal ({portal}): your application "
@@ -279,10 +282,11 @@ class DiscordPlatform:
     @staticmethod
     async def _acknowledge_command(interaction: discord.Interaction) -> None:
         """In a channel the bot answers privately later (Discord shows "thinking" until then); in a
-        thread the run answers in the thread, so the person is told at once that it was heard."""
-        if isinstance(interaction.channel, discord.Thread):
-            data: Any = interaction.data or {}
-            sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") == 1), "help")
+        thread the run answers in the thread, so the person is told at once that it was heard (the
+        schedule commands are the channel's: answered privately later wherever they are typed)."""
+        data: Any = interaction.data or {}
+        sub = next((o.get("name") for o in data.get("options", ()) if o.get("type") in (1, 2)), "help")
+        if isinstance(interaction.channel, discord.Thread) and sub not in CHANNEL_COMMANDS:
             await interaction.response.send_message(f"`{sub}` goes to this thread's run.", ephemeral=True)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -309,6 +313,14 @@ class DiscordPlatform:
         first = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         thread_id = await self._start_thread(channel_id, first, thread_name(message.text))
         return ThreadRef(self.name, workspace_id, channel_id, thread_id)
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot can see the channel and post and open threads there (see ``channels``)."""
+        try:
+            client = await self._rest()
+        except PlatformError as exc:
+            return ChannelAccess(None, f"I cannot check channel {channel_id} now: {exc}")
+        return await check_channel(client, self.config, workspace_id, channel_id)
 
     async def _start_thread(self, channel_id: str, message_id: str, name: str) -> str:
         client = await self._rest()

@@ -17,6 +17,7 @@ from ..thread import Attachment, Button, OutboundMessage, Persona
 __all__ = [
     "COMMAND_OPTIONS",
     "MESSAGE_LIMIT",
+    "SCHEDULE_ACTIONS",
     "custom_id",
     "find_key",
     "key_marker",
@@ -135,16 +136,53 @@ COMMAND_OPTIONS = {
     "stop": "Stop the runs here (or the one in the thread you name)",
     "teams": "The teams this bot serves",
     "schedules": "Scheduled runs in this channel",
+    "schedule": "Add, list, pause, resume or delete scheduled runs",
+}
+_STRING, _CHANNEL, _SUB_COMMAND, _GROUP = 3, 7, 1, 2
+_NAME = {"type": _STRING, "name": "name", "description": "The schedule's name (letters, digits, - _ .)"}
+SCHEDULE_ACTIONS: dict[str, tuple[str, list[dict[str, object]]]] = {
+    "add": (
+        "Run a team on a clock, in a new thread of a channel",
+        [
+            {
+                "type": _STRING,
+                "name": "when",
+                "description": "A cron expression ('0 9 * * 1-5': 09:00 Monday to Friday) or 'every 30m'",
+                "required": True,
+            },
+            {**_NAME, "required": True},
+            {"type": _STRING, "name": "message", "description": "What each run starts with", "required": True},
+            {
+                "type": _CHANNEL,
+                "name": "channel",
+                "description": "Where the runs open their threads (default: this channel)",
+                "channel_types": [0, 5],
+            },
+            {"type": _STRING, "name": "timezone", "description": "The cron expression's time zone (Europe/Paris)"},
+            {"type": _STRING, "name": "team", "description": "The team (default: this channel's)"},
+        ],
+    ),
+    "list": ("The scheduled runs in this channel", []),
+    "pause": ("Pause a schedule until resumed", [{**_NAME, "required": True}]),
+    "resume": ("Resume a paused schedule", [{**_NAME, "required": True}]),
+    "delete": ("Delete a schedule", [{**_NAME, "required": True}]),
 }
 
 
 def slash_command(name: str) -> dict[str, object]:
-    """The ``/threadcrew`` command with its sub-commands, as Discord's bulk overwrite takes it."""
+    """The ``/threadcrew`` command with its sub-commands (``schedule`` a group of its own), as
+    Discord's bulk overwrite takes it."""
     options: list[dict[str, object]] = []
     for sub, about in COMMAND_OPTIONS.items():
-        option: dict[str, object] = {"type": 1, "name": sub, "description": about}
+        option: dict[str, object] = {"type": _SUB_COMMAND, "name": sub, "description": about}
         if sub == "stop":
-            option["options"] = [{"type": 3, "name": "thread", "description": "A thread's id", "required": False}]
+            option["options"] = [{"type": _STRING, "name": "thread", "description": "A thread's id", "required": False}]
+        if sub == "schedule":
+            option["type"] = _GROUP
+            option["options"] = [
+                {"type": _SUB_COMMAND, "name": action, "description": text, "options": actions}
+                for action, (text, actions) in SCHEDULE_ACTIONS.items()
+            ]
         options.append(option)
     return {
         "name": name,

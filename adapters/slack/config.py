@@ -10,6 +10,8 @@ __all__ = ["BOT_SCOPES", "SlackConfig"]
 BOT_SCOPES = [
     "app_mentions:read",
     "channels:history",
+    "channels:read",
+    "groups:read",
     "groups:history",
     "im:history",
     "mpim:history",

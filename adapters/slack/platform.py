@@ -31,8 +31,18 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..errors import NotInstalledError, PlatformError
-from ..thread import Capabilities, EventHandler, MessageStream, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from ..thread import (
+    Capabilities,
+    ChannelAccess,
+    EventHandler,
+    MessageStream,
+    OutboundMessage,
+    Persona,
+    ThreadEvent,
+    ThreadRef,
+)
 from ._errors import platform_errors, slack_error_code
+from .channels import channel_access, refused_access
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
@@ -78,11 +88,11 @@ class SlackPlatform:
         self._installations = installation_store
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
+        self._identities: dict[str, dict[str, Any]] = {}  # workspace -> what auth.test said there
         self._no_personas: set[str] = set()  # workspaces without chat:write.customize
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
         self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
         self._working: dict[str, str] = {}  # thread key -> how its "working" status was shown
-        self._workspace_urls: dict[str, str] = {}
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
         self.app = self._build_app(state_store)
@@ -282,18 +292,48 @@ class SlackPlatform:
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
 
-    async def workspace_url(self, workspace_id: str) -> str:
-        """The workspace's address (``https://acme.slack.com/``), asked of Slack once (``auth.test``).
+    async def workspace_url(self, workspace_id: str) -> str | None:
+        """The workspace's address (``https://acme.slack.com/``), asked of Slack once (``auth.test``);
+        None when Slack does not say.
 
         Raises:
             PlatformError: Slack refused; NotInstalledError: the app is not in that workspace.
         """
-        url = self._workspace_urls.get(workspace_id)
-        if url is None:
+        url = (await self._identity(await self._client(workspace_id), workspace_id)).get("url")
+        return str(url) if url else None
+
+    async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
+        """Whether the bot is a member of the channel (``conversations.info``); see ``channels``."""
+        try:
+            if not workspace_id and not self.config.bot_token:
+                return ChannelAccess(None, "name the Slack workspace (team id): the app is in several")
             client = await self._client(workspace_id)
+            name = await self._bot_name(client, workspace_id)
+            with platform_errors("conversations.info"):
+                try:
+                    info = await client.conversations_info(channel=channel_id)
+                except SlackApiError as exc:
+                    code = slack_error_code(exc)
+                    if code in ("channel_not_found", "missing_scope"):
+                        return refused_access(code, channel_id, name)
+                    raise
+        except NotInstalledError as exc:
+            return ChannelAccess(False, f"{exc}: install it there first")
+        except PlatformError as exc:
+            return refused_access(exc.code or "no answer", channel_id, "threadcrew")
+        return channel_access(info["channel"], channel_id, name)
+
+    async def _bot_name(self, client: AsyncWebClient, workspace_id: str) -> str:
+        """The bot user's name in the workspace (what people type after /invite @), looked up once."""
+        return str((await self._identity(client, workspace_id)).get("user") or "threadcrew")
+
+    async def _identity(self, client: AsyncWebClient, workspace_id: str) -> dict[str, Any]:
+        """What ``auth.test`` says of the bot in the workspace (its name, the workspace's address), asked once."""
+        if workspace_id not in self._identities:
             with platform_errors("auth.test"):
-                url = self._workspace_urls[workspace_id] = str((await client.auth_test())["url"])
-        return url
+                answer = await client.auth_test()
+            self._identities[workspace_id] = {"user": answer.get("user"), "url": answer.get("url")}
+        return self._identities[workspace_id]
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""

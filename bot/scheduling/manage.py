@@ -17,6 +17,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from adapters import ChatPlatform
 from storage import ConflictError, Database, NotFoundError, ScheduleRecord
 
 from ..errors import ScheduleError
@@ -27,6 +28,7 @@ __all__ = [
     "ADD_USAGE",
     "AddRequest",
     "add_schedule",
+    "check_channel",
     "check_name",
     "describe",
     "parse_add",
@@ -102,6 +104,18 @@ def _channel(word: str) -> str | None:
         f"{word!r} is not a channel I can find: type # and pick the channel from the list, give its id (C123), "
         "or write `here`"
     )
+
+
+async def check_channel(platform: ChatPlatform, workspace_id: str, channel_id: str) -> str:
+    """Refuse a channel the bot cannot start threads in; returns why it could not tell, or "".
+
+    Raises:
+        ScheduleError: the platform says the bot cannot post there (the message says what to do).
+    """
+    access = await platform.can_post_in(workspace_id, channel_id)
+    if access.allowed is False:
+        raise ScheduleError(access.reason)
+    return "" if access.allowed else f"not checked: {access.reason}"
 
 
 async def add_schedule(

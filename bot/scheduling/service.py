@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters import Author, OutboundMessage
+from adapters import Author
 from storage import ConversationRecord, NewSchedule, ScheduleRecord, WaitRecord
 
-from ..session import NOTE_PERSONA, thread_of
+from ..session import thread_of
 from ..settings import Settings
 from .housekeeping import Housekeeping
 from .scheduler import Scheduler, StartRun
@@ -36,7 +36,12 @@ __all__ = ["SchedulingService", "dispatcher_expire", "dispatcher_start", "schedu
 
 _log = logging.getLogger(__name__)
 
-_BUTTONS = {TimeoutAction.CONTINUE: "continue", TimeoutAction.DENY: "reject", TimeoutAction.STOP: "stop"}
+_BUTTONS = {
+    TimeoutAction.REMIND: "remind",
+    TimeoutAction.CONTINUE: "continue",
+    TimeoutAction.DENY: "reject",
+    TimeoutAction.STOP: "stop",
+}
 
 
 def dispatcher_start(dispatcher: Dispatcher) -> StartRun:
@@ -58,17 +63,12 @@ def dispatcher_start(dispatcher: Dispatcher) -> StartRun:
 
 
 def dispatcher_expire(dispatcher: Dispatcher) -> Expire:
-    """A timeout's decision in the wait's thread: a reminder, or the note and the wait answered."""
+    """A timeout's decision as the timeout's button in the wait's thread: the thread's session stores
+    the note (with the wait's answer) and the outbox posts it, once, also after a crash."""
 
-    async def act(conversation: ConversationRecord, wait: WaitRecord, decision: TimeoutDecision) -> None:
-        thread = thread_of(conversation)
-        platform = dispatcher.rt.platform_for(thread)
-        if decision.action is TimeoutAction.REMIND:
-            await platform.post(thread, OutboundMessage(NOTE_PERSONA, decision.note))
-            return
-        if await dispatcher.rt.db.stores.events.claim(thread.platform, f"timeout-note:{wait.id}"):
-            await platform.post(thread, OutboundMessage(NOTE_PERSONA, decision.note))
-        await dispatcher.expire_wait(thread, wait.id, _BUTTONS[decision.action])
+    async def act(conversation: ConversationRecord, wait: WaitRecord, decision: TimeoutDecision) -> bool:
+        action = _BUTTONS[decision.action]
+        return await dispatcher.expire_wait(thread_of(conversation), wait.id, action, decision.note)
 
     return act
 

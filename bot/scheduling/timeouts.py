@@ -7,8 +7,9 @@ nothing yet, one reminder (half-way to the deadline, when asked for), or the tim
 that was down when a deadline passed acts on it when it starts.
 
 :class:`WaitTimeouts` applies the policy to every open wait. A reminder is claimed in the
-database before it is posted (one per wait, whichever process sees it first); an action is a
-synthetic button press keyed by the wait, which the dispatcher takes once.
+A reminder and an action are each a synthetic button press keyed by the wait, which the
+dispatcher takes once across processes (whichever sees it first); the thread's session stores
+the note as a message, with the wait's answer, and the outbox posts it.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def _minutes(span: dt.timedelta) -> str:
     return format_duration(max(1, round(span.total_seconds() / 60)) * 60)
 
 
-Expire = Callable[[ConversationRecord, WaitRecord, TimeoutDecision], Awaitable[None]]
-"""Acts on a decision in the wait's thread (a reminder posted, or the wait answered by the timeout)."""
+Expire = Callable[[ConversationRecord, WaitRecord, TimeoutDecision], Awaitable[bool]]
+"""Acts on a decision in the wait's thread (a reminder, or the wait answered by the timeout); returns
+whether this call took it (False: an earlier check, here or in another process, did)."""
 
 
 class WaitTimeouts:
@@ -94,7 +96,7 @@ class WaitTimeouts:
     Args:
         db: the database with the ``waits`` rows.
         timeouts: the timeouts of a team, by its name.
-        act: posts a reminder, or answers the wait as the decision says (see :data:`Expire`).
+        act: reminds, or answers the wait as the decision says (see :data:`Expire`).
         platforms: the platforms this process serves (None: all).
     """
 
@@ -123,12 +125,9 @@ class WaitTimeouts:
             decision = decide(wait, self.timeouts(conversation.team), now)
             if decision is None:
                 continue
-            if decision.action is TimeoutAction.REMIND and not await stores.events.claim(
-                conversation.platform, f"remind:{wait.id}"
-            ):
-                continue  # reminded already, here or elsewhere
             try:
-                await self.act(conversation, wait, decision)
+                if not await self.act(conversation, wait, decision):
+                    continue  # taken already, here or elsewhere
             except Exception:
                 _log.exception("the timeout of wait %s could not act", wait.id)
                 continue

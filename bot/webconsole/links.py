@@ -64,10 +64,13 @@ class ThreadLinks:
             if not isinstance(slack, adapters.slack.SlackPlatform):
                 return None  # not served here, and no process that serves it has asked yet
             try:
-                url = await slack.workspace_url(workspace_id)
+                found = await slack.workspace_url(workspace_id)
             except AdapterError as exc:
                 _log.warning("no link to Slack workspace %s's threads: %s", workspace_id, exc)
                 return None
+            if found is None:
+                return None
+            url = found
             await self.console.db.stores.platform_state.put(SLACK, key, url)
         self._slack_urls[workspace_id] = url
         return url

@@ -149,7 +149,8 @@ async def test_the_discord_commands_print_the_invite_link_and_register_the_slash
     assert f"registered /threadcrew for application {BOT} in guild 100" in synced.stdout
     [command] = fake.commands["100"]
     assert command["name"] == "threadcrew"
-    assert [o["name"] for o in command["options"]] == ["status", "stop", "teams", "schedules"]
+    assert [o["name"] for o in command["options"]] == ["status", "stop", "teams", "schedules", "schedule"]
+    assert [a["name"] for a in command["options"][-1]["options"]] == ["add", "list", "pause", "resume", "delete"]
     assert None not in fake.commands  # nothing registered globally
     assert TOKEN not in synced.stdout + synced.stderr
 

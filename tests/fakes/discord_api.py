@@ -30,11 +30,13 @@ from aiohttp import WSMsgType, web
 from adapters.discord import DiscordConfig
 from tests.fakes.web import LocalFake
 
-__all__ = ["BOT", "GUILD", "PEOPLE", "TOKEN", "FakeDiscord", "Interaction", "Message"]
+__all__ = ["BOT", "BOT_ROLE", "GUILD", "PEOPLE", "TOKEN", "FakeDiscord", "Interaction", "Message"]
 
-GUILD, CHANNEL, OTHER_CHANNEL, BOT, APPROVER_ROLE = "100", "200", "201", "900", "400"
+GUILD, CHANNEL, OTHER_CHANNEL, BOT, APPROVER_ROLE, BOT_ROLE = "100", "200", "201", "900", "400", "401"
 PEOPLE = {"alice": "301", "bob": "302", "carol": "303"}
-ROLES = {"302": ["400"]}
+ROLES = {"302": ["400"], BOT: [BOT_ROLE]}
+# The bot's role, as its invite link grants it: view, send, threads, webhooks, history.
+BOT_PERMISSIONS = str((1 << 10) | (1 << 11) | (1 << 35) | (1 << 38) | (1 << 29) | (1 << 16))
 TOKEN = "OTAw.fake.not-a-real-token"  # "900" in base64: the token's first part is the bot's id
 EPHEMERAL = 64
 DISCORD_EPOCH = 1_420_070_400_000
@@ -43,6 +45,7 @@ TIMESTAMP = "2026-11-30T12:00:00.000000+00:00"
 
 class _Ids:
     BOT = BOT  # a dotted name: match patterns compare it (a bare name would capture)
+    GUILD = GUILD
 
 
 @dataclass
@@ -98,6 +101,8 @@ class FakeDiscord(LocalFake):
         self.manage_webhooks = True
         self.refuse_intents = False
         self.cdn: dict[str, tuple[str, bytes]] = {}  # attachment name -> (content type, data)
+        self.overwrites: dict[str, list[dict[str, Any]]] = {}  # channel -> its permission overwrites
+        self.hidden: set[str] = set()  # channels the bot may not view (GET answers 403 Missing Access)
         self._limited: dict[str, int] = defaultdict(int)
         self._ids = itertools.count()
         self._seq = itertools.count(1)
@@ -196,6 +201,18 @@ class FakeDiscord(LocalFake):
         data = {"id": "700", "name": "threadcrew", "type": 1, "options": [{"type": 1, "name": sub, "options": options}]}
         return await self._interact(2, channel_id, who, data)
 
+    async def slash_group(self, channel_id: str, who: str, group: str, sub: str, **values: str) -> Interaction:
+        """``who`` types ``/threadcrew GROUP SUB`` with options (``channel`` a channel option, the others text)."""
+        options = [{"type": 7 if name == "channel" else 3, "name": name, "value": v} for name, v in values.items()]
+        chosen = {"type": 1, "name": sub, "options": options}
+        data = {
+            "id": "700",
+            "name": "threadcrew",
+            "type": 1,
+            "options": [{"type": 2, "name": group, "options": [chosen]}],
+        }
+        return await self._interact(2, channel_id, who, data)
+
     async def _interact(
         self, kind: int, channel_id: str, who: str, data: dict[str, Any], message: dict[str, Any] | None = None
     ) -> Interaction:
@@ -279,7 +296,8 @@ class FakeDiscord(LocalFake):
     def _guild(self) -> dict[str, Any]:
         everyone = {"id": GUILD, "name": "@everyone", "permissions": "0", "position": 0, "color": 0}
         approvers = {"id": APPROVER_ROLE, "name": "approvers", "permissions": "0", "position": 1, "color": 0}
-        for role in (everyone, approvers):
+        bot = {"id": BOT_ROLE, "name": "threadcrew", "permissions": BOT_PERMISSIONS, "position": 2, "color": 0}
+        for role in (everyone, approvers, bot):
             role.update(hoist=False, managed=False, mentionable=False, flags=0)
         return {
             "id": GUILD,
@@ -291,7 +309,7 @@ class FakeDiscord(LocalFake):
             "features": [],
             "emojis": [],
             "stickers": [],
-            "roles": [everyone, approvers],
+            "roles": [everyone, approvers, bot],
             "channels": [self._channel_json(CHANNEL), self._channel_json(OTHER_CHANNEL)],
             "threads": [self._channel_json(t) for t in self.threads],
             "members": [self._member(BOT, with_user=True)],
@@ -321,7 +339,14 @@ class FakeDiscord(LocalFake):
     def _channel_json(self, channel_id: str) -> dict[str, Any]:
         if channel_id in self.threads:
             return self.threads[channel_id]
-        return {"id": channel_id, "type": 0, "guild_id": GUILD, "name": f"channel-{channel_id}", "position": 0}
+        return {
+            "id": channel_id,
+            "type": 0,
+            "guild_id": GUILD,
+            "name": f"channel-{channel_id}",
+            "position": 0,
+            "permission_overwrites": self.overwrites.get(channel_id, []),
+        }
 
     def _message_json(self, m: Message) -> dict[str, Any]:
         author = self._user(m.webhook_id or m.author_id, m.username, bot=m.author_id == BOT or bool(m.webhook_id))
@@ -416,6 +441,14 @@ class FakeDiscord(LocalFake):
             case ("GET", ["gateway", "bot"]):
                 limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
                 return {"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": 1, "session_start_limit": limit}
+            case ("GET", ["channels", channel_id]) if channel_id in self.hidden:
+                return (403, 50001, "Missing Access")
+            case ("GET", ["guilds", _Ids.GUILD]):
+                return {
+                    key: value for key, value in self._guild().items() if key in ("id", "name", "owner_id", "roles")
+                }
+            case ("GET", ["guilds", _Ids.GUILD, "members", user_id]) if user_id == BOT or user_id in PEOPLE.values():
+                return self._member(user_id, with_user=True)
             case ("GET", ["channels", channel_id]):
                 known = channel_id in self.threads or channel_id in (CHANNEL, OTHER_CHANNEL)
                 return self._channel_json(channel_id) if known else (404, 10003, "Unknown Channel")

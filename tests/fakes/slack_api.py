@@ -72,6 +72,9 @@ class FakeSlack(LocalFake):
         self.assistant_threads = False  # assistant.threads.setStatus works only in assistant threads
         self.socket_acks: list[dict[str, Any]] = []
         self.workspaces: dict[str, tuple[str, str, str]] = {}  # bot token -> (team, bot user, bot id)
+        self.not_member: set[str] = set()  # channels the bot was not invited to (posts there are refused)
+        self.unseen: set[str] = set()  # channels the bot cannot see at all (private ones it is not in, wrong ids)
+        self.channel_names: dict[str, str] = {}  # channel id -> name (else the id in lower case)
         self._codes: dict[str, tuple[str, str, str, str]] = {}
         self._failures: dict[str, deque[str]] = defaultdict(deque)
         self._limited: dict[str, int] = defaultdict(int)
@@ -234,7 +237,20 @@ class FakeSlack(LocalFake):
         profile = {"display_name": name, "real_name": name.title()}
         return {"ok": True, "user": {"id": user, "name": name, "real_name": name.title(), "profile": profile}}
 
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params["channel"]
+        if channel in self.unseen:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.channel_names.get(channel, channel.lower())
+        member = channel not in self.not_member
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True, "is_member": member}}
+
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel") in self.not_member | self.unseen:
+            return {
+                "ok": False,
+                "error": "not_in_channel" if params["channel"] in self.not_member else "channel_not_found",
+            }
         persona = any(params.get(k) for k in ("username", "icon_emoji", "icon_url"))
         if persona and not self.customize_scope:
             return {"ok": False, "error": "missing_scope", "needed": "chat:write.customize", "provided": "chat:write"}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters import Button, OutboundMessage, Persona, ThreadRef
-from adapters.discord import client_id_from_token, invite_url, split_message
+from adapters.discord import client_id_from_token, invite_url, slash_command, split_message
 from adapters.discord.events import Place, button_event, command_event, message_event
 from adapters.discord.render import custom_id, find_key, key_marker, message_pieces, thread_name, utf16_len
 from adapters.errors import AdapterError
@@ -65,6 +66,58 @@ def test_the_slash_command_in_a_channel_has_no_thread_and_carries_its_arguments(
     assert (event.kind, event.command, event.text) == ("command", "stop", STARTER)
     assert event.thread == ThreadRef("discord", GUILD, CHANNEL, "")
     assert event.author.display_name == "Carol"
+
+
+def schedule_typed(action: str, *options: tuple[str, int, str]) -> Any:
+    """``/threadcrew schedule ACTION`` as Discord sends it (a sub-command group), from the recorded command."""
+    chosen = {"type": 1, "name": action, "options": [{"name": n, "type": t, "value": v} for n, t, v in options]}
+    data = {
+        **payload("interaction_command.json")["data"],
+        "options": [{"type": 2, "name": "schedule", "options": [chosen]}],
+    }
+    return {**payload("interaction_command.json"), "data": data}
+
+
+def test_the_schedule_group_becomes_the_schedule_command_in_the_words_people_type() -> None:
+    added = command_event(
+        schedule_typed(
+            "add",
+            ("when", 3, "every 30m"),
+            ("name", 3, "digest"),
+            ("message", 3, 'What\'s new? "all" of it'),
+            ("channel", 7, "1300000000000000201"),
+            ("team", 3, "crew"),
+        ),
+        Place(GUILD, CHANNEL),
+    )
+    assert (added.command, added.thread) == ("schedule", ThreadRef("discord", GUILD, CHANNEL, ""))
+    # Each option stays one word, whatever it holds.
+    assert shlex.split(added.text) == [
+        "add", "every 30m", "team=crew", "digest", "1300000000000000201", "What's new? \"all\" of it"
+    ]  # fmt: skip
+    here = command_event(
+        schedule_typed(
+            "add", ("when", 3, "0 9 * * 1-5"), ("name", 3, "s"), ("message", 3, "hi"), ("timezone", 3, "Europe/Paris")
+        ),
+        Place(GUILD, CHANNEL),
+    )
+    assert shlex.split(here.text) == ["add", "0 9 * * 1-5", "tz=Europe/Paris", "s", "here", "hi"]
+    assert command_event(schedule_typed("list"), Place(GUILD, CHANNEL)).text == "list"
+    assert command_event(schedule_typed("pause", ("name", 3, "digest")), Place(GUILD, CHANNEL)).text == "pause digest"
+
+
+def test_the_slash_command_registers_schedule_as_a_group_with_its_options() -> None:
+    command = slash_command("threadcrew")
+    options: Any = command["options"]
+    [group] = [o for o in options if o["name"] == "schedule"]
+    assert group["type"] == 2
+    assert [a["name"] for a in group["options"]] == ["add", "list", "pause", "resume", "delete"]
+    add = group["options"][0]["options"]
+    assert [(o["name"], o.get("required", False)) for o in add] == [
+        ("when", True), ("name", True), ("message", True), ("channel", False), ("timezone", False), ("team", False)
+    ]  # fmt: skip
+    assert add[3]["type"] == 7  # a channel picker
+    assert all(len(o["description"]) <= 100 for action in group["options"] for o in [action, *action["options"]])
 
 
 def test_custom_ids_round_trip_and_refuse_what_does_not_fit() -> None:

@@ -278,6 +278,17 @@ async def test_the_slash_command_in_a_thread_is_for_that_thread_and_is_acknowled
     assert typed.responses[0] == {"type": 4, "flags": 64}  # a private "heard", not a lasting "thinking"
 
 
+async def test_the_schedule_command_in_a_thread_is_the_channels_and_is_answered_privately_later(
+    fake: FakeDiscord,
+) -> None:
+    async with running(fake) as bot:
+        thread = await _thread(fake, bot)
+        typed = await fake.slash_group(thread.thread_id, "carol", "schedule", "pause", name="digest")
+        event = await bot.next_event(2)
+    assert (event.kind, event.command, event.text, event.thread) == ("command", "schedule", "pause digest", thread)
+    assert typed.responses[0] == {"type": 5, "flags": 64}  # "thinking", privately: the answer follows
+
+
 async def test_the_channels_webhook_is_remembered_across_restarts(fake: FakeDiscord) -> None:
     store = MemoryStateStore()
     for text in ("before", "after"):

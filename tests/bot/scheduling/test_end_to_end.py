@@ -116,7 +116,9 @@ async def test_schedules_are_added_listed_paused_and_deleted_from_the_channel(
             "add tomorrow x here hi": "say when first, as a quoted cron expression or `every 30m`",
             "pause nothing": "there is no schedule named 'nothing'; `schedule list` shows them",
             "add every 2h team=nobody x here hi": "no team named 'nobody'; known teams: crew",
+            "add every 2h x <#C8|eng> hi": "I am not in channel C8: add me to it, then try again",
         }
+        bot.platform.absent_from.add("C8")
         for text, expected in refusals.items():
             answer = await channel_command(bot.platform, text)
             assert answer.startswith("Not done: ")
@@ -140,6 +142,7 @@ async def test_an_unanswered_question_is_reminded_once_then_the_team_goes_on(
         await checker.check(wait.created_at + dt.timedelta(minutes=10))
         await checker.check(wait.created_at + dt.timedelta(minutes=16))
         await checker.check(wait.created_at + dt.timedelta(minutes=20))
+        await bot.idle()
         reminders = [p for p in bot.platform.in_thread("t1") if p.text.startswith("Reminder:")]
         assert [p.text for p in reminders] == ["Reminder: the team is waiting for an answer (14m left)."]
 
@@ -252,6 +255,17 @@ async def test_the_slack_slash_command_adds_a_schedule_for_the_linked_channel(
         row = await both.db.stores.schedules.get("standup")
         assert (row.platform, row.workspace_id, row.channel_id, row.source) == ("slack", "T1", "C7", "chat")
 
+        # A channel the bot is not in: refused, with how to invite it.
+        both.slack.not_member.add("C8")
+        both.slack.channel_names["C8"] = "eng"
+        text = "schedule add every 2h digest <#C8|eng> What changed?"
+        status, _ = await both.sender.command(command_fields(text, user="UBOB", channel="C1"))
+        assert status == 200
+        await both.slack.wait_for(lambda s: any(p.ephemeral_for == "UBOB" for p in s.posted))
+        [refused] = [p.blocks[0]["text"] for p in both.slack.posted if p.ephemeral_for == "UBOB"]
+        assert refused == "Not done: I am not in #eng: invite me there with /invite @threadcrew (typed in #eng)"
+        assert [s.name for s in await both.db.stores.schedules.list()] == ["standup"]
+
 
 async def test_the_same_words_said_to_the_bot_in_a_thread_manage_schedules_and_start_no_run(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
@@ -268,6 +282,10 @@ async def test_the_same_words_said_to_the_bot_in_a_thread_manage_schedules_and_s
         await bot.platform.mention("t1", "schedule pause standup")
         await bot.platform.wait_for(lambda posts: len(posts) == 2)
         assert bot.platform.posts[1].text == "Paused the schedule standup."
+        bot.platform.absent_from.add("C8")
+        await bot.platform.mention("t1", "schedule add every 1h digest <#C8|eng> What changed?")
+        await bot.platform.wait_for(lambda posts: len(posts) == 3)
+        assert bot.platform.posts.pop().text == "Not done: I am not in channel C8: add me to it, then try again"
         # /threadcrew schedule typed in a thread (as Discord sends it) is the channel's command too.
         typed = ThreadEvent(
             "command", bot.platform.thread("t1"), Author("bob", "bob"), "in-t1", "list", command="schedule"
