@@ -7,6 +7,7 @@ inside each platform's module.
 
 from .console import ConsolePlatform
 from .errors import AdapterError, NotInstalledError, PlatformError
+from .files import MAX_IMAGE_BYTES, MAX_IMAGES
 from .memory import InMemoryPlatform, Posted
 from .render import MentionPolicy, defuse_mass_mentions, limit_mentions, show_link_targets, split_markdown
 from .thread import (
@@ -20,11 +21,14 @@ from .thread import (
     MessageStream,
     OutboundMessage,
     Persona,
+    SkippedFile,
     ThreadEvent,
     ThreadRef,
 )
 
 __all__ = [
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
     "AdapterError",
     "Attachment",
     "Author",
@@ -42,6 +46,7 @@ __all__ = [
     "Persona",
     "PlatformError",
     "Posted",
+    "SkippedFile",
     "ThreadEvent",
     "ThreadRef",
     "defuse_mass_mentions",

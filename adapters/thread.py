@@ -24,6 +24,7 @@ __all__ = [
     "MessageStream",
     "OutboundMessage",
     "Persona",
+    "SkippedFile",
     "ThreadEvent",
     "ThreadRef",
 ]
@@ -62,6 +63,23 @@ class Attachment:
     data: bytes
 
 
+SkipReason = Literal["not_image", "too_large", "too_many", "unreadable"]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file a person attached that the event does not carry, and why (so the team can be told).
+
+    ``reason``: not an image, larger than the platform's image limit, more images than one
+    message passes on, or the platform would not hand it over.
+    """
+
+    name: str
+    mime_type: str
+    size: int
+    reason: SkipReason
+
+
 EventKind = Literal["message", "mention", "command", "button", "start"]
 
 
@@ -81,7 +99,9 @@ class ThreadEvent:
         action_id: which button (``approve``, ``reject``, ``continue``, ``choose``, ...).
         value: the button's value (what it answers).
         ref_message_id: the message the button belongs to.
-        attachments: files people attached (images for vision models), fetched when the event came.
+        attachments: images people attached (for vision models), fetched when the event came
+            (a platform's file links expire or need its token), so the kept event holds them.
+        skipped: files people attached that ``attachments`` leaves out, with why.
     """
 
     kind: EventKind
@@ -95,6 +115,7 @@ class ThreadEvent:
     value: str | None = None
     ref_message_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (to keep the event until it is handled)."""
@@ -112,8 +133,15 @@ class ThreadEvent:
         attachments = tuple(
             Attachment(a["name"], a["mime_type"], base64.b64decode(a["data"])) for a in data.get("attachments", ())
         )
+        skipped = tuple(SkippedFile(**s) for s in data.get("skipped", ()))
         return cls(
-            **{**data, "thread": ThreadRef(**data["thread"]), "author": Author(**author), "attachments": attachments}
+            **{
+                **data,
+                "thread": ThreadRef(**data["thread"]),
+                "author": Author(**author),
+                "attachments": attachments,
+                "skipped": skipped,
+            }
         )
 
 

@@ -64,7 +64,7 @@ from .errors import (
 )
 from .groupchat import GroupChat, GroupChatManager, GroupChatRun, NoEligibleSpeaker
 from .history import HistoryLimiter
-from .human_input import ConsoleInput, DeferredInput, HumanInputSource, ScriptedInput
+from .human_input import ConsoleInput, DeferredInput, HumanInputSource, HumanReply, ScriptedInput
 from .llm import (
     DiskCache,
     FunctionModelClient,
@@ -130,6 +130,7 @@ __all__ = [
     "HumanInputRequired",
     "HumanInputSource",
     "HumanInputWait",
+    "HumanReply",
     "ImagePart",
     "InMemoryCache",
     "InvalidCarryOverTypeError",

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from ._classic import as_dicts
 from .chat import ChatResult
 from .errors import ChatSuspended, ConfigurationError, HumanInputRequired
-from .human_input import collect_human_input, provide_answers
+from .human_input import HumanReply, collect_human_input, provide_answers
 from .llm.cache import ResponseCache
 from .llm.client import use_cache
 from .llm.usage import Usage, collect_usage
@@ -129,10 +129,11 @@ class DurableRun(ABC):
         """Tokens and cost of the run's model calls so far."""
         return self._usage
 
-    def deliver(self, answer: str | Approval) -> None:
+    def deliver(self, answer: HumanReply | Approval) -> None:
         """Answer what the run waits for; the next :meth:`a_step` / :meth:`a_run` goes on.
 
-        An approval wait takes an :class:`~agents.Approval`; the other waits take text.
+        An approval wait takes an :class:`~agents.Approval`; the other waits take text, or
+        content parts (text and images) for a question.
 
         Raises:
             RuntimeError: the run is not waiting.

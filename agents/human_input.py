@@ -8,6 +8,11 @@ AutoGen reads it with ``input()``. Here it comes from a pluggable source:
   yet it raises :class:`~agents.errors.HumanInputRequired`, the chat loop records a wait,
   and the answer is delivered later, perhaps in another process.
 
+An answer is text, or multimodal content (:data:`HumanReply`: a list of ``text`` and
+``image_url`` parts, as in a message's ``content``) when a person attached images; what
+reads answers as words (``exit``, a speaker's number, ``ChatResult.human_input``) reads its
+text parts.
+
 A subclass of ConversableAgent that overrides ``get_human_input`` / ``a_get_human_input``
 (AutoGen's UI hook) bypasses the source.
 """
@@ -20,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from .errors import HumanInputError, HumanInputRequired
 
@@ -30,11 +35,15 @@ __all__ = [
     "ConsoleInput",
     "DeferredInput",
     "HumanInputSource",
+    "HumanReply",
     "ScriptedInput",
     "collect_human_input",
     "provide_answers",
     "record_human_input",
 ]
+
+
+HumanReply: TypeAlias = str | list[dict[str, Any]]
 
 
 @runtime_checkable
@@ -45,7 +54,7 @@ class HumanInputSource(Protocol):
     text too): a chat platform shows them as buttons.
     """
 
-    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> str: ...
+    async def get_input(self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None) -> HumanReply: ...
 
 
 @runtime_checkable
@@ -111,7 +120,7 @@ class DeferredInput:
     def __init__(self) -> None:
         self._answers: deque[Any] = deque()
 
-    def deliver(self, answer: str) -> None:
+    def deliver(self, answer: HumanReply) -> None:
         self._answers.append(answer)
 
     @property
@@ -120,12 +129,12 @@ class DeferredInput:
 
     async def get_input(
         self, prompt: str, *, agent_name: str, choices: Sequence[str] | None = None, kind: str = "question"
-    ) -> str:
+    ) -> HumanReply:
         """The answer, or (none yet) a wait of ``kind`` for one (see :class:`~agents.outcome.WaitKind`)."""
         answer = self._take(agent_name)
         if answer is None:
             raise HumanInputRequired(agent_name, prompt, tuple(choices or ()), kind)
-        return str(answer)
+        return answer if isinstance(answer, list) else str(answer)
 
     async def get_approval(self, prompt: str, *, agent_name: str) -> Approval:
         """A person's decision on ``prompt`` (delivered as an :class:`~agents.outcome.Approval`), or

@@ -24,7 +24,7 @@ from adapters import (
     limit_mentions,
     show_link_targets,
 )
-from agents import StepMessage
+from agents import StepMessage, TextPart
 from storage import MessageRecord, NewMessage
 
 from .state import ThreadState
@@ -64,9 +64,12 @@ def to_new_message(added: StepMessage) -> NewMessage:
 
 def people_message(added: StepMessage, author_id: str, platform_message_id: str | None, now: dt.datetime) -> NewMessage:
     """A person's words (passed on by the people's agent): stored as already posted (they are in the thread)."""
+    content = added.message.content
+    parts = content if isinstance(content, tuple) else ()
     return NewMessage(
         role="user",
-        content=added.message.text,
+        # With files: the words and the files' labels (the images themselves stay in the run's state).
+        content="\n".join(p.text for p in parts if isinstance(p, TextPart)) if parts else added.message.text,
         name=added.author,
         author_kind="human",
         author_id=author_id,

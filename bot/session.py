@@ -18,10 +18,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from adapters import Author, Button, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
-from agents import AgentError, Approval, GroupChatRun, HumanInputWait, StepOutcome, StopKind
+from agents import AgentError, Approval, GroupChatRun, HumanInputWait, HumanReply, StepOutcome, StopKind
 from agents.chat_run import restore_team
 from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
 
+from .attachments import left_out, people_said
 from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
 from .state import ThreadState
 from .streaming import StepStream
@@ -189,12 +190,14 @@ class ThreadSession:
             spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
         )
         self.state.people = [self._person(event)]
+        said = people_said(event)
+        first = said if isinstance(said, str) else {"content": said, "role": "user"}
         self.run = GroupChatRun(
-            team.manager, text, team.human, silent=True, from_human=True, termination_condition=self._budget()
+            team.manager, first, team.human, silent=True, from_human=True, termination_condition=self._budget()
         )
         # The people's message goes in (no model call); stored with the start.
         outcome = await self.run.a_advance()
-        notes = [note(text) for text in team.notes]
+        notes = [*left_out(event, team), *(note(text) for text in team.notes)]
         if team.refusal is not None:
             self.state.failed = "no sandbox for the team's code"
             notes.append(note(team.refusal))
@@ -202,18 +205,19 @@ class ThreadSession:
 
     async def _people_said(self, event: ThreadEvent) -> None:
         text = event.text.strip()
-        if self.ended or not text:
+        if self.ended or not (text or event.attachments or event.skipped):
             return  # people talking among themselves
         assert self.run is not None
         assert self.team is not None
         waiting = self.run.waiting
         self.state.people.append(self._person(event))
+        said = people_said(event)
         if waiting is not None and waiting.kind == "question":
-            self._deliver(text, text, event.author.id)
+            self._deliver(said, text or "(files)", event.author.id)
             await self._settle_prompt(f"answered by {event.author.display_name}")
         else:
-            self.run.inject(text)
-        await self._save()
+            self.run.inject(said)
+        await self._save(extra=left_out(event, self.team))
 
     async def _button(self, event: ThreadEvent) -> None:
         # Only Dispatcher.expire_wait makes such an event (its key is the wait's; no adapter's is).
@@ -255,7 +259,7 @@ class ThreadSession:
         await self._settle_prompt(decision)
         await self._save(extra=said)
 
-    def _deliver(self, answer: str | Approval, recorded: str, by: str) -> None:
+    def _deliver(self, answer: HumanReply | Approval, recorded: str, by: str) -> None:
         """Answer the run's wait; its row is closed with the state this leads to."""
         assert self.run is not None
         self.run.deliver(answer)

@@ -4,7 +4,7 @@
 
     name: dev
     models:
-      default: {model: gpt-4o-mini, api_key: "${OPENAI_API_KEY}", base_url: "${OPENAI_BASE_URL:-}"}
+      default: {model: gpt-4o-mini, api_key: "${OPENAI_API_KEY}", base_url: "${OPENAI_BASE_URL:-}", vision: true}
     agents:
       - {name: planner, system_message: "You plan.", persona: {display_name: Planner, icon_emoji: ":memo:"}}
       - {name: coder, system_message: "You write Python.", tools: ["mytools:search"]}
@@ -68,6 +68,9 @@ class ModelSpec(_Strict):
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
     stream: bool | None = None  # show replies in the thread as they are written (where the platform can)
+    # Whether the model sees images: people's images reach it as image content; without, a note says
+    # an image was there. Off by default: a text-only server would refuse the whole request.
+    vision: bool = False
     scripted: Literal["demo"] | None = None
 
     @model_validator(mode="after")

@@ -104,6 +104,16 @@ class Team:
     def agents(self) -> list[ConversableAgent]:
         return [self.manager, *self.manager.team_members()]
 
+    @property
+    def sees_images(self) -> bool:
+        """Whether a model of the team sees images (one not marked ``vision: false``)."""
+        return any(
+            entry.vision is not False
+            for agent in self.agents()
+            if agent.client is not None
+            for entry in agent.client.config.entries
+        )
+
     def persona(self, name: str | None) -> Persona:
         return self.personas.get(name or "", Persona(name or "threadcrew"))
 
@@ -398,7 +408,12 @@ def _runner(config: TeamConfig, work_dir: Path | None) -> tuple[UserProxyAgent, 
 
 def _llm_config(name: str, spec: ModelSpec) -> dict[str, Any]:
     if spec.scripted:
-        return {"config_list": [{"model": f"threadcrew-{spec.scripted}", "model_client_cls": "FunctionModelClient"}]}
+        entry = {
+            "model": f"threadcrew-{spec.scripted}",
+            "model_client_cls": "FunctionModelClient",
+            "vision": spec.vision,
+        }
+        return {"config_list": [entry]}
     top_level = {"timeout", "max_retries", "stream"}
     entry = {k: v for k, v in spec.model_dump(exclude={"scripted", *top_level}).items() if v is not None}
     config: dict[str, Any] = {"config_list": [entry]}

@@ -3,13 +3,17 @@ and the buttons as discord.py components."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
 from ..thread import Button
 from .payloads import InteractionPayload, MemberPayload, MessagePayload, UserPayload
 from .render import custom_id
 
-__all__ = ["button_view", "interaction_payload", "message_payload"]
+__all__ = ["button_view", "interaction_payload", "message_payload", "read_attachment"]
+
+_log = logging.getLogger(__name__)
 
 STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -74,3 +78,12 @@ def interaction_payload(interaction: discord.Interaction) -> InteractionPayload:
     if interaction.message is not None:
         payload["message"] = {"id": str(interaction.message.id)}
     return payload
+
+
+async def read_attachment(attachment: discord.Attachment) -> bytes | None:
+    """The file people attached, from Discord's CDN; None (logged) when Discord will not give it."""
+    try:
+        return await attachment.read()
+    except discord.HTTPException as exc:
+        _log.info("could not fetch %s: %s", attachment.filename, exc)
+        return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import discord
 
 from ..errors import AdapterError
+from ..files import MAX_IMAGE_BYTES, MAX_IMAGES
 
 __all__ = ["API_URL", "PERMISSIONS", "DiscordConfig", "client_id_from_token", "intents", "invite_url"]
 
@@ -42,7 +43,8 @@ class DiscordConfig:
         shard_ids, shard_count: this process's shards (``None``: one connection, or every shard
             Discord recommends when only ``shard_count`` is None and ``shard_ids`` is set).
         command: the slash command's name (``/threadcrew``).
-        image_limit: the largest attachment (bytes) fetched from people's messages.
+        image_limit: the largest image (bytes) fetched from people's messages (for vision models).
+        max_images: the most images fetched from one message (the rest are named to the team).
         upload_limit: the largest file (bytes) the bot attaches (Discord's limit for bots is 10 MiB).
         typing_every: seconds between typing indicators (Discord shows one for 10 s).
         edit_every: seconds between edits of a streamed reply (at most one a second).
@@ -56,7 +58,8 @@ class DiscordConfig:
     shard_ids: tuple[int, ...] | None = None
     shard_count: int | None = None
     command: str = "threadcrew"
-    image_limit: int = 8 * 1024 * 1024
+    image_limit: int = MAX_IMAGE_BYTES
+    max_images: int = MAX_IMAGES
     upload_limit: int = 10 * 1024 * 1024
     typing_every: float = 8.0
     edit_every: float = 1.0

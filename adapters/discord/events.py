@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass
 from typing import cast
 
-from ..thread import Attachment, Author, ThreadEvent, ThreadRef
+from ..thread import Attachment, Author, SkippedFile, ThreadEvent, ThreadRef
 from .payloads import (
     CommandData,
     CommandOption,
@@ -60,7 +60,12 @@ def mentions_bot(message: MessagePayload, bot_user_id: str) -> bool:
 
 
 def message_event(
-    message: MessagePayload, place: Place, *, bot_user_id: str, attachments: tuple[Attachment, ...] = ()
+    message: MessagePayload,
+    place: Place,
+    *,
+    bot_user_id: str,
+    attachments: tuple[Attachment, ...] = (),
+    skipped: tuple[SkippedFile, ...] = (),
 ) -> ThreadEvent | None:
     """A message: a mention of the bot, or a message (in a thread, or in a channel for a trigger word).
 
@@ -78,6 +83,7 @@ def message_event(
         text=_SPACES.sub(" ", own.sub("", text)).strip(),
         message_id=message["id"],
         attachments=attachments,
+        skipped=skipped,
     )
 
 

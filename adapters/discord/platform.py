@@ -28,6 +28,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 
 from ..errors import PlatformError
+from ..files import Offered, fetch_images
 from ..thread import (
     Attachment,
     Button,
@@ -37,11 +38,12 @@ from ..thread import (
     MessageStream,
     OutboundMessage,
     Persona,
+    SkippedFile,
     ThreadEvent,
     ThreadRef,
 )
 from ._errors import ARCHIVED_THREAD, THREAD_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, discord_code, platform_errors
-from ._objects import button_view, interaction_payload, message_payload
+from ._objects import button_view, interaction_payload, message_payload, read_attachment
 from .channels import check_channel
 from .config import API_URL, PORTAL, DiscordConfig, intents
 from .events import Place, button_event, command_event, message_event
@@ -225,11 +227,9 @@ class DiscordPlatform:
                 return
             if not self.config.allows(place.guild_id, place.channel_id):
                 return
+            images, skipped = await self._images(message)
             event = message_event(
-                message_payload(message),
-                place,
-                bot_user_id=str(client.user.id),
-                attachments=await self._images(message),
+                message_payload(message), place, bot_user_id=str(client.user.id), attachments=images, skipped=skipped
             )
             if event is None:
                 return
@@ -237,20 +237,12 @@ class DiscordPlatform:
                 await self._start_thread(place.channel_id, str(message.id), thread_name(event.text))
             await self._deliver(event)
 
-    async def _images(self, message: discord.Message) -> tuple[Attachment, ...]:
-        """The images attached to ``message``, fetched now (their URLs expire)."""
-        found = []
-        for item in message.attachments:
-            if not (item.content_type or "").startswith("image/"):
-                continue
-            if item.size > self.config.image_limit:
-                _log.info("skipped %s (%d bytes): larger than the image limit", item.filename, item.size)
-                continue
-            try:
-                found.append(Attachment(item.filename, item.content_type or "image/png", await item.read()))
-            except discord.HTTPException as exc:
-                _log.info("could not fetch %s: %s", item.filename, exc)
-        return tuple(found)
+    async def _images(self, message: discord.Message) -> tuple[tuple[Attachment, ...], tuple[SkippedFile, ...]]:
+        """The images attached to ``message``, fetched now (their URLs expire), and the files left out."""
+        offered = [Offered(a.filename, a.content_type or "", a.size, a) for a in message.attachments]
+        return await fetch_images(
+            offered, read_attachment, max_bytes=self.config.image_limit, max_count=self.config.max_images
+        )
 
     async def _on_interaction(self, interaction: discord.Interaction) -> None:
         data: Any = interaction.data or {}

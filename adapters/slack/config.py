@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..files import MAX_IMAGE_BYTES, MAX_IMAGES
+
 __all__ = ["BOT_SCOPES", "SlackConfig"]
 
 BOT_SCOPES = [
@@ -18,6 +20,7 @@ BOT_SCOPES = [
     "chat:write",
     "chat:write.customize",
     "commands",
+    "files:read",
     "files:write",
     "reactions:write",
     "users:read",
@@ -37,6 +40,8 @@ class SlackConfig:
         allowed_channels: channel ids the bot works in; empty for every channel it is in.
         allow_bots: whether other bots' messages count as people's.
         command: the slash command.
+        image_limit: the largest image (bytes) fetched from people's messages (for vision models).
+        max_images: the most images fetched from one message (the rest are named to the team).
     """
 
     mode: Literal["socket", "http"] = "socket"
@@ -53,3 +58,5 @@ class SlackConfig:
     allow_bots: bool = False
     command: str = "/threadcrew"
     retries: int = 5
+    image_limit: int = MAX_IMAGE_BYTES
+    max_images: int = MAX_IMAGES

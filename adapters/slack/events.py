@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..thread import Author, ThreadEvent, ThreadRef
+from ..thread import Attachment, Author, SkippedFile, ThreadEvent, ThreadRef
 from .payloads import BlockActions, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, action_name
 
@@ -36,7 +36,14 @@ def speaker_of(event: MessageEvent) -> Speaker:
 
 
 def message_event(
-    event: MessageEvent, *, team_id: str, event_id: str, bot_user_id: str, display_name: str
+    event: MessageEvent,
+    *,
+    team_id: str,
+    event_id: str,
+    bot_user_id: str,
+    display_name: str,
+    attachments: tuple[Attachment, ...] = (),
+    skipped: tuple[SkippedFile, ...] = (),
 ) -> ThreadEvent | None:
     """An ``app_mention`` or ``message`` event; None for what is not people talking."""
     if event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
@@ -53,6 +60,8 @@ def message_event(
         event_key=event_id,
         text=_SPACES.sub(" ", text.replace(own, "")).strip(),
         message_id=ts,
+        attachments=attachments,
+        skipped=skipped,
     )
 
 

@@ -10,8 +10,21 @@ __all__ = [
     "Container",
     "EventCallback",
     "MessageEvent",
+    "SharedFile",
     "SlashCommand",
 ]
+
+
+class SharedFile(TypedDict, total=False):
+    """A file shared with a message (``files`` of a ``file_share`` message)."""
+
+    id: str
+    name: str
+    title: str
+    mimetype: str
+    size: int
+    url_private: str
+    url_private_download: str
 
 
 class MessageEvent(TypedDict, total=False):
@@ -27,6 +40,7 @@ class MessageEvent(TypedDict, total=False):
     channel: str
     channel_type: str  # "channel", "group", "im", "mpim"
     team: str
+    files: list[SharedFile]
 
 
 class EventCallback(TypedDict, total=False):

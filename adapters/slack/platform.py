@@ -45,6 +45,7 @@ from ._errors import platform_errors, slack_error_code
 from .channels import channel_access, refused_access
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
+from .files import SlackFiles
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
 from .requests import check_request, refused
@@ -86,6 +87,7 @@ class SlackPlatform:
             command=config.command,
         )
         self._installations = installation_store
+        self._files = SlackFiles(config.api_url, max_bytes=config.image_limit, max_count=config.max_images)
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
         self._identities: dict[str, dict[str, Any]] = {}  # workspace -> what auth.test said there
@@ -167,12 +169,15 @@ class SlackPlatform:
                 await self._tell(context.client, channel, event["user"], "threadcrew is not enabled in this channel.")
             return
         user = event.get("user") or ""
+        images, skipped = await self._files.images(event, context.client.token)
         found = message_event(
             event,
             team_id=team,
             event_id=str(body.get("event_id") or f"{channel}:{event.get('ts')}"),
             bot_user_id=context.bot_user_id or "",
             display_name=await self._name(context.client, team, user),
+            attachments=images,
+            skipped=skipped,
         )
         if found is not None:
             await self._deliver(found)

@@ -20,7 +20,7 @@ from .._sync import run_sync
 from ..agent import Agent
 from ..coding.base import CodeBlock, CodeExecutor, CodeResult
 from ..errors import ConfigurationError
-from ..human_input import HumanInputSource, record_human_input
+from ..human_input import HumanInputSource, HumanReply, record_human_input
 from ..llm.base import StreamHandler
 from ..llm.client import LLMClient
 from ..messages import Message, WireCache, as_message, content_str
@@ -164,11 +164,11 @@ class AgentCore:
 
     # -- human input ---------------------------------------------------------------------------
 
-    def get_human_input(self, prompt: str) -> str:
+    def get_human_input(self, prompt: str) -> HumanReply:
         """Ask the human (AutoGen's hook: override this or :meth:`a_get_human_input` for a UI)."""
         return run_sync(self.human_input_source.get_input(prompt, agent_name=self.name))
 
-    async def a_get_human_input(self, prompt: str) -> str:
+    async def a_get_human_input(self, prompt: str) -> HumanReply:
         """Ask the human, from the agent's human-input source unless ``get_human_input`` is overridden."""
         if type(self).get_human_input is not AgentCore.get_human_input:
             return await asyncio.to_thread(self.get_human_input, prompt)
@@ -182,12 +182,19 @@ class AgentCore:
         )
 
     async def _a_ask_human(self, prompt: str, choices: Sequence[str] | None = None) -> str:
+        """What the human answered, as text."""
+        return content_str(await self._a_ask_human_content(prompt, choices))
+
+    async def _a_ask_human_content(self, prompt: str, choices: Sequence[str] | None = None) -> HumanReply:
+        """What the human answered: text, or content parts when they attached images."""
+        reply: HumanReply
         if choices and not self._overrides_human_input():
             reply = await self.human_input_source.get_input(prompt, agent_name=self.name, choices=choices)
         else:
             reply = await self.a_get_human_input(prompt)
-        self._human_input.append(reply)
-        record_human_input(reply)
+        said = content_str(reply)
+        self._human_input.append(said)
+        record_human_input(said)
         return reply
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._classic import classic, typed_messages
 from ..coding.base import extract_code_blocks
 from ..coding.executor import a_run_code_blocks
+from ..human_input import HumanReply
 from ..messages import Message, MessageLike
 from ..outcome import Stop, StopKind, record_code_result
 from ..tools import execute_tool_calls
@@ -83,9 +84,9 @@ async def a_check_termination_and_human_reply(
     names = {"me": agent.name, "sender": "the sender" if sender is None else sender.name}
     mode = agent.human_input_mode
     limit = agent.max_consecutive_auto_reply(sender)
-    reply = ""
+    reply: HumanReply = ""
     if mode == "ALWAYS":
-        reply = await agent._a_ask_human(_ALWAYS_PROMPT.format(**names))
+        reply = await agent._a_ask_human_content(_ALWAYS_PROMPT.format(**names))
         if not reply and agent.is_termination(message):
             reply = "exit"
     elif agent._state.auto_reply_counts[sender] >= limit:
@@ -93,11 +94,13 @@ async def a_check_termination_and_human_reply(
             reply = "exit"
         else:
             terminate = agent.is_termination(message)
-            reply = await agent._a_ask_human((_STOP_PROMPT if terminate else _SKIP_PROMPT).format(**names))
+            reply = await agent._a_ask_human_content((_STOP_PROMPT if terminate else _SKIP_PROMPT).format(**names))
             if not reply and terminate:
                 reply = "exit"
     elif agent.is_termination(message):
-        reply = "exit" if mode == "NEVER" else (await agent._a_ask_human(_STOP_PROMPT.format(**names)) or "exit")
+        reply = (
+            "exit" if mode == "NEVER" else (await agent._a_ask_human_content(_STOP_PROMPT.format(**names)) or "exit")
+        )
 
     if reply == "exit":
         agent._state.auto_reply_counts[sender] = 0

@@ -26,7 +26,7 @@ from ..agent import Agent, Conversable, is_conversable
 from ..chat import a_summarize
 from ..chat_run import restore_team, team_states
 from ..errors import ConfigurationError, HumanInputRequired
-from ..human_input import collect_human_input
+from ..human_input import HumanReply, collect_human_input
 from ..llm.cache import ResponseCache
 from ..llm.usage import Usage, collect_usage
 from ..messages import Message, MessageLike
@@ -111,7 +111,7 @@ class GroupChatRun(DurableRun):
         self._pending: Message | None = None
         self._steer = from_human if from_human is not None else self.sender.human_input_mode != "NEVER"
         self._human_indices: list[int] = []
-        self._injected: list[str] = []
+        self._injected: list[HumanReply] = []
         # The code run behind the reply about to be delivered (its author, and its result: None
         # when the code was refused). Speaking and delivering happen in one step: not saved.
         self._code_run: CodeRun | None = None
@@ -157,13 +157,14 @@ class GroupChatRun(DurableRun):
         """Positions in the group chat's messages of what people typed (not agents' replies)."""
         return list(self._human_indices)
 
-    def inject(self, text: str) -> None:
-        """A person (through the sender, the people's agent) says ``text`` while the agents work.
+    def inject(self, said: HumanReply) -> None:
+        """A person (through the sender, the people's agent) says ``said`` while the agents work.
 
-        It is delivered at the next turn, before the next speaker is chosen, and may steer the
-        choice (naming an agent picks it). Injected text waits in the run's state.
+        ``said`` is text, or content parts (text and images). It is delivered at the next turn,
+        before the next speaker is chosen, and may steer the choice (naming an agent picks it).
+        It waits in the run's state.
         """
-        self._injected.append(text)
+        self._injected.append(said)
 
     def _history(self) -> list[Message]:
         return list(self.transcript)
@@ -251,7 +252,9 @@ class GroupChatRun(DurableRun):
 
     async def _select(self) -> None:
         if self._injected:
-            await self.sender.a_send(self._injected[0], self.manager, request_reply=False, silent=self.silent)
+            said = self._injected[0]
+            message = said if isinstance(said, str) else {"content": said, "role": "user"}
+            await self.sender.a_send(message, self.manager, request_reply=False, silent=self.silent)
             self._injected.pop(0)
             self._pending = self.manager.histories[self.sender][-1]
             self._speaker = self.sender.name

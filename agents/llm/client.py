@@ -27,6 +27,7 @@ from .context import instantiate_messages
 from .openai_client import OpenAIChatClient
 from .pricing import cost_of
 from .usage import Usage, notify_call, record_usage
+from .vision import without_images
 
 __all__ = ["LLMClient", "use_cache"]
 
@@ -130,7 +131,8 @@ class LLMClient:
                     f"{entry.label} names model_client_cls {entry.model_client_cls!r}, which is not registered: "
                     f"call agent.register_model_client({entry.model_client_cls}, ...)"
                 )
-            request = ModelRequest(entry.model, messages, list(tools or ()), dict(entry.params), stream_handler)
+            sent = without_images(messages) if entry.vision is False else messages
+            request = ModelRequest(entry.model, sent, list(tools or ()), dict(entry.params), stream_handler)
             key = cache_key(seed, request) if cache is not None else ""
             if cache is not None:
                 hit = await cache.get(key)

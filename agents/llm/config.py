@@ -5,6 +5,8 @@
     llm_config = {
         "config_list": [                       # tried in order until one answers
             {"model": "gpt-4o-mini", "api_key": "...", "base_url": "...", "price": [0.00015, 0.0006]},
+            {"model": "llama3", "base_url": "http://localhost:11434/v1", "api_key": "x",
+             "vision": False},                 # text only: images become a note (see llm/vision.py)
             {"model": "my-deployment", "api_type": "azure", "api_version": "2024-06-01",
              "base_url": "https://x.openai.azure.com"},
         ],
@@ -45,7 +47,9 @@ _CONNECTION_KEYS = frozenset(
         "azure_ad_token",
     }
 )
-_HANDLING_KEYS = frozenset({"model", "api_type", "price", "tags", "model_client_cls", "max_retries", "timeout"})
+_HANDLING_KEYS = frozenset(
+    {"model", "api_type", "price", "tags", "model_client_cls", "max_retries", "timeout", "vision"}
+)
 _TOP_LEVEL_ONLY = frozenset(
     {"config_list", "cache_seed", "cache_path_root", "stream", "tools", "allow_format_str_template"}
 )
@@ -53,7 +57,11 @@ _TOP_LEVEL_ONLY = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
-    """One entry of ``config_list``, normalised."""
+    """One entry of ``config_list``, normalised.
+
+    ``vision``: whether the model sees images; False turns them into a note (None: unknown,
+    sent as they are, as AutoGen does).
+    """
 
     index: int
     model: str
@@ -64,6 +72,7 @@ class ModelConfig:
     max_retries: int
     timeout: float | None
     model_client_cls: str | None
+    vision: bool | None = None
 
     @property
     def label(self) -> str:
@@ -143,6 +152,9 @@ def _parse_entry(index: int, entry: Any, shared: Mapping[str, Any]) -> ModelConf
     timeout = merged.get("timeout")
     if timeout is not None and (not _is_number(timeout) or timeout <= 0):
         raise ConfigurationError(f"{where}: 'timeout' must be a positive number of seconds")
+    vision = merged.get("vision")
+    if vision is not None and not isinstance(vision, bool):
+        raise ConfigurationError(f"{where}: 'vision' must be true or false (whether the model can see images)")
     connection = {k: v for k, v in merged.items() if k in _CONNECTION_KEYS}
     if not merged.get("model_client_cls"):
         _check_credentials(where, api_type, connection)
@@ -156,6 +168,7 @@ def _parse_entry(index: int, entry: Any, shared: Mapping[str, Any]) -> ModelConf
         max_retries=max_retries,
         timeout=float(timeout) if timeout is not None else None,
         model_client_cls=merged.get("model_client_cls"),
+        vision=vision,
     )
 
 

@@ -13,6 +13,7 @@ import time
 from asyncio.subprocess import PIPE
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -113,6 +114,32 @@ def test_a_message_accepted_just_before_a_kill_is_heard_after_the_restart(tmp_pa
     assert any({"role": "user", "name": "user", "content": "use blue bars"} in m for m in crew.requests_of("planner"))
 
 
+def slack_process_env(data: Path, team: Path, slack: FakeSlack, port: int) -> dict[str, str]:
+    """The environment of a bot process serving ``team`` on the fake Slack, in HTTP mode on ``port``."""
+    return clean_env(
+        {
+            "THREADCREW_DATA_DIR": str(data),
+            "THREADCREW_TEAM": str(team),
+            "THREADCREW_SLACK_MODE": "http",
+            "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "THREADCREW_SLACK_API_URL": slack.api_url,
+            "THREADCREW_HTTP_HOST": "127.0.0.1",
+            "THREADCREW_HTTP_PORT": str(port),
+        }
+    )
+
+
+async def send_once_listening(sender: SlackSender, body: dict[str, Any]) -> None:
+    """Send ``body`` to a bot process that is starting: tried until its web server listens."""
+    for _ in range(200):
+        with contextlib.suppress(aiohttp.ClientError):
+            await sender.event(body)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot's web server did not listen within 10 s")
+
+
 def assert_waits_match_states(database: Path) -> None:
     """The open rows in ``waits`` are exactly the waits the stored states refer to."""
     with contextlib.closing(sqlite3.connect(database)) as db:
@@ -129,18 +156,7 @@ async def test_a_bot_serving_the_console_and_slack_killed_mid_run_recovers_both(
         port = probe.getsockname()[1]
     with ScriptedOpenAI(responder=crew) as server:
         async with FakeSlack() as slack:
-            env = clean_env(
-                {
-                    "THREADCREW_DATA_DIR": str(data),
-                    "THREADCREW_TEAM": str(write_team(tmp_path / "crew.yaml", server.base_url)),
-                    "THREADCREW_SLACK_MODE": "http",
-                    "THREADCREW_SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "THREADCREW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                    "THREADCREW_SLACK_API_URL": slack.api_url,
-                    "THREADCREW_HTTP_HOST": "127.0.0.1",
-                    "THREADCREW_HTTP_PORT": str(port),
-                }
-            )
+            env = slack_process_env(data, write_team(tmp_path / "crew.yaml", server.base_url), slack, port)
             command = [*THREADCREW, "run", "--platform", "console", "--platform", "slack"]
             gates = [crew.hold("coder"), crew.hold("coder")]  # both threads stop at their coder
             first = await asyncio.create_subprocess_exec(*command, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE)
@@ -150,11 +166,7 @@ async def test_a_bot_serving_the_console_and_slack_killed_mid_run_recovers_both(
                 first.stdin.write(b"chart the squares\n")
                 await first.stdin.drain()
                 mention = {"type": "app_mention", "user": "UALICE", "text": "<@UBOT> count the words"}
-                for _ in range(200):  # until the web server listens
-                    with contextlib.suppress(aiohttp.ClientError):
-                        await sender.event(event_body({**mention, "ts": ROOT_TS, "channel": "C1"}))
-                        break
-                    await asyncio.sleep(0.05)
+                await send_once_listening(sender, event_body({**mention, "ts": ROOT_TS, "channel": "C1"}))
                 await crew.arrived("coder", 2)  # both runs are mid-step, waiting on the model
             finally:
                 first.kill()

@@ -185,3 +185,25 @@ def test_the_demo_team_uses_the_scripted_model_unless_a_real_one_is_configured(
     assert not scripted
     assert (config.models["default"].model, config.models["default"].base_url) == ("llama3", "http://127.0.0.1:9/v1")
     assert load_team_config(DEMO_TEAM_FILE).name == "demo"
+
+
+def test_who_may_start_and_approve_is_named_by_user_ids_or_discord_role_ids(tmp_path: Path) -> None:
+    config = team_config("http://127.0.0.1:9/v1", starters=["U1", "400"], approvers=["500"])
+    catalog = TeamCatalog()
+    catalog.add_file(write(tmp_path / "team.yaml", config), default=True)
+    team = catalog.build(None, tmp_path / "work")
+    try:
+        assert [team.may_start("U1"), team.may_start("U2", ["400"]), team.may_start("U2", ["401"])] == [
+            True,
+            True,
+            False,
+        ]
+        assert [team.may_approve("U9", ["500"]), team.may_approve("500"), team.may_approve("U1", ["400"])] == [
+            True,
+            True,
+            False,
+        ]
+    finally:
+        import asyncio
+
+        asyncio.run(team.close())

@@ -30,9 +30,10 @@ from aiohttp import WSMsgType, web
 from adapters.discord import DiscordConfig
 from tests.fakes.web import LocalFake
 
-__all__ = ["BOT", "BOT_ROLE", "GUILD", "PEOPLE", "TOKEN", "FakeDiscord", "Interaction", "Message"]
+__all__ = ["BOT", "BOT_ROLE", "FORUM", "GUILD", "PEOPLE", "TOKEN", "FakeDiscord", "Interaction", "Message"]
 
 GUILD, CHANNEL, OTHER_CHANNEL, BOT, APPROVER_ROLE, BOT_ROLE = "100", "200", "201", "900", "400", "401"
+FORUM = "250"  # a forum channel: each post in it is a thread
 PEOPLE = {"alice": "301", "bob": "302", "carol": "303"}
 ROLES = {"302": ["400"], BOT: [BOT_ROLE]}
 # The bot's role, as its invite link grants it: view, send, threads, webhooks, history.
@@ -246,6 +247,12 @@ class FakeDiscord(LocalFake):
     def delete_webhook(self, webhook_id: str) -> None:
         """Someone deleted the webhook in the channel's settings."""
         del self.webhooks[webhook_id]
+
+    def forum_post(self, title: str, who: str = "alice") -> str:
+        """A post in the guild's forum channel (a thread of its own, which the bot has not cached); its id."""
+        post = self._snowflake()
+        self.threads[post] = self._thread_json(post, FORUM, title, PEOPLE[who])
+        return post
 
     def archive(self, thread_id: str) -> None:
         self.threads[thread_id]["thread_metadata"]["archived"] = True
@@ -583,27 +590,31 @@ class FakeDiscord(LocalFake):
         name = body.get("name") or ""
         if not 1 <= len(name) <= 100:
             return (400, 50035, "Invalid Form Body: name: Must be between 1 and 100 in length.")
-        thread = {
-            "id": message_id,  # a thread started on a message has that message's id
+        thread = self._thread_json(message_id, channel_id, name, BOT)  # a thread on a message has its id
+        thread["thread_metadata"]["auto_archive_duration"] = body.get("auto_archive_duration", 1440)
+        self.threads[message_id] = thread
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return thread
+
+    def _thread_json(self, thread_id: str, parent_id: str, name: str, owner: str) -> dict[str, Any]:
+        return {
+            "id": thread_id,
             "type": 11,
             "guild_id": GUILD,
-            "parent_id": channel_id,
+            "parent_id": parent_id,
             "name": name,
-            "owner_id": BOT,
+            "owner_id": owner,
             "message_count": 0,
             "member_count": 1,
             "rate_limit_per_user": 0,
             "flags": 0,
             "thread_metadata": {
                 "archived": False,
-                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "auto_archive_duration": 1440,
                 "archive_timestamp": TIMESTAMP,
                 "locked": False,
             },
         }
-        self.threads[message_id] = thread
-        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-        return thread
 
     def _callback(self, interaction_id: str, body: dict[str, Any]) -> Any:
         interaction = next((i for i in self.interactions if i.id == interaction_id), None)

@@ -80,6 +80,8 @@ class FakeSlack(LocalFake):
         self._limited: dict[str, int] = defaultdict(int)
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
+        self.shared: dict[str, tuple[str, bytes]] = {}  # a file people shared: id -> (mime type, data)
+        self.downloads: list[tuple[str, str | None]] = []  # (file id, the token it was asked with)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -90,6 +92,7 @@ class FakeSlack(LocalFake):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_get("/socket", self._socket)
 
     def http_config(self, **overrides: Any) -> SlackConfig:
@@ -149,6 +152,33 @@ class FakeSlack(LocalFake):
                     self._changed.notify_all()
         self._sockets.remove(socket)
         return socket
+
+    def share(self, name: str, mimetype: str, data: bytes) -> dict[str, Any]:
+        """A file a person shares: its entry for a message event's ``files``, downloadable as Slack serves it."""
+        file_id = f"F{next(self._files)}"
+        self.shared[file_id] = (mimetype, data)
+        url = f"http://127.0.0.1:{self.port}/files-pri/{self.team_id}-{file_id}/{name}"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Like files.slack.com: the file for a workspace's bot token; the sign-in page (200, HTML) without one."""
+        file_id = request.match_info["team_file"].split("-", 1)[-1]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        self.downloads.append((file_id, token))
+        if token != BOT_TOKEN and token not in self.workspaces:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        if file_id not in self.shared:
+            return web.Response(status=404)
+        mimetype, data = self.shared[file_id]
+        return web.Response(body=data, content_type=mimetype)
 
     # -- the Web API ------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 
 from adapters import Button, OutboundMessage, Persona, PlatformError, ThreadEvent, ThreadRef
 from adapters.discord import DiscordPlatform, MemoryStateStore
-from tests.fakes.discord_api import BOT, CHANNEL, GUILD, OTHER_CHANNEL, PEOPLE, FakeDiscord
+from tests.fakes.discord_api import BOT, CHANNEL, FORUM, GUILD, OTHER_CHANNEL, PEOPLE, FakeDiscord
 
 PLANNER = Persona("planner", display_name="Plan Bot", icon_url="https://example.invalid/plan.png")
 
@@ -88,6 +88,16 @@ async def test_every_message_in_a_thread_is_a_message_and_the_bots_own_are_ignor
     assert reply.author.roles == ("400",)  # bob is an approver by role
     assert (mention.kind, mention.text, mention.thread) == ("mention", "and a line", thread)
     assert len(bot.events) == 3
+
+
+async def test_a_mention_in_a_forum_post_is_in_that_post_and_opens_no_thread(fake: FakeDiscord) -> None:
+    post = fake.forum_post("Ideas for charts")
+    async with running(fake) as bot:
+        await fake.say(post, "alice", f"<@{BOT}> chart the squares")
+        event = await bot.next_event()
+    assert (event.kind, event.text) == ("mention", "chart the squares")
+    assert event.thread == ThreadRef("discord", GUILD, FORUM, post)  # the forum is the post's parent channel
+    assert not [path for method, path in fake.requests if method == "POST" and path.endswith("/threads")]
 
 
 async def test_agents_post_through_the_channels_webhook_as_themselves_and_ping_nobody(fake: FakeDiscord) -> None:
@@ -231,6 +241,7 @@ async def test_images_people_attach_come_with_the_event(fake: FakeDiscord) -> No
         )
         event = await bot.next_event(2)
     assert [(a.name, a.mime_type, a.data) for a in event.attachments] == [("chart.png", "image/png", png)]
+    assert [(f.name, f.reason) for f in event.skipped] == [("a.txt", "not_image")]  # named, so the team is told
 
 
 async def test_the_gateway_refusing_the_message_content_intent_says_where_to_enable_it(fake: FakeDiscord) -> None:

@@ -159,6 +159,31 @@ async def test_thread_replies_direct_messages_and_bot_posts() -> None:
     ]
 
 
+async def test_images_people_share_are_fetched_with_the_bot_token_and_other_files_named() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    async with slack_app() as app:
+        chart = app.slack.share("chart.png", "image/png", png)
+        notes = app.slack.share("notes.txt", "text/plain", b"hello")
+        elsewhere = {**app.slack.share("x.png", "image/png", png), "url_private_download": "https://evil.invalid/x.png"}
+        event = message("look", "1700000000.3", thread_ts="1700000000.1", subtype="file_share")
+        event["files"] = [chart, notes, elsewhere]
+        assert (await app.sender.event(event_body(event)))[0] == 200
+        [got] = await app.wait_events(1)
+    assert [(a.name, a.mime_type, a.data) for a in got.attachments] == [("chart.png", "image/png", png)]
+    assert [(f.name, f.reason) for f in got.skipped] == [("notes.txt", "not_image"), ("x.png", "unreadable")]
+    assert app.slack.downloads == [(chart["id"], BOT_TOKEN)]  # the token never left for another host
+
+
+async def test_without_files_read_slack_answers_its_sign_in_page_and_the_image_is_named_unreadable() -> None:
+    async with slack_app(bot_token="xoxb-not-granted") as app:
+        event = message("look", "1700000000.3", thread_ts="1700000000.1", subtype="file_share")
+        event["files"] = [app.slack.share("chart.png", "image/png", b"\x89PNG\r\n\x1a\n")]
+        assert (await app.sender.event(event_body(event)))[0] == 200
+        [got] = await app.wait_events(1)
+    assert got.attachments == ()
+    assert [(f.name, f.reason) for f in got.skipped] == [("chart.png", "unreadable")]
+
+
 async def test_a_button_press_and_a_slash_command_are_acknowledged_and_delivered() -> None:
     async with slack_app() as app:
         payload = action_payload(
