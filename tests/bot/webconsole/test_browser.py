@@ -2,8 +2,8 @@
 on the in-memory platform and the scripted OpenAI server.
 
 Selenium's calls block, so they run in a thread while the bot serves on the test's event loop.
-Screenshots of the main pages go to ``$THREADCREW_TEST_ARTIFACTS/console`` (else the test's
-temporary directory).
+Screenshots of the main pages go to ``$THREADCREW_TEST_ARTIFACTS/console/<test>`` (else the
+test's temporary directory).
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def artefacts(tmp_path: Path) -> Path:
-    root = Path(os.environ.get("THREADCREW_TEST_ARTIFACTS") or tmp_path) / "console"
+def artefacts(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot folder, emptied (one folder a test: one test never wipes another's)."""
+    root = Path(os.environ.get("THREADCREW_TEST_ARTIFACTS") or tmp_path) / "console" / request.node.name
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     return root
