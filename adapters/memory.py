@@ -149,6 +149,13 @@ class InMemoryPlatform:
     ) -> MessageStream | None:
         return _Stream(self, thread, persona)
 
+    async def _preview(self, thread: ThreadRef, message_id: str | None, message: OutboundMessage) -> str:
+        """Show a stream's text so far: a new post (``message_id`` None), else that post updated."""
+        if message_id is None:
+            return await self.post(thread, message)
+        await self.update(thread, message_id, message)
+        return message_id
+
     async def _remove(self, message_id: str) -> None:
         async with self._changed:
             self.posts = [p for p in self.posts if p.id != message_id]
@@ -231,11 +238,7 @@ class _Stream:
 
     async def append(self, text: str) -> None:
         self.text += text
-        shown = OutboundMessage(self.persona, self.text)
-        if self.id is None:
-            self.id = await self.platform.post(self.thread, shown)
-        else:
-            await self.platform.update(self.thread, self.id, shown)
+        self.id = await self.platform._preview(self.thread, self.id, OutboundMessage(self.persona, self.text))
 
     async def finish(self, message: OutboundMessage) -> str:
         if self.id is None:

@@ -44,6 +44,7 @@ from .session import thread_of
 from .settings import Settings
 from .slack import slack_config, slack_platform
 from .teams import TeamCatalog
+from .webconsole import web_thread_platform
 
 app = typer.Typer(help="Multi-agent conversations in chat threads.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database: migrations and their state.", no_args_is_help=True)
@@ -152,7 +153,7 @@ def _platform_sources(settings: Settings, names: list[str]) -> list[PlatformSour
                         "the web thread is a page of the web console: set THREADCREW_CONSOLE=true and "
                         "THREADCREW_CONSOLE_TOKEN (see the README's Web console section)"
                     )
-                sources.append(WebThreadPlatform())
+                sources.append(web_thread_platform)
             else:
                 raise _fail(f"the {name} adapter is not part of this version yet; use console or slack", 2)
         except BotError as exc:
@@ -268,12 +269,13 @@ def _serve_web_demo(settings: Settings, task: str) -> None:
     token = given or secrets.token_urlsafe(24)  # this demo's own, printed below
     settings = settings.model_copy(update={"console": True, "console_token": SecretStr(token)})
     catalog = _loaded_catalog(settings, None, ["web"])
-    platform = WebThreadPlatform()
 
     async def main() -> None:
-        bot = Bot(settings, [platform], catalog)
+        bot = Bot(settings, [web_thread_platform], catalog)
         running = await bot.start()
         assert bot.web is not None
+        platform = bot.platforms["web"]
+        assert isinstance(platform, WebThreadPlatform)
         thread = await platform.start(Author("demo", "you"), task)
         shown = "the token in THREADCREW_CONSOLE_TOKEN" if given else f"this token: {token}"
         typer.echo(

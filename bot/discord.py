@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from adapters.discord import DiscordConfig, DiscordPlatform
 from storage import Database
 
 from .errors import StartupError
+from .platform_state import DatabaseStateStore
 from .settings import Settings
 
-__all__ = ["DatabaseStateStore", "discord_config", "discord_platform"]
+__all__ = ["discord_config", "discord_platform"]
 
 PLATFORM = "discord"
 
@@ -61,22 +60,6 @@ def discord_config(settings: Settings) -> DiscordConfig:
     )
 
 
-class DatabaseStateStore:
-    """The adapter's small store (channel webhooks) on the bot's ``platform_state`` table."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def get(self, key: str) -> Any | None:
-        return await self.db.stores.platform_state.get(PLATFORM, key)
-
-    async def put(self, key: str, value: Any) -> None:
-        await self.db.stores.platform_state.put(PLATFORM, key, value)
-
-    async def delete(self, key: str) -> None:
-        await self.db.stores.platform_state.delete(PLATFORM, key)
-
-
 def discord_platform(settings: Settings, db: Database) -> DiscordPlatform:
     """The Discord platform, remembering its webhooks in ``db``."""
-    return DiscordPlatform(discord_config(settings), store=DatabaseStateStore(db))
+    return DiscordPlatform(discord_config(settings), store=DatabaseStateStore(db, PLATFORM))

@@ -169,7 +169,8 @@ class Redactor:
         return redacted if found else message
 
     def message(self, message: NewMessage, where: str = "a stored message") -> NewMessage:
-        """``message`` as it may be stored: its words, tool calls and results, buttons and text files."""
+        """``message`` as it may be stored: its words, tool calls and results, buttons and text files,
+        and the prompt and answers of a model that chose its speaker."""
         found: Counter[str] = Counter()
         redacted = dataclasses.replace(
             message,
@@ -177,6 +178,7 @@ class Redactor:
             tool_calls=self._walk(message.tool_calls, found),
             tool_responses=self._walk(message.tool_responses, found),
             attachments=self._stored_attachments(message.attachments, found),
+            speaker_selection=self._walk(message.speaker_selection, found),
         )
         self._report(found, where)
         return redacted if found else message

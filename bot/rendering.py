@@ -38,7 +38,7 @@ _MAX_FILE = 8 * 1024 * 1024
 
 def to_new_message(added: StepMessage) -> NewMessage:
     """An agent's message as it is stored (and later posted); a code result keeps its exit code,
-    its output and its files."""
+    its output and its files; a reply what its model calls cost and how a model chose its speaker."""
     message = added.message
     files = [
         {"name": f.name, "mime_type": f.mime_type, "size": f.size, "data": base64.b64encode(f.data).decode()}
@@ -57,6 +57,8 @@ def to_new_message(added: StepMessage) -> NewMessage:
         tool_calls=[c.to_dict() for c in message.tool_calls] or None,
         tool_responses=[r.to_dict() for r in message.tool_responses] or None,
         attachments=attachments or None,
+        model_usage=added.usage.to_json() if added.usage is not None else None,
+        speaker_selection=added.selection.to_json() if added.selection is not None else None,
     )
 
 

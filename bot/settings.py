@@ -52,7 +52,10 @@ class Settings(BaseSettings):
         discord_*: the Discord bot (``THREADCREW_DISCORD_*``; see the README's Discord section).
         console*: the web console on the web server (``THREADCREW_CONSOLE*``; see the README's
             "Web console" section): ``console`` mounts it, ``console_token`` is what operators
-            sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https).
+            sign in with, ``console_secure_cookie`` marks its cookie ``Secure`` (behind https);
+            ``console_oidc_*`` and ``console_slack_*`` add sign-in with OpenID Connect and with
+            Slack, each with an allow-list; ``console_url`` is the address their redirects come
+            back to (default: the address the browser used).
     """
 
     # An empty variable counts as unset (a .env line left blank), not as an empty value.
@@ -111,6 +114,16 @@ class Settings(BaseSettings):
     console_token: SecretStr | None = None
     console_secure_cookie: bool = False
     console_session_hours: float = Field(default=12.0, gt=0)
+    console_url: str | None = None  # the console's address as browsers reach it (sign-in redirects)
+    console_oidc_issuer: str | None = None
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    console_oidc_label: str = "OpenID Connect"
+    console_oidc_allowed_emails: str = ""  # comma-separated
+    console_oidc_allowed_domains: str = ""  # comma-separated
+    console_slack_sign_in: bool = False
+    console_slack_allowed_teams: str = ""  # comma-separated workspace ids
+    console_slack_issuer: str = "https://slack.com"  # Slack's OpenID issuer (a test points it at a fake)
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -37,7 +37,7 @@ from .errors import TeamConfigError
 from .scheduling.config import TimeoutsSpec
 from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
 
-__all__ = ["APPROVAL_PREFIX", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
+__all__ = ["APPROVAL_PREFIX", "FileCheck", "Team", "TeamCatalog", "ThreadBudget", "build_team"]
 
 APPROVAL_PREFIX = "approve:"
 
@@ -134,6 +134,15 @@ TeamFactory = Callable[[Path], Team]
 """Builds a fresh team; its argument is the conversation's own directory, where its code runs."""
 
 
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """A team file checked again: ``changed`` since it was loaded, and ``problem`` (None: valid)."""
+
+    path: Path
+    changed: bool
+    problem: str | None = None
+
+
 class TeamCatalog:
     """The teams a bot knows: from files, or registered from Python."""
 
@@ -142,6 +151,7 @@ class TeamCatalog:
         self._triggers: dict[str, TriggerSpec] = {}
         self._descriptions: dict[str, str] = {}
         self.configs: dict[str, TeamConfig] = {}  # the teams that came from files or configs
+        self.files: dict[str, Path] = {}  # the teams that came from files: where each file is
         self.default: str | None = None
 
     def register(
@@ -188,7 +198,28 @@ class TeamCatalog:
             self.add_config(config, default=default)
         except TeamConfigError as exc:
             raise TeamConfigError(f"{path}: {exc}") from exc
+        self.files[config.name] = Path(path)
         return config
+
+    async def file_check(self, name: str) -> FileCheck | None:
+        """Team ``name``'s file as it is on disk now, checked again (None: the team has no file).
+
+        The bot runs the team as it was loaded until it restarts; this says whether the file was
+        changed since, and what is wrong with it if anything is (as ``threadcrew teams validate``).
+        """
+        path = self.files.get(name)
+        if path is None:
+            return None
+        try:
+            config = load_team_config(path)
+            if config == self.configs.get(name):
+                return FileCheck(path, changed=False)
+            await build_team(config, None).close()
+        except TeamConfigError as exc:
+            return FileCheck(path, changed=True, problem=str(exc))
+        except OSError as exc:
+            return FileCheck(path, changed=True, problem=f"{path}: cannot be read ({exc.strerror or exc})")
+        return FileCheck(path, changed=True)
 
     def add_config(self, config: TeamConfig, *, default: bool = False) -> None:
         """Check a team config by building it once, and register it.

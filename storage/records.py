@@ -54,7 +54,9 @@ class NewMessage:
     ``author_kind`` is "agent", "human" or "system"; ``author_id`` is the platform user or the
     agent name. ``tool_calls``, ``tool_responses`` and ``attachments`` are JSON as their owners
     write them. A message that is in the thread already (a person wrote it) comes with its
-    ``platform_message_id`` and ``posted_at``, and so stays out of the outbox.
+    ``platform_message_id`` and ``posted_at``, and so stays out of the outbox. ``model_usage``
+    (tokens and cost of the model calls that produced it) and ``speaker_selection`` (the prompt
+    and answer of a model that chose its speaker) are JSON as the bot writes them.
     """
 
     role: str
@@ -67,6 +69,8 @@ class NewMessage:
     attachments: Any = None
     platform_message_id: str | None = None
     posted_at: dt.datetime | None = None
+    model_usage: Any = None
+    speaker_selection: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,8 @@ class MessageRecord:
     created_at: dt.datetime
     platform_message_id: str | None
     posted_at: dt.datetime | None
+    model_usage: Any = None
+    speaker_selection: Any = None
 
 
 @dataclass(frozen=True, slots=True)

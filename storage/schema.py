@@ -117,6 +117,9 @@ messages = Table(
     Column("created_at", Time, nullable=False),
     Column("platform_message_id", String(128), nullable=True),
     Column("posted_at", Time, nullable=True),
+    # The model calls that produced the message (tokens, cost), and how a model chose its speaker.
+    Column("model_usage", JSON, nullable=True),
+    Column("speaker_selection", JSON, nullable=True),
     UniqueConstraint("conversation_id", "seq"),
     # The outbox: only messages not yet posted are indexed, so the scan stays small forever.
     Index(

@@ -7,6 +7,7 @@ server with :data:`PERMISSIONS`.
 
 from .commands import sync_commands
 from .config import API_URL, PERMISSIONS, DiscordConfig, client_id_from_token, intents, invite_url
+from .links import thread_url
 from .platform import DiscordPlatform
 from .render import slash_command, split_message
 from .webhooks import MemoryStateStore, StateStore
@@ -24,4 +25,5 @@ __all__ = [
     "slash_command",
     "split_message",
     "sync_commands",
+    "thread_url",
 ]

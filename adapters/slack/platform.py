@@ -94,10 +94,10 @@ class SlackPlatform:
         self._files = SlackFiles(config.api_url, max_bytes=config.image_limit, max_count=config.max_images)
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
-        self._bot_names: dict[str, str] = {}  # workspace -> the bot user's name
         self._looking_up: dict[tuple[str, str], asyncio.Task[str]] = {}
         self._identity: asyncio.Future[AsyncSlackResponse] | None = None  # auth.test, asked once
         self._session: aiohttp.ClientSession | None = None  # see _share_connections
+        self._identities: dict[str, dict[str, Any]] = {}  # workspace -> what auth.test said there
         self._no_personas: set[str] = set()  # workspaces without chat:write.customize
         self._no_assistant: set[str] = set()  # workspaces whose threads are no assistant threads
         self._no_streaming: set[str] = set()  # workspaces where chat.startStream was refused
@@ -359,6 +359,16 @@ class SlackPlatform:
         ts = await self.post(ThreadRef(self.name, workspace_id, channel_id, ""), message)
         return ThreadRef(self.name, workspace_id, channel_id, ts)
 
+    async def workspace_url(self, workspace_id: str) -> str | None:
+        """The workspace's address (``https://acme.slack.com/``), asked of Slack once (``auth.test``);
+        None when Slack does not say.
+
+        Raises:
+            PlatformError: Slack refused; NotInstalledError: the app is not in that workspace.
+        """
+        url = (await self._workspace_identity(await self._client(workspace_id), workspace_id)).get("url")
+        return str(url) if url else None
+
     async def can_post_in(self, workspace_id: str, channel_id: str) -> ChannelAccess:
         """Whether the bot is a member of the channel (``conversations.info``); see ``channels``."""
         try:
@@ -382,10 +392,15 @@ class SlackPlatform:
 
     async def _bot_name(self, client: AsyncWebClient, workspace_id: str) -> str:
         """The bot user's name in the workspace (what people type after /invite @), looked up once."""
-        if workspace_id not in self._bot_names:
+        return str((await self._workspace_identity(client, workspace_id)).get("user") or "threadcrew")
+
+    async def _workspace_identity(self, client: AsyncWebClient, workspace_id: str) -> dict[str, Any]:
+        """What ``auth.test`` says of the bot in the workspace (its name, the workspace's address), asked once."""
+        if workspace_id not in self._identities:
             with platform_errors("auth.test"):
-                self._bot_names[workspace_id] = str((await client.auth_test()).get("user") or "threadcrew")
-        return self._bot_names[workspace_id]
+                answer = await client.auth_test()
+            self._identities[workspace_id] = {"user": answer.get("user"), "url": answer.get("url")}
+        return self._identities[workspace_id]
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""

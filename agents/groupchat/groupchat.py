@@ -29,6 +29,7 @@ from ..agent import Agent
 from ..errors import AgentError, AgentNameConflict, ConfigurationError, UndefinedNextAgent
 from ..llm.client import LLMClient
 from ..messages import Message, MessageLike, WireCache, as_message
+from ..outcome import SpeakerChoice, record_speaker_selection
 
 if TYPE_CHECKING:
     from ..conversable import ConversableAgent
@@ -407,16 +408,20 @@ class GroupChat:
             history = self.select_speaker_transform_messages.apply(history)
         wire: list[dict[str, Any]] = [{"role": "system", "content": self.select_speaker_msg(eligible)}]
         wire += self._views_wire.flatten(history)
+        shown = len(wire) - 1  # the conversation's messages in the prompt
         wire.append({"role": role, "content": self.select_speaker_prompt(eligible)})
         names = f"{[a.name for a in eligible]}"
+        answers: list[str] = []
         for attempt in range(self.max_retries_for_selecting_speaker + 1):
             answer = (await client.create(wire)).message.text
+            answers.append(answer)
             mentions = self.mentioned_agents(answer, eligible)
             if self.select_speaker_auto_verbose:
                 _log.info("speaker selection attempt %d: %r -> %s", attempt + 1, answer, mentions or "no name")
             if len(mentions) == 1:
                 chosen = self.agent_by_name(next(iter(mentions)))
                 assert chosen is not None
+                record_speaker_selection(_selection(wire, shown, answers, chosen.name))
                 return chosen
             retry = (
                 self.select_speaker_auto_multiple_template
@@ -426,7 +431,15 @@ class GroupChat:
             wire += [{"role": "assistant", "content": answer}, {"role": role, "content": retry}]
         fallback = self.next_agent(last_speaker, eligible)
         _log.warning("the model did not name one speaker; %s speaks next (in turn)", fallback.name)
+        record_speaker_selection(_selection(wire, shown, answers, fallback.name))
         return fallback
+
+
+def _selection(wire: list[dict[str, Any]], history: int, answers: list[str], chosen: str) -> SpeakerChoice:
+    """The record of a model's choice: its prompt without the conversation's messages (they are the
+    transcript's; keeping them again with every message would grow as the square of its length)."""
+    prompt = wire[:1] + wire[1 + history :]
+    return SpeakerChoice(chosen, "model", tuple(prompt), tuple(answers), history)
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,6 +16,7 @@ chat resumes at the same speaker, in this process or another.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -27,8 +28,19 @@ from ..chat_run import restore_team, team_states
 from ..errors import ConfigurationError, HumanInputRequired
 from ..human_input import HumanReply, collect_human_input
 from ..llm.cache import ResponseCache
+from ..llm.usage import Usage, collect_usage
 from ..messages import Message, MessageLike
-from ..outcome import CodeRun, MessageKind, StepMessage, Stop, StopKind, collect_code_results
+from ..outcome import (
+    CallsUsage,
+    CodeRun,
+    MessageKind,
+    SpeakerChoice,
+    StepMessage,
+    Stop,
+    StopKind,
+    collect_code_results,
+    collect_speaker_selections,
+)
 from ..termination import TerminationCondition
 from .groupchat import GroupChat, NoEligibleSpeaker
 
@@ -103,6 +115,10 @@ class GroupChatRun(DurableRun):
         # The code run behind the reply about to be delivered (its author, and its result: None
         # when the code was refused). Speaking and delivering happen in one step: not saved.
         self._code_run: CodeRun | None = None
+        # What the reply about to be delivered cost (same step: not saved), and how a model chose
+        # its speaker (saved: a wait for a person may come between the choice and the reply).
+        self._reply_usage: CallsUsage | None = None
+        self._selection: SpeakerChoice | None = None
 
     @classmethod
     def continuing(cls, manager: GroupChatHost, sender: ConversableAgent, key: str) -> GroupChatRun:
@@ -220,15 +236,19 @@ class GroupChatRun(DurableRun):
             self._phase = "select"
 
     def _step_message(self, message: Message, author: str) -> StepMessage:
-        """``message`` as the outcome reports it; a code result takes its run's exit code and files."""
+        """``message`` as the outcome reports it; a code result takes its run's exit code and files,
+        a reply what its model calls cost and how a model chose its speaker."""
         run = self._code_run[1] if self._code_run is not None and self._code_run[0] == author else None
-        self._code_run = None
+        chosen = self._selection if self._selection is not None and self._selection.chosen == author else None
+        usage, self._code_run, self._reply_usage, self._selection = self._reply_usage, None, None, None
         if isinstance(run, str):  # refused
-            return StepMessage(message, author, "code_result", self._steer, output=run)
+            return StepMessage(message, author, "code_result", self._steer, output=run, usage=usage, selection=chosen)
         if run is not None:
-            return StepMessage(message, author, "code_result", self._steer, run.exit_code, run.output, tuple(run.files))
+            files = tuple(run.files)
+            added = StepMessage(message, author, "code_result", self._steer, run.exit_code, run.output, files)
+            return dataclasses.replace(added, usage=usage, selection=chosen)
         kind: MessageKind = "tool_call" if message.tool_calls else "tool_result" if message.tool_responses else "text"
-        return StepMessage(message, author, kind, by_human=self._steer)
+        return StepMessage(message, author, kind, by_human=self._steer, usage=usage, selection=chosen)
 
     async def _select(self) -> None:
         if self._injected:
@@ -244,18 +264,35 @@ class GroupChatRun(DurableRun):
             return
         speaker = self._agent(self._speaker)
         chosen = self._steered_by_human() if self._steer else None
-        if chosen is None:
+        if chosen is not None:
+            self._selection = SpeakerChoice(chosen.name, "named")
+        else:
+            spent, chosen_by_model = Usage(), list[SpeakerChoice]()
             try:
-                chosen = await self.groupchat.a_select_speaker(speaker, cast("ConversableAgent", self.manager))
+                with collect_usage(spent), collect_speaker_selections(chosen_by_model):
+                    chosen = await self.groupchat.a_select_speaker(speaker, cast("ConversableAgent", self.manager))
             except NoEligibleSpeaker as exc:
                 self._end(Stop(StopKind.NO_SPEAKER, str(exc)))
                 return
             except HumanInputRequired as wait:  # a person picks the next speaker
                 raise HumanInputRequired(wait.agent, wait.prompt, wait.choices, "speaker") from None
+            if chosen_by_model:
+                self._selection = dataclasses.replace(chosen_by_model[-1], usage=CallsUsage.of(spent))
+            else:
+                self._selection = SpeakerChoice(chosen.name, self._chosen_how(speaker))
         if not self.silent:
             print(f"\nNext speaker: {chosen.name}\n", flush=True)
         self._next = chosen.name
         self._phase = "speak"
+
+    def _chosen_how(self, last_speaker: Agent) -> str:
+        """How the group chat chose without a model (see :class:`SpeakerChoice`)."""
+        method = self.groupchat.speaker_selection_method
+        if callable(method):
+            return "function"
+        if len(self.groupchat.eligible_agents(last_speaker)) == 1:
+            return "only"
+        return {"manual": "person"}.get(method.lower(), method.lower())
 
     def _steered_by_human(self) -> Any:
         """The agent a person's message names: the first @mention, else the first name; or None."""
@@ -279,8 +316,10 @@ class GroupChatRun(DurableRun):
         agent = self._agent(self._next)
         typed: list[str] = []
         ran: list[CodeRun] = []
-        with collect_human_input(typed), collect_code_results(ran):
+        spent = Usage()
+        with collect_human_input(typed), collect_code_results(ran), collect_usage(spent):
             reply = await agent.a_generate_reply(sender=self.manager)
+        self._reply_usage = CallsUsage.of(spent)
         if reply is None:
             no_reply = Stop(StopKind.NO_REPLY, f"{agent.name} had no reply")
             self._end(agent.take_stop() if is_conversable(agent) else no_reply)
@@ -324,6 +363,7 @@ class GroupChatRun(DurableRun):
             "steer": self._steer,
             "human_indices": self._human_indices,
             "injected": self._injected,
+            "selection": self._selection.to_json() if self._selection is not None else None,
             **self._common_json(),
         }
 
@@ -338,6 +378,8 @@ class GroupChatRun(DurableRun):
         self._steer = state["steer"]
         self._human_indices = list(state.get("human_indices", ()))
         self._injected = list(state.get("injected", ()))
+        selection = state.get("selection")
+        self._selection = SpeakerChoice.from_json(selection) if selection else None
         self._load_common(dict(state))
 
     def to_json(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 __all__ = [
     "COOKIE",
     "NEW_SESSION",
+    "PENDING_COOKIE",
     "SESSION",
     "SIGNED_OUT",
     "FailedSignIns",
@@ -36,9 +37,11 @@ __all__ = [
 ]
 
 COOKIE = "threadcrew_console"
+PENDING_COOKIE = "threadcrew_console_sign_in"  # a sign-in under way at an identity provider
 PREFIX = "/console"
+PENDING_SECONDS = 600
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
-_PUBLIC = {"sign_in", "static"}  # routes that need no signed-in session
+_PUBLIC = {"sign_in", "sign_in_with", "signed_in_with", "static"}  # routes that need no signed-in session
 # Pages: a browser asking for them without a session is sent to sign in.
 _PAGES = {"conversations", "transcript", "usage", "teams", "schedules", "web_threads", "web_thread"}
 
@@ -106,6 +109,7 @@ class SessionCodec:
     def __init__(self, token: str, max_age: float, *, secure: bool) -> None:
         key = hmac.new(token.encode(), b"threadcrew console sessions", hashlib.sha256).hexdigest()
         self._serializer = URLSafeTimedSerializer(key, salt="threadcrew-console-session")
+        self._pending = URLSafeTimedSerializer(key, salt="threadcrew-console-sign-in")
         self._token = token
         self.max_age = int(max_age)
         self.secure = secure
@@ -141,6 +145,36 @@ class SessionCodec:
     @staticmethod
     def clear(response: web.StreamResponse) -> None:
         response.del_cookie(COOKIE, path=PREFIX)
+
+    def write_pending(self, response: web.StreamResponse, value: Any, request: web.Request) -> None:
+        """Keep ``value`` while the browser is away at an identity provider.
+
+        SameSite=Lax, not Strict: the provider's redirect back is a navigation from another site,
+        on which a Strict cookie would not come back.
+        """
+        response.set_cookie(
+            PENDING_COOKIE,
+            self._pending.dumps(value),
+            max_age=PENDING_SECONDS,
+            path=f"{PREFIX}/sign-in",
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure or request.secure,
+        )
+
+    def read_pending(self, request: web.Request) -> Any:
+        """What :meth:`write_pending` kept, or None (none, forged, or older than ten minutes)."""
+        raw = request.cookies.get(PENDING_COOKIE)
+        if not raw:
+            return None
+        try:
+            return self._pending.loads(raw, max_age=PENDING_SECONDS)
+        except BadSignature:
+            return None
+
+    @staticmethod
+    def clear_pending(response: web.StreamResponse) -> None:
+        response.del_cookie(PENDING_COOKIE, path=f"{PREFIX}/sign-in")
 
 
 class FailedSignIns:

@@ -17,14 +17,18 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from adapters import ChatPlatform
 from storage import Database
 
 from ..dispatcher import Dispatcher
 from ..errors import StartupError
+from ..guard import GuardedPlatform
 from ..settings import Settings
 from ..teams import TeamCatalog
 from ..web import WebServer
 from .auth import PREFIX, SESSION, FailedSignIns, SessionCodec, guard
+from .links import ThreadLinks
+from .oidc import providers_from
 
 __all__ = ["Console", "mount_console"]
 
@@ -62,6 +66,9 @@ class Console:
         self.catalog = catalog
         self.codec = SessionCodec(token, settings.console_session_hours * 3600, secure=settings.console_secure_cookie)
         self.failed_sign_ins = FailedSignIns()
+        self.providers = providers_from(settings)  # sign-in with OpenID Connect / Slack, where configured
+        self.public_url = settings.console_url.rstrip("/") if settings.console_url else None
+        self.links = ThreadLinks(self)
         self.poll_seconds = 0.5  # how often a live transcript looks for new messages
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(
@@ -71,6 +78,7 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.globals["providers"] = [(p.key, p.label) for p in self.providers]
 
     def render(self, template: str, request: web.Request, status: int = 200, **context: Any) -> web.Response:
         """A page from ``template``, with the session (its operator and CSRF token) in the context."""
@@ -107,11 +115,17 @@ class Console:
     def now(self) -> dt.datetime:
         return self.db.clock()
 
+    def served(self, platform: str) -> ChatPlatform | None:
+        """The platform of that name as this process serves it (under the redactor's wrapper), or None."""
+        found = self.dispatcher.rt.platforms.get(platform)
+        return found.platform if isinstance(found, GuardedPlatform) else found
+
     def app(self) -> web.Application:
         """The sub-application to mount under ``/console``."""
         from .actions import Actions
         from .pages import Pages
         from .reports import Reports
+        from .sso import SingleSignOn
         from .webthread import WebThreadPages
 
         app = web.Application(middlewares=[guard(self.codec)])
@@ -120,6 +134,9 @@ class Console:
         sign_in = app.router.add_resource("/sign-in", name="sign_in")
         sign_in.add_route("GET", pages.sign_in_form)
         sign_in.add_route("POST", pages.sign_in)
+        sso = SingleSignOn(self)
+        app.router.add_get("/sign-in/{provider}", sso.start, name="sign_in_with")
+        app.router.add_get("/sign-in/{provider}/callback", sso.finish, name="signed_in_with")
         app.router.add_post("/sign-out", pages.sign_out, name="sign_out")
         app.router.add_get(r"/c/{id:\d+}", pages.transcript, name="transcript")
         app.router.add_get(r"/c/{id:\d+}/events", pages.events, name="events")

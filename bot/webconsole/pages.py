@@ -11,12 +11,12 @@ from aiohttp import web
 from storage import ConversationRecord, NotFoundError
 
 from .auth import NEW_SESSION, PREFIX, SESSION, SIGNED_OUT, Session, valid_name
-from .present import INLINE_IMAGES, message_view, stored_file
+from .present import INLINE_IMAGES, message_view, stored_file, totals
 
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["STATUS_FILTERS", "Pages", "file_response", "requested_conversation"]
+__all__ = ["STATUS_FILTERS", "Pages", "file_response", "next_page", "requested_conversation"]
 
 # What the list can be narrowed to: a stored status, and for waits, what they wait for.
 STATUS_FILTERS: dict[str, tuple[str, frozenset[str] | None]] = {
@@ -40,12 +40,12 @@ class Pages:
     # -- signing in ------------------------------------------------------------------------------
 
     async def sign_in_form(self, request: web.Request) -> web.Response:
-        return self.console.render("sign_in.html", request, next=_next(request.query.get("next")), error=None)
+        return self.console.render("sign_in.html", request, next=next_page(request.query.get("next")), error=None)
 
     async def sign_in(self, request: web.Request) -> web.Response:
         form = await request.post()
         name, token = str(form.get("name", "")).strip(), str(form.get("token", ""))
-        target = _next(str(form.get("next", "")))
+        target = next_page(str(form.get("next", "")))
         address = request.remote or "?"
         failures = self.console.failed_sign_ins
         if failures.blocked(address):
@@ -81,7 +81,8 @@ class Pages:
         waiting = {w.conversation_id: w.kind for w in await self.stores.waits.open_waits()}
         if kinds is not None:
             records = [r for r in records if waiting.get(r.id) in kinds]
-        rows = [{"record": r, "status": _status_label(r, waiting.get(r.id))} for r in records]
+        links = await self.console.links.of(records)
+        rows = [{"record": r, "status": _status_label(r, waiting.get(r.id)), "link": links.get(r.id)} for r in records]
         return self.console.render(
             "conversations.html",
             request,
@@ -98,11 +99,16 @@ class Pages:
     async def transcript(self, request: web.Request) -> web.Response:
         record = await self._record(request)
         messages = await self.stores.messages.list_since(record.id)
+        views = [message_view(m) for m in messages]
+        replies, choices = totals(views)
         return self.console.render(
             "transcript.html",
             request,
             record=record,
-            messages=[message_view(m) for m in messages],
+            link=await self.console.links.link(record),
+            messages=views,
+            replies=replies,
+            choices=choices,
             last_seq=messages[-1].seq if messages else 0,
             panel=await self.panel(request, record),
             notice=_notice(request),
@@ -189,7 +195,7 @@ def _status_label(record: ConversationRecord, wait_kind: str | None) -> str:
     return record.status
 
 
-def _next(target: str | None) -> str:
+def next_page(target: str | None) -> str:
     """Where to go after signing in: a console page only (never another site)."""
     if target and target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
         return target

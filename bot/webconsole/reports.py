@@ -39,7 +39,8 @@ class Reports:
         return self.console.render("usage.html", request, tables=tables, periods=list(USAGE_PERIODS), chosen=period)
 
     async def teams(self, request: web.Request) -> web.Response:
-        """The loaded teams: each one's models (keys never shown), agents, rules and budgets."""
+        """The loaded teams: each one's models (keys never shown), agents, rules and budgets, and
+        whether its file changed on disk since, with what is wrong with it now."""
         catalog = self.console.catalog
         teams = [
             {
@@ -47,6 +48,7 @@ class Reports:
                 "description": description,
                 "default": name == catalog.default,
                 "config": _shown(catalog.configs.get(name)),
+                "file": await catalog.file_check(name),
             }
             for name, description in catalog.described()
         ]

@@ -13,8 +13,9 @@ from aiohttp import web
 
 from adapters import Posted
 from adapters.web import PERSON, WebThreadPlatform
+from storage import Database
 
-from ..guard import GuardedPlatform
+from ..platform_state import DatabaseStateStore
 from .actions import operator
 from .auth import PREFIX, operator_name
 from .pages import file_response
@@ -23,29 +24,29 @@ from .present import INLINE_IMAGES
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["WebThreadPages"]
+__all__ = ["WebThreadPages", "web_thread_platform"]
 
 
 class WebThreadPages:
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def _platform(self) -> WebThreadPlatform:
-        found = self.console.dispatcher.rt.platforms.get("web")
-        if isinstance(found, GuardedPlatform):  # the runtime posts through the redactor; the page reads the platform
-            found = found.platform
+    async def _platform(self) -> WebThreadPlatform:
+        """The web platform, its kept posts restored (the page may be asked for before it runs)."""
+        found = self.console.served("web")  # the runtime posts through the redactor; the page reads the platform
         if not isinstance(found, WebThreadPlatform):
             raise web.HTTPNotFound(text="The web thread is off: run threadcrew with --platform web.")
+        await found.restore()
         return found
 
-    def _posts(self, thread_id: str) -> list[Posted]:
-        posts = self._platform().in_thread(thread_id)
+    async def _posts(self, thread_id: str) -> list[Posted]:
+        posts = (await self._platform()).in_thread(thread_id)
         if not posts:
             raise web.HTTPNotFound(text=f"there is no web thread {thread_id!r}")
         return posts
 
     async def threads(self, request: web.Request) -> web.Response:
-        platform = self._platform()
+        platform = await self._platform()
         threads = [(tid, platform.in_thread(tid)[0].text) for tid in platform.threads()]
         return self.console.render("web_threads.html", request, threads=threads)
 
@@ -53,33 +54,33 @@ class WebThreadPages:
         text = str((await request.post()).get("text", "")).strip()
         if not text:
             raise web.HTTPBadRequest(text="write the team's task")
-        thread = await self._platform().start(operator(operator_name(request)), text)
+        thread = await (await self._platform()).start(operator(operator_name(request)), text)
         return web.Response(status=303, headers={"Location": f"{PREFIX}/web/{thread.thread_id}"})
 
     async def thread(self, request: web.Request) -> web.Response:
         thread_id = request.match_info["thread"]
         return self.console.render(
-            "web_thread.html", request, thread_id=thread_id, posts=self._fragment(request, thread_id)
+            "web_thread.html", request, thread_id=thread_id, posts=await self._fragment(request, thread_id)
         )
 
-    def _fragment(self, request: web.Request, thread_id: str) -> str:
+    async def _fragment(self, request: web.Request, thread_id: str) -> str:
         return self.console.fragment(
             "_web_posts.html",
             request,
             thread_id=thread_id,
-            posts=self._posts(thread_id),
+            posts=await self._posts(thread_id),
             person=PERSON,
-            working=self._platform().working(thread_id),
+            working=(await self._platform()).working(thread_id),
             images=INLINE_IMAGES,
         )
 
     async def say(self, request: web.Request) -> web.Response:
         thread_id = request.match_info["thread"]
-        self._posts(thread_id)
+        await self._posts(thread_id)
         text = str((await request.post()).get("text", "")).strip()
         if not text:
             raise web.HTTPBadRequest(text="write something to say")
-        await self._platform().write(thread_id, operator(operator_name(request)), text)
+        await (await self._platform()).write(thread_id, operator(operator_name(request)), text)
         return self._back(thread_id)
 
     async def press(self, request: web.Request) -> web.Response:
@@ -87,16 +88,16 @@ class WebThreadPages:
         thread_id = request.match_info["thread"]
         form = await request.post()
         ref, index = str(form.get("ref", "")), str(form.get("index", ""))
-        post = next((p for p in self._posts(thread_id) if p.id == ref), None)
+        post = next((p for p in await self._posts(thread_id) if p.id == ref), None)
         buttons = post.message.buttons if post is not None else ()
         if not index.isdigit() or int(index) >= len(buttons):
             raise web.HTTPBadRequest(text="that button is not in this thread")
-        await self._platform().click(thread_id, operator(operator_name(request)), buttons[int(index)], ref)
+        await (await self._platform()).click(thread_id, operator(operator_name(request)), buttons[int(index)], ref)
         return self._back(thread_id)
 
     async def file(self, request: web.Request) -> web.Response:
         thread_id, ref = request.match_info["thread"], request.match_info["post"]
-        post = next((p for p in self._posts(thread_id) if p.id == ref), None)
+        post = next((p for p in await self._posts(thread_id) if p.id == ref), None)
         index = int(request.match_info["index"])
         if post is None or index >= len(post.message.attachments):
             raise web.HTTPNotFound(text="no such file")
@@ -106,12 +107,12 @@ class WebThreadPages:
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the thread's posts, whenever they change (looked at every ``poll_seconds``)."""
         thread_id = request.match_info["thread"]
-        self._posts(thread_id)
+        await self._posts(thread_id)
         shown: str | None = None
 
         async def poll() -> list[tuple[str, str]]:
             nonlocal shown
-            html = self._fragment(request, thread_id)
+            html = await self._fragment(request, thread_id)
             if html == shown:
                 return []
             shown = html
@@ -122,3 +123,8 @@ class WebThreadPages:
     @staticmethod
     def _back(thread_id: str) -> web.Response:
         return web.Response(status=303, headers={"Location": f"{PREFIX}/web/{thread_id}"})
+
+
+def web_thread_platform(db: Database) -> WebThreadPlatform:
+    """The web thread, keeping its posts in ``db`` (a restarted bot shows its threads as they were)."""
+    return WebThreadPlatform(DatabaseStateStore(db, "web"))

@@ -30,7 +30,7 @@ _INSERT = f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' 
 NEW_FIELDS = tuple(field.name for field in fields(NewMessage))
 _RESERVE = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ? RETURNING last_seq"
 _RESERVE_MANY = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ?"
-_INSERT_ROWS = 500  # a multi-row INSERT's rows: 13 variables each, far under SQLite's 32,766
+_INSERT_ROWS = 500  # a multi-row INSERT's rows: 15 variables each, far under SQLite's 32,766
 
 
 def bare_sqlite(conn: Connection) -> sqlite3.Connection | None:
@@ -115,6 +115,8 @@ def stored_record(id_: int, seq: int, m: NewMessage, conversation_id: int, now: 
         created_at=now.astimezone(dt.UTC),
         platform_message_id=m.platform_message_id,
         posted_at=m.posted_at.astimezone(dt.UTC) if m.posted_at is not None else None,
+        model_usage=_json(m.model_usage),
+        speaker_selection=_json(m.speaker_selection),
     )
 
 

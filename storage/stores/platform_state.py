@@ -21,6 +21,16 @@ class PlatformStateStore(Store):
         async with self.db.connect() as conn:
             return (await conn.execute(query)).scalar_one_or_none()
 
+    async def items(self, platform: str, prefix: str = "") -> list[tuple[str, Any]]:
+        """Every key of ``platform`` that starts with ``prefix``, with its value, in key order."""
+        query = (
+            select(platform_state.c.key, platform_state.c.value)
+            .where(platform_state.c.platform == platform, platform_state.c.key.startswith(prefix, autoescape=True))
+            .order_by(platform_state.c.key)
+        )
+        async with self.db.connect() as conn:
+            return [(row.key, row.value) for row in await conn.execute(query)]
+
     async def put(self, platform: str, key: str, value: Any) -> None:
         """Store ``value`` under ``key`` (replacing what was there)."""
         now = self.now()

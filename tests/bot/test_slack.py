@@ -66,12 +66,15 @@ class SlackBot:
 
 
 @asynccontextmanager
-async def slack_bot(slack: FakeSlack, server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[SlackBot]:
+async def slack_bot(
+    slack: FakeSlack, server: ScriptedOpenAI, tmp_path: Path, settings_: dict[str, Any] | None = None, **team: Any
+) -> AsyncIterator[SlackBot]:
+    """The crew's bot on Slack's HTTP mode (``settings_``: more settings, by name)."""
     catalog = TeamCatalog()
     catalog.add_file(write_team(tmp_path / "crew.yaml", server.base_url, **team), default=True)
     config = slack.http_config()
     platform = SlackPlatform(config)
-    settings = settings_for(tmp_path / "data")
+    settings = settings_for(tmp_path / "data", **(settings_ or {}))
     bot = Bot(settings, platform, catalog)
     task = asyncio.create_task(bot.run())
     await asyncio.wait_for(platform.ready.wait(), 10)

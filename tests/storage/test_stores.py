@@ -445,3 +445,13 @@ class TestPlatformState:
         await state.delete("discord", "webhook:C1")
         assert await state.get("discord", "webhook:C1") is None
         assert await state.get("slack", "webhook:C1") == {"other": True}
+
+    async def test_a_platforms_keys_are_listed_by_prefix_in_key_order(self, db: Database) -> None:
+        state = db.stores.platform_state
+        for key in ("post:000000000002", "post:000000000001", "post_x", "postal", "other"):
+            await state.put("web", key, {"key": key})
+        await state.put("slack", "post:000000000003", {})
+        assert [k for k, _ in await state.items("web", "post:")] == ["post:000000000001", "post:000000000002"]
+        assert [k for k, _ in await state.items("web", "post_")] == ["post_x"]  # "_" is no wildcard
+        assert await state.items("web", "post:000000000001") == [("post:000000000001", {"key": "post:000000000001"})]
+        assert len(await state.items("web")) == 5

@@ -13,7 +13,10 @@ from typing import Any
 import aiohttp
 
 from adapters.web import WebThreadPlatform
-from tests.bot.crew import RunningBot, crew_bot, until_waiting
+from bot.platform_state import DatabaseStateStore
+from storage import Database
+from tests.bot.crew import RunningBot, crew_bot, settings_for, until_waiting
+from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeOIDCProvider
 from tests.fakes.openai_server import ScriptedOpenAI
 
 TOKEN = "test-console-token-0123456789"
@@ -41,9 +44,15 @@ async def console_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> As
 
 @asynccontextmanager
 async def web_thread_bot(server: ScriptedOpenAI, tmp_path: Path, **team: Any) -> AsyncIterator[RunningBot]:
-    """The crew's bot on the web thread (``--platform web``), with the console on."""
-    async with crew_bot(server, tmp_path, WebThreadPlatform(), settings=CONSOLE_SETTINGS, **team) as bot:
-        yield bot
+    """The crew's bot on the web thread (``--platform web``), with the console on; the thread's posts
+    are kept in the bot's database (as ``threadcrew run`` keeps them), so a second one shows them."""
+    db = Database(settings_for(tmp_path / "data").effective_database_url)
+    try:
+        platform = WebThreadPlatform(DatabaseStateStore(db, "web"))
+        async with crew_bot(server, tmp_path, platform, settings=CONSOLE_SETTINGS, **team) as bot:
+            yield bot
+    finally:
+        await db.close()
 
 
 @asynccontextmanager
@@ -52,6 +61,26 @@ async def waiting_run(server: ScriptedOpenAI, tmp_path: Path) -> AsyncIterator[t
     async with console_bot(server, tmp_path) as bot:
         await until_waiting(bot)
         yield bot, (await bot.conversation("t1")).id
+
+
+def oidc_settings(idp: FakeOIDCProvider, **more: Any) -> dict[str, Any]:
+    """The console's settings with sign-in through ``idp`` (Ada, and anyone at ops.example.org, allowed)."""
+    return {
+        **CONSOLE_SETTINGS,
+        "console_oidc_issuer": idp.issuer,
+        "console_oidc_client_id": CLIENT_ID,
+        "console_oidc_client_secret": CLIENT_SECRET,
+        "console_oidc_label": "Example SSO",
+        "console_oidc_allowed_emails": "ada@example.com",
+        "console_oidc_allowed_domains": "ops.example.org",
+        **more,
+    }
+
+
+def between(page: str, start: str, end: str) -> str:
+    """The part of ``page`` after ``start``, up to the next ``end``."""
+    at = page.index(start) + len(start)
+    return page[at : page.index(end, at)]
 
 
 def console_url(bot: RunningBot) -> str:

@@ -2,8 +2,8 @@
 on the in-memory platform and the scripted OpenAI server.
 
 Selenium's calls block, so they run in a thread while the bot serves on the test's event loop.
-Screenshots of the main pages go to ``$THREADCREW_TEST_ARTIFACTS/console`` (else the test's
-temporary directory).
+Screenshots of the main pages go to ``$THREADCREW_TEST_ARTIFACTS/console/<test>`` (else the
+test's temporary directory).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.bot.crew import QUESTION, Crew, in_thread
-from tests.bot.webconsole.console import TOKEN, console_bot, console_url, tiny_png, web_thread_bot
+from tests.bot.crew import QUESTION, Crew, crew_bot, in_thread
+from tests.bot.webconsole.console import TOKEN, console_bot, console_url, oidc_settings, tiny_png, web_thread_bot
 from tests.conftest import require
+from tests.fakes.oidc import FakeOIDCProvider
 from tests.fakes.openai_server import ScriptedOpenAI
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -64,8 +65,9 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def artefacts(tmp_path: Path) -> Path:
-    root = Path(os.environ.get("THREADCREW_TEST_ARTIFACTS") or tmp_path) / "console"
+def artefacts(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot folder, emptied (one folder a test: one test never wipes another's)."""
+    root = Path(os.environ.get("THREADCREW_TEST_ARTIFACTS") or tmp_path) / "console" / request.node.name
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     return root
@@ -215,3 +217,20 @@ async def test_a_newcomer_runs_a_team_in_the_web_thread(
         await bot.idle()
         [record] = await bot.db.stores.conversations.listing(platform="web")
         assert record.status == "finished"
+
+
+async def test_an_operator_signs_in_with_openid_connect(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, browser: Any, artefacts: Path
+) -> None:
+    """The code flow in the browser: the console's button, the provider's redirect, back signed in."""
+    _, server = crew
+    async with FakeOIDCProvider() as idp, crew_bot(server, tmp_path, settings=oidc_settings(idp)) as bot:
+        await blocking(lambda: browser.get(f"{console_url(bot)}/usage"))
+        assert "/console/sign-in" in browser.current_url
+        assert browser.find_element(By.ID, "sign-in-oidc").text == "Sign in with Example SSO"
+        await blocking(lambda: browser.save_screenshot(str(artefacts / "8-sign-in-providers.png")))
+        await blocking(lambda: browser.find_element(By.ID, "sign-in-oidc").click())
+        await until(browser, lambda d: d.find_elements(By.ID, "usage-by-team"))
+        assert browser.current_url.endswith("/console/usage")  # back where the operator was going
+        assert browser.find_element(By.ID, "operator").text == "ada@example.com"
+        assert len(idp.authorizations) == 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 from tests.bot.crew import Crew
-from tests.bot.webconsole.console import signed_in, waiting_run
+from tests.bot.webconsole.console import between, console_bot, signed_in, waiting_run
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
@@ -74,3 +76,24 @@ async def test_schedules_are_listed_paused_resumed_and_deleted(
             message="go",
         )
         assert "<td>every 30m</td>" in (await client.get("/schedules"))[1]
+
+
+async def test_the_teams_page_checks_each_team_file_again_and_shows_what_is_wrong(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with console_bot(server, tmp_path) as bot, signed_in(bot) as client:
+        html = (await client.get("/teams"))[1]
+        assert "valid, as loaded." in between(html, 'id="file-crew"', "</p>")
+        team_file = tmp_path / "crew.yaml"
+        good = yaml.safe_load(team_file.read_text())
+        team_file.write_text(yaml.safe_dump({**good, "agents": "<b>nobody</b>"}))
+        html = (await client.get("/teams"))[1]
+        assert "the bot would refuse it now" in html
+        problem = between(html, 'id="problem-crew">', "</pre>")
+        assert "agents" in problem
+        assert "<b>" not in problem  # the file's words, escaped
+        team_file.write_text(yaml.safe_dump({**good, "description": "a new description"}))
+        html = (await client.get("/teams"))[1]
+        assert "changed since start-up and valid: restart the bot to use it." in html
+        assert 'id="problem-crew"' not in html

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import typer
 from adapters.web import WebThreadPlatform
 from bot.cli import _platform_sources
 from bot.settings import Settings
-from tests.bot.crew import Crew
+from bot.webconsole import web_thread_platform
+from tests.bot.crew import DONE, QUESTION, Crew
 from tests.bot.webconsole.console import ConsoleClient, console_bot, signed_in, web_thread_bot
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.terminal import Terminal, clean_env
@@ -70,8 +72,8 @@ def test_the_web_platform_needs_the_console(tmp_path: Path, capsys: pytest.Captu
     with pytest.raises(typer.Exit):
         _platform_sources(Settings(data_dir=tmp_path), ["web"])
     assert "the web thread is a page of the web console: set THREADCREW_CONSOLE=true" in capsys.readouterr().err
-    [platform] = _platform_sources(Settings(data_dir=tmp_path, console=True), ["web"])
-    assert isinstance(platform, WebThreadPlatform)
+    [source] = _platform_sources(Settings(data_dir=tmp_path, console=True), ["web"])
+    assert source is web_thread_platform  # made on the bot's database, to keep its posts there
 
 
 async def test_the_web_demo_opens_a_thread_the_browser_can_sign_in_to(tmp_path: Path) -> None:
@@ -96,3 +98,34 @@ async def test_the_web_demo_opens_a_thread_the_browser_can_sign_in_to(tmp_path: 
             assert '<span class="author">Coder</span>' in page
         finally:
             await client.close()
+
+
+async def test_the_web_threads_posts_outlive_a_restart_and_the_thread_goes_on(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    async with web_thread_bot(server, tmp_path) as bot, signed_in(bot, "ops") as client:
+        csrf = await client.csrf("/web")
+        status, _, headers = await client.post("/web", {"csrf": csrf, "text": "chart the squares"})
+        thread_id = headers["Location"].rsplit("/", 1)[1]
+        await bot.platform.wait_for(lambda posts: any(QUESTION in p.text for p in posts))
+        await bot.idle()
+        before = [(p.id, p.author, p.text) for p in bot.platform.in_thread(thread_id)]
+    assert len(before) >= 4  # the task, the agents' replies, the question to the people
+
+    async with web_thread_bot(server, tmp_path) as bot, signed_in(bot, "ops") as client:
+        status, listing, _ = await client.get("/web")
+        assert status == 200
+        assert f"/console/web/{thread_id}" in listing
+        status, page, _ = await client.get(f"/web/{thread_id}")
+        assert status == 200
+        assert "chart the squares" in page
+        assert html.escape(QUESTION) in page
+        assert [(p.id, p.author, p.text) for p in bot.platform.in_thread(thread_id)] == before
+
+        csrf = await client.csrf(f"/web/{thread_id}")
+        assert (await client.post(f"/web/{thread_id}/say", {"csrf": csrf, "text": "yes, that is right"}))[0] == 303
+        await bot.platform.wait_for(lambda posts: any(DONE.split(".")[0] in p.text for p in posts))
+        ids = [p.id for p in bot.platform.in_thread(thread_id)]
+        assert len(ids) == len(set(ids))  # a new post never takes an old one's id
+        assert ids[: len(before)] == [i for i, _, _ in before]
