@@ -204,12 +204,13 @@ class JobQueue:
             assert job.id is not None
             try:
                 await manager.retry_job(job)
+                _log.warning("job %s of %s: its worker died; it runs again", job.id, job.lock)
             except queue_errors.UniqueViolation:
-                # A job of the same thread waits already: it goes on with the thread; this one ends.
-                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+                # A job of the same thread waits already: it goes on with the thread; this one goes.
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=True)
+                _log.warning("job %s of %s: its worker died; the thread's queued job goes on", job.id, job.lock)
             except queue_errors.ConnectorException:
-                continue  # another worker retried it first
-            _log.warning("job %s of %s: its worker died; it runs again", job.id, job.lock)
+                continue  # another worker took care of it first
             retried += 1
         return retried
 

@@ -1,0 +1,122 @@
+"""The work queue: in memory on SQLite; procrastinate jobs on PostgreSQL (one at a time per thread, a
+dead worker's job run again).
+
+Each PostgreSQL test gets a fresh database at the newest migration (procrastinate's schema included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from adapters import InMemoryPlatform
+from bot.errors import StartupError
+from bot.settings import Settings
+from bot.workqueue.jobs import JobQueue
+from bot.workqueue.local import LocalQueue
+from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
+from tests.conftest import require
+from tests.fakes.openai_server import ScriptedOpenAI
+from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
+
+
+@pytest.fixture
+def postgres() -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest migration."""
+    problem = _postgres_problem()
+    require(problem is None, problem or "")
+    with scratch_postgres() as url:
+        migrate(url)
+        yield url
+
+
+def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, database_url=url, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def bot_on(
+    tmp_path: Path, server: ScriptedOpenAI, url: str, name: str, **overrides: Any
+) -> AsyncIterator[RunningBot]:
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    settings = on_postgres(tmp_path / name, url, **overrides)
+    async with running_bot(tmp_path / name, team, InMemoryPlatform(), settings) as bot:
+        try:
+            yield bot
+        finally:
+            await bot.bot.close()  # a worker takes no events: closing its platform does not end it
+
+
+def jobs_of(url: str, lock: str) -> list[str]:
+    """The statuses of the jobs of a thread (its lock), oldest first."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = %s ORDER BY id", (lock,)).fetchall()
+    return [str(status) for (status,) in rows]
+
+
+async def test_sqlite_keeps_the_in_memory_queue_and_refuses_other_roles(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    async with running_bot(tmp_path / "data", team) as bot:
+        assert isinstance(bot.dispatcher.queue, LocalQueue)
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+    with pytest.raises(StartupError, match="THREADCREW_ROLE=worker needs PostgreSQL"):
+        async with running_bot(tmp_path / "data", team, settings={"role": "worker"}):
+            pass
+
+
+async def test_on_postgresql_a_thread_is_one_job_at_a_time_and_its_events_wait_in_the_inbox(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    async with bot_on(tmp_path, server, postgres, "data") as bot:
+        assert isinstance(bot.dispatcher.queue, JobQueue)
+        mention = await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")  # t1's job is mid-step
+        await bot.platform.say("t1", "use blue bars")
+        await bot.platform.say("t1", "and a title")
+        lock = mention.thread.key
+        # One job runs the thread; the one queued meanwhile (one only, however many events) waits for it.
+        assert jobs_of(postgres, lock) == ["doing", "todo"]
+        await bot.platform.mention("t2", "count the words")
+        await bot.platform.wait_for(in_thread("t2"))  # another thread is not held up
+        gate.set()
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        said = [m.content for m in await bot.transcript("t1") if m.author_kind == "human"]
+        assert said == ["chart the squares", "use blue bars", "and a title"]
+        assert await bot.db.stores.events.pending("memory") == []
+        assert authors(bot.platform.in_thread("t2"))[:3] == ["planner", "coder", "reviewer"]
+    assert jobs_of(postgres, lock) == []  # done jobs are deleted
+
+
+async def test_a_dead_workers_job_runs_again_on_a_live_worker(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+        mention = await intake.platform.mention("t1", "chart the squares")
+        lock = mention.thread.key
+        assert jobs_of(postgres, lock) == ["todo"]  # queued; this process runs no jobs
+    # A worker takes the job and dies: its heartbeat stops and the job stays "doing", holding the thread's lock.
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        (worker,) = conn.execute("INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id").fetchone() or (0,)
+        conn.execute("SELECT procrastinate_fetch_job_v2(NULL, %s)", (worker,))
+        conn.execute(
+            "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = %s", (worker,)
+        )
+    assert jobs_of(postgres, lock) == ["doing"]
+    async with bot_on(tmp_path, server, postgres, "worker", role="worker", queue_stall_seconds=1) as worker_bot:
+        await worker_bot.platform.wait_for(in_thread("t1"))  # the live worker ran the thread
+        await worker_bot.idle()
+        assert authors(worker_bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
+    assert jobs_of(postgres, lock) == []
