@@ -206,7 +206,10 @@ def run(
         _serve_console(settings, team or settings.team, None)
         return
     catalog = _loaded_catalog(settings, team or settings.team, names)
-    typer.echo(_listening(settings, names))
+    if settings.role == "worker":
+        typer.echo(f"threadcrew is working on the threads of {', '.join(names)} from the job queue; Ctrl-C stops it.")
+    else:
+        typer.echo(_listening(settings, names))
     _run(lambda: serve(settings, sources, catalog))
 
 

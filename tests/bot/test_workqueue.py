@@ -7,7 +7,7 @@ Each PostgreSQL test gets a fresh database at the newest migration (procrastinat
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +20,8 @@ from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
 from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
-from tests.conftest import require
+from tests.bot.postgres import jobs_of
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
-
-
-@pytest.fixture
-def postgres() -> Iterator[str]:
-    """A fresh PostgreSQL database at the newest migration."""
-    problem = _postgres_problem()
-    require(problem is None, problem or "")
-    with scratch_postgres() as url:
-        migrate(url)
-        yield url
 
 
 def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
@@ -50,13 +39,6 @@ async def bot_on(
             yield bot
         finally:
             await bot.bot.close()  # a worker takes no events: closing its platform does not end it
-
-
-def jobs_of(url: str, lock: str) -> list[str]:
-    """The statuses of the jobs of a thread (its lock), oldest first."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT status FROM procrastinate_jobs WHERE lock = %s ORDER BY id", (lock,)).fetchall()
-    return [str(status) for (status,) in rows]
 
 
 async def test_sqlite_keeps_the_in_memory_queue_and_refuses_other_roles(

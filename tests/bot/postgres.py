@@ -1,0 +1,29 @@
+"""PostgreSQL for the bot's tests: a fresh database (the ``postgres`` fixture, in conftest.py), its jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+
+from tests.conftest import require
+from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
+
+__all__ = ["fresh_database", "jobs_of"]
+
+
+def fresh_database() -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest migration (procrastinate's schema included), dropped after."""
+    problem = _postgres_problem()
+    require(problem is None, problem or "")
+    with scratch_postgres() as url:
+        migrate(url)
+        yield url
+
+
+def jobs_of(url: str, lock: str | None = None) -> list[str]:
+    """The statuses of the jobs of a thread (its lock; every job without one), oldest first."""
+    with psycopg.connect(url) as conn:
+        query = "SELECT status FROM procrastinate_jobs WHERE %(lock)s::text IS NULL OR lock = %(lock)s ORDER BY id"
+        rows = conn.execute(query, {"lock": lock}).fetchall()
+    return [str(status) for (status,) in rows]
