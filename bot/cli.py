@@ -201,6 +201,13 @@ def run(
             2,
         )
     names = list(platform or settings.platform_names() or ["console"])
+    in_process = sorted({"console", "web"} & set(names))
+    if settings.role != "all" and in_process:
+        raise _fail(
+            f"the {' and '.join(in_process)} thread{'s live' if len(in_process) > 1 else ' lives'} in one process: "
+            f"serve {', '.join(in_process)} with role all, and run intake and workers for Slack and Discord",
+            2,
+        )
     sources = _platform_sources(settings, names)
     if names == ["console"]:
         _serve_console(settings, team or settings.team, None)

@@ -102,3 +102,19 @@ async def test_a_dead_workers_job_runs_again_on_a_live_worker(
         await worker_bot.idle()
         assert authors(worker_bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
     assert jobs_of(postgres, lock) == []
+
+
+@pytest.mark.timeout(180)  # three starts of the command, on a loaded machine
+def test_the_command_refuses_roles_where_one_process_must_do_everything(tmp_path: Path, postgres: str) -> None:
+    from tests.bot.test_cli import run_cli
+
+    data = {"THREADCREW_DATA_DIR": str(tmp_path / "data")}
+    on_sqlite = run_cli("run", "--platform", "slack", "--role", "worker", env=data, cwd=tmp_path)
+    assert on_sqlite.returncode == 2
+    assert "--role worker needs PostgreSQL (THREADCREW_DATABASE_URL=postgresql://...)" in on_sqlite.stderr
+    console = run_cli("run", "--role", "intake", env={**data, "THREADCREW_DATABASE_URL": postgres}, cwd=tmp_path)
+    assert console.returncode == 2
+    assert "the console thread lives in one process: serve console with role all" in console.stderr
+    unknown = run_cli("run", "--role", "boss", env=data, cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "there is no role 'boss'; use one of intake, worker, all" in unknown.stderr
