@@ -406,6 +406,7 @@ async def test_what_was_stored_but_not_posted_is_posted_once_after_a_restart(
     platform.failing = False
     async with crew_bot(server, tmp_path, platform) as bot:
         await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()  # the last post is out; now its posted mark is stored too
         assert authors(platform.posts) == ["planner", "coder", "reviewer", "threadcrew"]
         assert await bot.db.stores.messages.outbox() == []
 
