@@ -124,7 +124,9 @@ class JobQueue:
         self.stop()
         tasks, self._tasks = self._tasks, []
         if tasks:
-            await asyncio.wait(tasks, timeout=grace + 5)  # the worker itself aborts its jobs after ``grace``
+            _, late = await asyncio.wait(tasks, timeout=grace + 5)  # the worker aborts its jobs after ``grace``
+            for task in late:
+                task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task

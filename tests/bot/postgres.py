@@ -9,7 +9,7 @@ import psycopg
 from tests.conftest import require
 from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
 
-__all__ = ["fresh_database", "jobs_of"]
+__all__ = ["die_holding_a_job", "fresh_database", "jobs_of"]
 
 
 def fresh_database() -> Iterator[str]:
@@ -27,3 +27,13 @@ def jobs_of(url: str, lock: str | None = None) -> list[str]:
         query = "SELECT status FROM procrastinate_jobs WHERE %(lock)s::text IS NULL OR lock = %(lock)s ORDER BY id"
         rows = conn.execute(query, {"lock": lock}).fetchall()
     return [str(status) for (status,) in rows]
+
+
+def die_holding_a_job(url: str) -> None:
+    """A worker takes the next job and dies: its heartbeat stops (an hour ago) and the job stays "doing",
+    holding its thread's lock."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id").fetchone()
+        assert row is not None
+        conn.execute("SELECT procrastinate_fetch_job_v2(NULL, %s)", row)
+        conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = %s", row)

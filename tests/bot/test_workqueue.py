@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from adapters import InMemoryPlatform
@@ -20,7 +19,7 @@ from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
 from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
-from tests.bot.postgres import jobs_of
+from tests.bot.postgres import die_holding_a_job, jobs_of
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
@@ -69,6 +68,7 @@ async def test_on_postgresql_a_thread_is_one_job_at_a_time_and_its_events_wait_i
         lock = mention.thread.key
         # One job runs the thread; the one queued meanwhile (one only, however many events) waits for it.
         assert jobs_of(postgres, lock) == ["doing", "todo"]
+        assert await bot.dispatcher.queued() == 1  # the queue's depth (what /metrics reports) is the queued job
         await bot.platform.mention("t2", "count the words")
         await bot.platform.wait_for(in_thread("t2"))  # another thread is not held up
         gate.set()
@@ -89,19 +89,28 @@ async def test_a_dead_workers_job_runs_again_on_a_live_worker(
         mention = await intake.platform.mention("t1", "chart the squares")
         lock = mention.thread.key
         assert jobs_of(postgres, lock) == ["todo"]  # queued; this process runs no jobs
-    # A worker takes the job and dies: its heartbeat stops and the job stays "doing", holding the thread's lock.
-    with psycopg.connect(postgres, autocommit=True) as conn:
-        (worker,) = conn.execute("INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id").fetchone() or (0,)
-        conn.execute("SELECT procrastinate_fetch_job_v2(NULL, %s)", (worker,))
-        conn.execute(
-            "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = %s", (worker,)
-        )
+    die_holding_a_job(postgres)
     assert jobs_of(postgres, lock) == ["doing"]
     async with bot_on(tmp_path, server, postgres, "worker", role="worker", queue_stall_seconds=1) as worker_bot:
         await worker_bot.platform.wait_for(in_thread("t1"))  # the live worker ran the thread
         await worker_bot.idle()
         assert authors(worker_bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
     assert jobs_of(postgres, lock) == []
+
+
+async def test_a_stalled_job_goes_back_in_the_queue_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake", queue_stall_seconds=1) as intake:
+        queue = intake.dispatcher.queue
+        assert isinstance(queue, JobQueue)
+        mention = await intake.platform.mention("t1", "chart the squares")
+        die_holding_a_job(postgres)
+        assert jobs_of(postgres, mention.thread.key) == ["doing"]
+        assert await queue.retry_stalled() == 1
+        assert jobs_of(postgres, mention.thread.key) == ["todo"]  # its lock is free: any worker may run it
+        assert await queue.retry_stalled() == 0
 
 
 @pytest.mark.timeout(180)  # three starts of the command, on a loaded machine
