@@ -7,6 +7,7 @@ Each PostgreSQL test gets a fresh database at the newest migration (procrastinat
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 
 from adapters import InMemoryPlatform
 from bot.errors import StartupError
+from bot.scheduling import Scheduler
+from bot.scheduling.service import dispatcher_start
 from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
@@ -111,6 +114,31 @@ async def test_a_stalled_job_goes_back_in_the_queue_once(
         assert await queue.retry_stalled() == 1
         assert jobs_of(postgres, mention.thread.key) == ["todo"]  # its lock is free: any worker may run it
         assert await queue.retry_stalled() == 0
+
+
+async def test_a_scheduled_fire_starts_its_run_through_the_queue_and_any_worker_runs_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+        row = await intake.db.stores.schedules.add(
+            "digest",
+            team="crew",
+            platform="memory",
+            workspace_id="W1",
+            channel_id="C1",
+            every_seconds=1800,
+            message="digest",
+        )
+        scheduler = Scheduler(intake.db, dispatcher_start(intake.dispatcher), platforms={"memory"})
+        [fired] = await scheduler.run_due(row.created_at + dt.timedelta(minutes=31))
+        assert fired.schedule.id == row.id
+        [opening] = intake.platform.posts  # the fire opened the thread; the run waits for a worker
+        thread = opening.thread.thread_id
+        assert jobs_of(postgres, f"memory:W1:C1:{thread}") == ["todo"]
+    async with bot_on(tmp_path, server, postgres, "worker", role="worker") as worker_bot:
+        await worker_bot.platform.wait_for(in_thread(thread))
+        assert authors(worker_bot.platform.in_thread(thread))[:3] == ["planner", "coder", "reviewer"]
 
 
 @pytest.mark.timeout(180)  # three starts of the command, on a loaded machine
