@@ -225,7 +225,8 @@ class Dispatcher:
             for _, payload in await stores.events.pending(platform):
                 event = ThreadEvent.from_json(payload)
                 threads[event.thread.key] = event.thread
-        stranded = [t for t in threads.values() if t.platform in self.rt.served and not self.queue.busy(t)]
+        working = await self.queue.working()
+        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in working]
         for thread in stranded:
             await self.requeue(thread)
         return len(stranded)

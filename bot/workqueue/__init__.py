@@ -44,8 +44,8 @@ class WorkQueue(Protocol):
     async def retry_later(self, thread: ThreadRef, delay: float) -> None:
         """Run ``thread``'s work again in ``delay`` seconds (its last try failed)."""
 
-    def busy(self, thread: ThreadRef) -> bool:
-        """Whether this process is working on ``thread`` now (the sweep leaves it alone)."""
+    async def working(self) -> set[str]:
+        """The keys of the threads whose work is queued or under way (the sweep leaves them alone)."""
 
     async def depth(self) -> int:
         """Work waiting for a worker (not counting what is being done now)."""

@@ -20,7 +20,7 @@ import collections
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString
 
 import procrastinate
 from procrastinate import exceptions as queue_errors
@@ -41,6 +41,10 @@ __all__ = ["TASK", "JobQueue", "conninfo", "queue_name"]
 _log = logging.getLogger(__name__)
 
 TASK = "threadcrew.thread_work"
+_WORKING: LiteralString = (
+    "SELECT DISTINCT lock FROM procrastinate_jobs"
+    " WHERE task_name = %(task_name)s AND status IN ('todo', 'doing') AND lock IS NOT NULL"
+)
 IDLE_POLL_SECONDS = 0.2  # how often wait_idle looks at the queue (it has no event to wait on)
 
 
@@ -154,8 +158,10 @@ class JobQueue:
 
     # -- what is queued ----------------------------------------------------------------------------------
 
-    def busy(self, thread: ThreadRef) -> bool:
-        return False  # other processes may be: deferring again is harmless (one queued job per thread)
+    async def working(self) -> set[str]:
+        """Threads with a job waiting or running, in any process."""
+        rows = await self.app.connector.execute_query_all_async(query=_WORKING, task_name=TASK)
+        return {str(row["lock"]) for row in rows}
 
     async def depth(self) -> int:
         return await self._count("todo")

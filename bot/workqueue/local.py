@@ -61,8 +61,8 @@ class LocalQueue:
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
 
-    def busy(self, thread: ThreadRef) -> bool:
-        return thread.key in self._workers
+    async def working(self) -> set[str]:
+        return set(self._workers)
 
     async def depth(self) -> int:
         return sum(len(w.queue) for w in self._workers.values())
