@@ -9,7 +9,7 @@ import psycopg
 from tests.conftest import require
 from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
 
-__all__ = ["die_holding_a_job", "fresh_database", "jobs_of"]
+__all__ = ["die_holding_a_job", "fresh_database", "jobs_of", "scheduled_jobs"]
 
 
 def fresh_database() -> Iterator[str]:
@@ -37,3 +37,11 @@ def die_holding_a_job(url: str) -> None:
         assert row is not None
         conn.execute("SELECT procrastinate_fetch_job_v2(NULL, %s)", row)
         conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = %s", row)
+
+
+def scheduled_jobs(url: str, lock: str) -> int:
+    """How many jobs of a thread (its lock) were deferred to run later (a retry's backoff)."""
+    with psycopg.connect(url) as conn:
+        query = "SELECT count(*) FROM procrastinate_jobs WHERE lock = %s AND scheduled_at IS NOT NULL"
+        row = conn.execute(query, (lock,)).fetchone()
+    return int(row[0]) if row else 0

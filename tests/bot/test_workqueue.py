@@ -6,6 +6,7 @@ Each PostgreSQL test gets a fresh database at the newest migration (procrastinat
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -22,7 +23,8 @@ from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
 from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
-from tests.bot.postgres import die_holding_a_job, jobs_of
+from tests.bot.postgres import die_holding_a_job, jobs_of, scheduled_jobs
+from tests.bot.test_threads import FailingPosts
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
@@ -32,11 +34,16 @@ def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
 
 @contextlib.asynccontextmanager
 async def bot_on(
-    tmp_path: Path, server: ScriptedOpenAI, url: str, name: str, **overrides: Any
+    tmp_path: Path,
+    server: ScriptedOpenAI,
+    url: str,
+    name: str,
+    platform: InMemoryPlatform | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     team = write_team(tmp_path / "crew.yaml", server.base_url)
     settings = on_postgres(tmp_path / name, url, **overrides)
-    async with running_bot(tmp_path / name, team, InMemoryPlatform(), settings) as bot:
+    async with running_bot(tmp_path / name, team, platform or InMemoryPlatform(), settings) as bot:
         try:
             yield bot
         finally:
@@ -114,6 +121,29 @@ async def test_a_stalled_job_goes_back_in_the_queue_once(
         assert await queue.retry_stalled() == 1
         assert jobs_of(postgres, mention.thread.key) == ["todo"]  # its lock is free: any worker may run it
         assert await queue.retry_stalled() == 0
+
+
+async def test_a_thread_whose_post_failed_is_queued_again_after_a_backoff(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    platform = FailingPosts(1, after_posting=False)  # the coder's post fails
+    async with bot_on(tmp_path, server, postgres, "data", platform) as bot:
+        mention = await platform.mention("t1", "chart the squares")
+        while (await status_of(bot, "t1")) != "retrying":  # noqa: ASYNC110 - the database has no event to wait on
+            await asyncio.sleep(0.05)
+        # The retry is a job scheduled for later (the backoff), not a timer in this process.
+        assert scheduled_jobs(postgres, mention.thread.key) == 1
+        platform.failing = False
+        await platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert authors(platform.in_thread("t1")) == ["planner", "coder", "reviewer", "threadcrew"]
+        assert await bot.db.stores.messages.outbox() == []
+
+
+async def status_of(bot: RunningBot, thread: str) -> str | None:
+    found = await bot.db.stores.conversations.find("memory", "W1", "C1", thread)
+    return found.status if found is not None else None
 
 
 async def test_a_scheduled_fire_starts_its_run_through_the_queue_and_any_worker_runs_it(
