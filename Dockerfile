@@ -21,7 +21,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY ${WHEELHOUSE:-README.md} /wheelhouse/
 RUN if [ -n "$WHEELHOUSE" ]; then offline="--no-index --find-links /wheelhouse"; else offline=""; fi \
-    && /opt/pip/bin/pip wheel $offline --wheel-dir /wheels . \
+    && /opt/pip/bin/pip wheel $offline --wheel-dir /wheels ".[postgres]" \
     && rm /wheels/threadcrew-*.whl
 COPY . .
 RUN if [ -n "$WHEELHOUSE" ]; then offline="--no-index --find-links /wheelhouse"; else offline=""; fi \
@@ -31,7 +31,7 @@ FROM ${BASE_IMAGE} AS install
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY --from=wheels /wheels /wheels
 RUN python3 -m venv /opt/threadcrew \
-    && /opt/threadcrew/bin/pip install --no-index --find-links /wheels threadcrew
+    && /opt/threadcrew/bin/pip install --no-index --find-links /wheels "threadcrew[postgres]"
 
 FROM ${BASE_IMAGE}
 ARG UID=10001

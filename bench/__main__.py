@@ -2,7 +2,7 @@
 
     python3 scripts/dev.py bench                 # everything, AG2 classic included
     python3 scripts/dev.py bench --no-ag2        # threadcrew only
-    python3 scripts/dev.py bench --only code     # one part: chats, threads, groupchat, code, storage, ack, logging
+    python3 scripts/dev.py bench --only code     # one part (see --only's choices)
     python3 scripts/dev.py bench --turns 50 --chats 50
 
 The scripted OpenAI-compatible server runs in its own process; each framework runs in its
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -81,9 +82,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1000, help="concurrent threads of the thread runtime")
     parser.add_argument("--thread-turns", type=int, default=10, help="agent messages in each thread")
+    parser.add_argument("--scale-threads", type=int, default=1000, help="threads of the scale-out benchmark")
+    parser.add_argument("--scale-turns", type=int, default=5, help="agent messages in each scale-out thread")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("THREADCREW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="the PostgreSQL server of the scale-out benchmark (an admin URL: it makes a database per run)",
+    )
     parser.add_argument(
         "--only",
-        choices=["chats", "groupchat", "code", "storage", "threads", "ack", "logging"],
+        choices=["chats", "groupchat", "code", "storage", "threads", "ack", "logging", "scaleout"],
         help="run one part of the benchmarks",
     )
     args = parser.parse_args()
@@ -101,6 +109,45 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "bench.ack"], cwd=ROOT, check=True)
     if args.only in (None, "logging"):
         subprocess.run([sys.executable, "-m", "bench.runtime_logging"], cwd=ROOT, check=True)
+    if args.only in (None, "scaleout"):
+        scaleout(args)
+
+
+def scaleout(args: argparse.Namespace) -> None:
+    threads, turns = args.scale_threads, args.scale_turns
+    print(
+        f"\n== {threads} threads x {turns} agent messages through separate processes on PostgreSQL (an intake in "
+        f"Slack's HTTP mode, 1 then 2 workers), {args.latency * 1000:.0f} ms model latency"
+    )
+    print(f"   ({os.cpu_count()} cores, shared with whatever else runs: the processes compete for them)")
+    size = ["--threads", str(threads), "--turns", str(turns), "--postgres", args.postgres]
+    with scripted_server(args.latency) as port:
+        at = ["--port", str(port)]
+        runs = {n: run_json([sys.executable, "-m", "bench.scaleout", *at, "--workers", str(n), *size]) for n in (1, 2)}
+        floor = run_json(
+            [
+                sys.executable,
+                "-m",
+                "bench.raw_openai",
+                "concurrent",
+                *at,
+                "--chats",
+                str(threads),
+                "--turns",
+                str(turns),
+            ]
+        )
+    messages = threads * turns
+
+    def line(label: str, wall: float) -> str:
+        return f"{label:<44}: {wall:8.2f} s, {messages / wall:8.1f} messages/s"
+
+    print(line("bare openai client, same model requests", floor["wall"]))
+    for n, result in runs.items():
+        done = f"   ({result['threads']} threads finished, {result['messages']} messages)"
+        print(line(f"threadcrew, {n} worker process{'es' if n > 1 else ''}", result["wall"]) + done)
+    print(f"{'2 workers / 1 worker, throughput':<44}: {ratio(runs[1]['wall'], runs[2]['wall']):>8}")
+    print(f"{'1 worker / bare openai client, wall time':<44}: {ratio(runs[1]['wall'], floor['wall']):>8}")
 
 
 def threads(args: argparse.Namespace) -> None:

@@ -1,11 +1,15 @@
 """A running bot: one lifecycle from start to shutdown.
 
 The bot opens its resources in order and closes them in reverse (an ``AsyncExitStack``):
-the database, the runtime log on it (``THREADCREW_RUNTIME_LOGGING``), the web server (when
-something needs it), the platforms (each taking events), the dispatcher (which first goes on
-with what an earlier process left), the scheduler (unless ``THREADCREW_SCHEDULER=false``). On
-the way out the scheduler stops, the dispatcher stops taking events and lets running steps
-finish, the platforms close, then the web server, the runtime log and the database.
+the database, the runtime log on it (``THREADCREW_RUNTIME_LOGGING``), the work queue
+(PostgreSQL's job queue; in memory on SQLite), the web server (when something needs it), the
+platforms (each taking events), the dispatcher (which first goes on with what an earlier
+process left), the scheduler (unless ``THREADCREW_SCHEDULER=false``). On the way out the
+scheduler stops, the dispatcher stops taking events and lets running steps finish, the
+platforms close, then the web server, the queue, the runtime log and the database.
+
+On PostgreSQL a process has a role (``THREADCREW_ROLE``): ``intake`` takes events and queues
+their threads' work, ``worker`` runs it, ``all`` both. SQLite is one process doing all.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias
 
 from adapters import ChatPlatform
@@ -22,7 +27,7 @@ from agents import aclose_loop_resources
 from agents.llm import use_seed_cache
 from storage import Database, DatabaseBehindError, check_schema, upgrade
 
-from .dispatcher import Dispatcher
+from .dispatcher import Dispatcher, QueueFactory
 from .errors import StartupError
 from .guard import guarded
 from .logs import use_redactor
@@ -34,8 +39,9 @@ from .settings import Settings
 from .teams import TeamCatalog
 from .web import ReadyCheck, WebServer
 from .webconsole import Console, mount_console
+from .workqueue.local import LocalQueue
 
-__all__ = ["Bot", "PlatformSource", "prepare_database", "serve"]
+__all__ = ["Bot", "PlatformSource", "check_role", "on_job_queue", "prepare_database", "serve"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +62,25 @@ async def prepare_database(db: Database, *, embedded: bool) -> None:
         await check_schema(db)
     except DatabaseBehindError as exc:
         raise StartupError(str(exc)) from exc
+
+
+def check_role(settings: Settings, db: Database) -> None:
+    """Roles other than ``all`` share work through PostgreSQL's job queue.
+
+    Raises:
+        StartupError: another role on SQLite (the message says what to do).
+    """
+    if settings.role != "all" and not on_job_queue(db):
+        raise StartupError(
+            f"THREADCREW_ROLE={settings.role} needs PostgreSQL: on SQLite one process takes the events and "
+            "runs the conversations (role all). Unset THREADCREW_ROLE, or set THREADCREW_DATABASE_URL to a "
+            "PostgreSQL database (see the README's Scaling out section)"
+        )
+
+
+def on_job_queue(db: Database) -> bool:
+    """Whether the conversations' work runs on the job queue (PostgreSQL) rather than in this process."""
+    return db.url.get_backend_name() == "postgresql"
 
 
 class Bot:
@@ -107,6 +132,7 @@ class Bot:
             stack.push_async_callback(db.close)
             stack.enter_context(use_seed_cache(db.stores.llm_cache))  # cache_seed's answers: in the database
             await prepare_database(db, embedded=settings.database_url is None)
+            check_role(settings, db)
             self.platforms = platforms = self._build_platforms(db)
             redactor = redactor_for(settings, self.catalog.configs.values())  # secrets never leave
             use_redactor(redactor)  # nor reach the logs
@@ -120,17 +146,20 @@ class Bot:
                 step_timeout=settings.step_timeout,
                 redactor=redactor,
             )
-            self.dispatcher = dispatcher = Dispatcher(runtime)
-            if self.intake and self._needs_web(platforms):
-                self.web = web = self._web(db, platforms)
-                if settings.console:
+            self.dispatcher = dispatcher = Dispatcher(runtime, queue=self._queue(db))
+            if isinstance(dispatcher.queue, AbstractAsyncContextManager):
+                await stack.enter_async_context(dispatcher.queue)
+            takes_events = self.intake and settings.role != "worker"
+            if self.intake and self._needs_web(platforms, takes_events=takes_events):
+                self.web = web = self._web(db, platforms if takes_events else {})
+                if settings.console and takes_events:
                     mount_console(web, Console(settings, db, dispatcher, self.catalog))
                 web.add_routes(runtime.metrics.routes(db, dispatcher))
                 await stack.enter_async_context(web)
             intake = [
                 asyncio.create_task(p.run(dispatcher.handle), name=f"platform {n}")
                 for n, p in platforms.items()
-                if self.intake
+                if takes_events
             ]
             stack.push_async_callback(self._stop_platforms, intake)
             await dispatcher.open(recover=self.intake)
@@ -143,6 +172,23 @@ class Bot:
                     await self._serve(intake, until_idle=until_idle, signalled=signalled)
                 finally:
                     dispatcher.stop()  # no step starts while the rest shuts down
+
+    def _queue(self, db: Database) -> QueueFactory:
+        """Where the threads' work waits and runs: this process's memory, or PostgreSQL's job queue."""
+        if not on_job_queue(db):
+            return LocalQueue
+        from .workqueue.jobs import JobQueue
+
+        settings = self.settings
+        works = self.intake and settings.role != "intake"
+        return lambda dispatcher: JobQueue(
+            dispatcher,
+            url=db.url,
+            work=works,
+            concurrency=settings.queue_concurrency,
+            stall_seconds=settings.queue_stall_seconds,
+            drain_seconds=settings.drain_seconds,
+        )
 
     async def start(self) -> asyncio.Task[None]:
         """Run the bot in a task; returns the task once the bot has started (see :meth:`run`).
@@ -180,7 +226,9 @@ class Bot:
             platforms[platform.name] = platform
         return platforms
 
-    def _needs_web(self, platforms: dict[str, ChatPlatform]) -> bool:
+    def _needs_web(self, platforms: dict[str, ChatPlatform], *, takes_events: bool) -> bool:
+        if not takes_events:  # a worker: only its health and metrics
+            return self.settings.health
         return self.settings.health or self.settings.console or any(p.routes() for p in platforms.values())
 
     def _web(self, db: Database, platforms: dict[str, ChatPlatform]) -> WebServer:

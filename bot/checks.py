@@ -154,8 +154,9 @@ async def _code_execution(catalog: TeamCatalog) -> None:
 
 def _ports(settings: Settings, platforms: Collection[str]) -> list[tuple[str, str, int]]:
     """The ports threadcrew is about to listen on: (the setting, host, port)."""
-    slack_http = "slack" in platforms and settings.slack_mode == "http"
-    if not (settings.health or settings.console or slack_http) or not settings.http_port:
+    takes_events = settings.role != "worker"  # a worker's web server (if any) has health and metrics only
+    slack_http = takes_events and "slack" in platforms and settings.slack_mode == "http"
+    if not (settings.health or (settings.console and takes_events) or slack_http) or not settings.http_port:
         return []  # no web server (or a port the system picks)
     host = settings.http_host or ("0.0.0.0" if slack_http else "127.0.0.1")
     return [("THREADCREW_HTTP_PORT", host, settings.http_port)]

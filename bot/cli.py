@@ -59,6 +59,7 @@ schedules_app = typer.Typer(help="Scheduled team runs (the README's Scheduling s
 app.add_typer(schedules_app, name="schedules")
 
 PLATFORMS = ("console", "slack", "discord", "web")
+ROLES = ("intake", "worker", "all")
 T = TypeVar("T")
 
 
@@ -186,17 +187,46 @@ def run(
     team: Annotated[
         Path | None, typer.Option(help="The team file (default: THREADCREW_TEAM, else the demo team).")
     ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="intake (take events, queue the work), worker (run the work) or all (both); "
+            "default: THREADCREW_ROLE, else all. Other than all needs PostgreSQL."
+        ),
+    ] = None,
 ) -> None:
     """Run the bot. On the console (the default) the terminal is one thread, kept across runs."""
-    settings = _settings()
+    settings = _settings(**({"role": _role(role)} if role is not None else {}))
+    if settings.role != "all" and not (settings.database_url or "").startswith("postgres"):
+        raise _fail(
+            f"--role {settings.role} needs PostgreSQL (THREADCREW_DATABASE_URL=postgresql://...): on SQLite "
+            "one process takes the events and runs the conversations; leave the role at all",
+            2,
+        )
     names = list(platform or settings.platform_names() or ["console"])
+    in_process = sorted({"console", "web"} & set(names))
+    if settings.role != "all" and in_process:
+        raise _fail(
+            f"the {' and '.join(in_process)} thread{'s live' if len(in_process) > 1 else ' lives'} in one process: "
+            f"serve {', '.join(in_process)} with role all, and run intake and workers for Slack and Discord",
+            2,
+        )
     sources = _platform_sources(settings, names)
     if names == ["console"]:
         _serve_console(settings, team or settings.team, None)
         return
     catalog = _loaded_catalog(settings, team or settings.team, names)
-    typer.echo(_listening(settings, names))
+    if settings.role == "worker":
+        typer.echo(f"threadcrew is working on the threads of {', '.join(names)} from the job queue; Ctrl-C stops it.")
+    else:
+        typer.echo(_listening(settings, names))
     _run(lambda: serve(settings, sources, catalog))
+
+
+def _role(role: str) -> str:
+    if role.lower() not in ROLES:
+        raise _fail(f"there is no role {role!r}; use one of {', '.join(ROLES)}", 2)
+    return role.lower()
 
 
 @app.command()
@@ -226,20 +256,23 @@ def start(
     quiet = settings.model_copy(update={"health": False})  # it serves no web server
     catalog = _loaded_catalog(quiet, team_file or settings.team, [])
 
-    async def main() -> str:
+    async def main() -> tuple[str, bool]:
         bot = Bot(settings, sources, catalog, intake=False)
         running = await bot.start()
         assert bot.dispatcher is not None
         try:
             thread = await bot.dispatcher.start_run(platform, workspace, channel, task, team=team)
-            await bot.dispatcher.wait_idle_thread(thread)
+            queued = bot.dispatcher.queue.distributed
+            if not queued:  # this process runs it; on PostgreSQL the bot's workers do
+                await bot.dispatcher.wait_idle_thread(thread)
         finally:
             await bot.close()
             await running
-        return thread.key
+        return thread.key, queued
 
-    key = _run(main)
-    typer.echo(f"started in {key}; `threadcrew transcript show {key}` shows it")
+    key, queued = _run(main)
+    how = "queued for the bot's workers" if queued else "started"
+    typer.echo(f"{how} in {key}; `threadcrew transcript show {key}` shows it")
 
 
 @app.command()

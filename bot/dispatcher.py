@@ -1,53 +1,45 @@
-"""The dispatcher: platform events in, one worker task per thread, each doing one thing at a time.
+"""The dispatcher: platform events in, each thread's work to the work queue, one thing at a time per thread.
 
 It drops what was delivered before (a retried event; one message delivered as a mention and as a
-message), and hands each thread's events to that thread's worker in order. A worker runs its
-conversation's steps between events, so a stop or a reply is seen at the next step.
+message), keeps each accepted event in the inbox, and tells the work queue (bot/workqueue) that the
+thread has work; whoever works the thread runs its conversation's steps between its events, so a
+stop or a reply is seen at the next step. The queue is in memory (one process, the default) or
+PostgreSQL jobs that any worker process runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from adapters import AdapterError, Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
+from adapters import Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
 
 from .commands import run_channel_command
-from .logs import bind_thread
 from .runtime import Runtime
 from .scheduling.manage import schedule_words
-from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
+from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, thread_of
 from .team_config import TriggerSpec
+from .workqueue import Accepted, WorkQueue
+from .workqueue.local import LocalQueue
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "QueueFactory"]
 
 _log = logging.getLogger(__name__)
 
-_RESUME = object()  # pick a conversation up after a restart
-WORKING = "is working…"
-RETRYING = "retrying"  # a conversation's status while a failed post waits to be tried again
-
-
-@dataclass(frozen=True, slots=True)
-class _Accepted:
-    """An event, and its place in the inbox until it is handled."""
-
-    event: ThreadEvent
-    inbox_id: int
+QueueFactory = Callable[["Dispatcher"], WorkQueue]
+"""Makes the dispatcher's work queue (the in-memory one by default)."""
 
 
 class Dispatcher:
-    """Routes events to threads' workers; keeps failed threads going (retries, a periodic sweep).
+    """Routes events to the work queue; keeps failed threads going (retries, a periodic sweep).
 
     Args:
         runtime: what the sessions share.
+        queue: makes the work queue (default: :class:`~bot.workqueue.local.LocalQueue`, in memory).
         retry_base, retry_max: a thread whose work failed (a post the platform refused, say) is
             tried again after ``retry_base`` seconds, doubling each time up to ``retry_max``.
         sweep_every: how often to look for threads with stored-unposted messages or stranded
@@ -55,13 +47,19 @@ class Dispatcher:
     """
 
     def __init__(
-        self, runtime: Runtime, *, retry_base: float = 1.0, retry_max: float = 300.0, sweep_every: float = 60.0
+        self,
+        runtime: Runtime,
+        *,
+        queue: QueueFactory = LocalQueue,
+        retry_base: float = 1.0,
+        retry_max: float = 300.0,
+        sweep_every: float = 60.0,
     ) -> None:
         self.rt = runtime
+        self.queue = queue(self)
         self.retry_base, self.retry_max, self.sweep_every = retry_base, retry_max, sweep_every
         self._retries: dict[str, int] = {}  # thread key -> failures in a row
         self._timers: set[asyncio.Task[None]] = set()
-        self._workers: dict[str, _ThreadWorker] = {}
         self._opened = False  # until open(), accepted events wait in the inbox
         self._closing = False
         self._queued_early: set[int] | None = None  # while open() looks for pending events: those queued meanwhile
@@ -93,11 +91,13 @@ class Dispatcher:
     async def _take(self, event: ThreadEvent, keys: list[str]) -> bool:
         """Keep ``event`` in the inbox under ``keys`` and queue it; False if a key was taken before
         (a duplicate). Kept until handled: a crash before then leaves it for the next start."""
-        inbox_id = await self.rt.db.stores.events.accept(event.thread.platform, keys, event.to_json())
+        inbox_id = await self.rt.db.stores.events.accept(
+            event.thread.platform, keys, event.to_json(), thread=event.thread.key
+        )
         if inbox_id is not None and self._opened and not self._closing:  # else open() or the next start has it
             if self._queued_early is not None:
                 self._queued_early.add(inbox_id)
-            self._worker(event.thread).put(_Accepted(event, inbox_id))
+            await self.queue.wake(event.thread, Accepted(event, inbox_id))
         return inbox_id is not None
 
     def _triggers(self, thread: ThreadRef) -> TriggerSpec:
@@ -165,19 +165,7 @@ class Dispatcher:
 
     async def wait_idle_thread(self, thread: ThreadRef) -> None:
         """Until ``thread`` has no work left (its run finished, or waits for people)."""
-        while (worker := self._workers.get(thread.key)) is not None:
-            await asyncio.gather(worker.task, return_exceptions=True)
-
-    def _worker(self, thread: ThreadRef) -> _ThreadWorker:
-        worker = self._workers.get(thread.key)
-        if worker is None or worker.closed:
-            worker = self._workers[thread.key] = _ThreadWorker(self, thread)
-            worker.task.add_done_callback(lambda _: self._forget(thread.key, worker))
-        return worker
-
-    def _forget(self, key: str, worker: _ThreadWorker) -> None:
-        if self._workers.get(key) is worker:
-            del self._workers[key]
+        await self.queue.wait_idle(thread)
 
     async def open(self, *, recover: bool = True) -> None:
         """Start working: post what was stored but not posted, go on with running conversations,
@@ -200,13 +188,13 @@ class Dispatcher:
         for conversation_id in sorted(pending | running):
             thread = thread_of(await stores.conversations.get(conversation_id))
             if thread.platform in self.rt.served:
-                self._worker(thread).put(_RESUME)
+                await self.queue.wake(thread)
         for platform in sorted(self.rt.served):
             for inbox_id, payload in await stores.events.pending(platform):
                 if inbox_id in self._queued_early:  # it came while we looked: queued already
                     continue
                 event = ThreadEvent.from_json(payload)
-                self._worker(event.thread).put(_Accepted(event, inbox_id))
+                await self.queue.wake(event.thread, Accepted(event, inbox_id))
         self._queued_early = None
 
     # -- keeping threads going -------------------------------------------------------------------------
@@ -216,37 +204,24 @@ class Dispatcher:
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
 
-    def failed(self, thread: ThreadRef) -> float:
+    async def failed(self, thread: ThreadRef) -> float:
         """A thread's work failed: try it again later (backing off); returns the delay in seconds."""
         attempt = self._retries[thread.key] = self._retries.get(thread.key, 0) + 1
         delay: float = min(self.retry_base * 2.0 ** (attempt - 1), self.retry_max)
-        if not self._closing:
-            self._keep(self._retry(thread, delay))
+        await self.queue.retry_later(thread, delay)
         return delay
 
     def succeeded(self, thread: ThreadRef) -> None:
         self._retries.pop(thread.key, None)
 
-    async def _retry(self, thread: ThreadRef, delay: float) -> None:
-        await asyncio.sleep(delay)
-        if not self._closing:
-            await self._requeue(thread)
-
-    async def _requeue(self, thread: ThreadRef) -> None:
+    async def requeue(self, thread: ThreadRef) -> None:
         """Give a thread with no worker its stranded events and its stored work again."""
         pending = [
-            _Accepted(event, inbox_id)
+            Accepted(event, inbox_id)
             for inbox_id, payload in await self.rt.db.stores.events.pending(thread.platform)
             if (event := ThreadEvent.from_json(payload)).thread == thread
         ]
-        worker = self._workers.get(thread.key)
-        if worker is not None and not worker.closed:
-            worker.put(_RESUME)  # it is at work: its queue holds its events
-            return
-        worker = self._worker(thread)  # no await from here: a worker with nothing to do ends at once
-        for accepted in pending:
-            worker.put(accepted)
-        worker.put(_RESUME)
+        await self.queue.resume(thread, pending)
 
     async def sweep(self) -> int:
         """Pick up threads that have stored-unposted messages or events no worker holds; returns how many."""
@@ -259,9 +234,10 @@ class Dispatcher:
             for _, payload in await stores.events.pending(platform):
                 event = ThreadEvent.from_json(payload)
                 threads[event.thread.key] = event.thread
-        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in self._workers]
+        working = await self.queue.working()
+        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in working]
         for thread in stranded:
-            await self._requeue(thread)
+            await self.requeue(thread)
         return len(stranded)
 
     async def _sweeping(self) -> None:
@@ -273,22 +249,20 @@ class Dispatcher:
             except Exception as exc:
                 _log.warning("the sweep failed (%s); it tries again in %g s", exc, self.sweep_every)
 
-    def queued(self) -> int:
-        """Events and resumes waiting in threads' workers (not counting what each is doing now)."""
-        return sum(len(w.queue) for w in self._workers.values())
+    async def queued(self) -> int:
+        """Work waiting for a worker (not counting what is being done now)."""
+        return await self.queue.depth()
 
     async def wait_idle(self) -> None:
-        """Until no thread has work left (every run finished, or waiting for people)."""
-        while self._workers:
-            await asyncio.gather(*(w.task for w in list(self._workers.values())), return_exceptions=True)
+        """Until no thread has work left here (every run finished, or waiting for people)."""
+        await self.queue.wait_idle()
 
     def stop(self) -> None:
         """Take no more work, at once: new events wait in the inbox, no worker starts another step."""
         self._closing = True
         for timer in list(self._timers):
             timer.cancel()
-        for worker in self._workers.values():
-            worker.stopping = True
+        self.queue.stop()
 
     async def drain(self, grace: float = 30.0) -> None:
         """Stop taking events; each worker finishes its step and its queued events (up to ``grace`` s).
@@ -296,104 +270,4 @@ class Dispatcher:
         Runs stay stored as running; the next start goes on with them.
         """
         self.stop()
-        workers = list(self._workers.values())
-        if not workers:
-            return
-        _, running = await asyncio.wait([w.task for w in workers], timeout=grace)
-        for task in running:
-            task.cancel()
-        for task in running:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-class _ThreadWorker:
-    """Works through one thread's events, running its conversation between them; ends when idle.
-
-    A worker ends as soon as it has nothing to do (the run waits for people, is finished, or
-    there is none), so an idle thread holds no memory; its next event starts a new worker,
-    which opens the conversation from storage.
-    """
-
-    def __init__(self, dispatcher: Dispatcher, thread: ThreadRef) -> None:
-        self.dispatcher = dispatcher
-        self.thread = thread
-        self.queue: collections.deque[object] = collections.deque()
-        self.closed = False  # set (synchronously) once the worker takes no more items
-        self.stopping = dispatcher._closing  # one started during shutdown (a failed one's successor) only drains
-        self.working = False
-        self.task = asyncio.create_task(self._run(), name=f"thread {thread.key}")
-
-    async def _show_working(self, working: bool) -> None:
-        """The platform's "working" status for the thread, while steps run (never fatal)."""
-        platform = self.dispatcher.rt.platform_for(self.thread)
-        if working == self.working or not platform.capabilities.typing:
-            return
-        self.working = working
-        try:
-            await platform.set_status(self.thread, WORKING if working else None)
-        except Exception as exc:
-            _log.info("could not show the status of %s: %s", self.thread.key, exc)
-
-    def put(self, item: object) -> None:
-        assert not self.closed
-        self.queue.append(item)
-
-    async def _run(self) -> None:
-        session: ThreadSession | None = None
-        failure: Exception | None = None
-        rt = self.dispatcher.rt
-        bind_thread(self.thread.key)
-        try:
-            while True:
-                if not self.queue:
-                    if not self.stopping and session is not None and session.can_advance():
-                        await self._show_working(True)
-                        await session.advance()
-                        continue
-                    break
-                item = self.queue.popleft()
-                event = item.event if isinstance(item, _Accepted) else None
-                if session is None:
-                    create = event is not None and self.dispatcher.starts_conversation(event)
-                    session = await ThreadSession.open(rt, self.thread, create=create)
-                    bind_thread(self.thread.key, session.record.id if session is not None else None)
-                    if session is not None and session.record.last_seq:
-                        # What a crash or a failed post left unposted goes first (if it did not go out).
-                        await session.flush(check_posted=True)
-                        if session.record.status == RETRYING:
-                            await rt.db.stores.conversations.set_status(session.record.id, session.status)
-                # The session takes an event out of the inbox with the state it leads to; an
-                # event that changed nothing is taken out here.
-                if isinstance(item, _Accepted) and (
-                    session is None or not await session.handle(item.event, item.inbox_id)
-                ):
-                    await rt.db.stores.events.handled([item.inbox_id])
-        except Exception as exc:
-            failure = exc
-        else:
-            self.dispatcher.succeeded(self.thread)
-        finally:
-            self.closed = True
-            await self._show_working(False)
-            if self.queue:  # events that came after the failure still count
-                successor = self.dispatcher._worker(self.thread)
-                successor.queue.extend(self.queue)
-            if session is not None:
-                await session.close()
-            if failure is not None:
-                await self._failed(failure, session)
-
-    async def _failed(self, failure: Exception, session: ThreadSession | None) -> None:
-        """Nothing is lost: what is stored stays stored, and the thread is tried again later."""
-        delay = self.dispatcher.failed(self.thread)
-        if isinstance(failure, AdapterError):
-            self.dispatcher.rt.metrics.platform_error(self.thread.platform)
-            _log.warning("thread %s: %s; trying again in %g s", self.thread.key, failure, delay)
-        else:
-            _log.error("thread %s failed; trying again in %g s", self.thread.key, delay, exc_info=failure)
-        if session is not None:
-            try:
-                await self.dispatcher.rt.db.stores.conversations.set_status(session.record.id, RETRYING)
-            except Exception as exc:
-                _log.info("could not mark thread %s as retrying: %s", self.thread.key, exc)
+        await self.queue.drain(grace)

@@ -136,7 +136,7 @@ class Metrics:
         inbox = 0
         for platform in sorted(dispatcher.rt.served):
             inbox += len(await db.stores.events.pending(platform))
-        self.queued.labels("queue").set(dispatcher.queued())
+        self.queued.labels("queue").set(await dispatcher.queued())
         self.queued.labels("inbox").set(inbox)
 
     def routes(self, db: Database, dispatcher: Dispatcher) -> list[web.RouteDef]:

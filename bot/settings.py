@@ -39,6 +39,13 @@ class Settings(BaseSettings):
             the web server.
         log_level: the lowest level logged (``THREADCREW_LOG_LEVEL``: DEBUG, INFO, WARNING, ERROR).
         log_format: ``text`` (readable, the default) or ``json`` (one object a line) (``THREADCREW_LOG_FORMAT``).
+        role: what ``threadcrew run`` does (``THREADCREW_ROLE``): ``intake`` takes the platforms'
+            events into the inbox and queues their threads' work, ``worker`` runs that work (steps,
+            posts), ``all`` (the default) both. Roles other than ``all`` need PostgreSQL.
+        queue_concurrency: on PostgreSQL, how many threads one worker process works on at once
+            (``THREADCREW_QUEUE_CONCURRENCY``).
+        queue_stall_seconds: on PostgreSQL, a worker process silent this long (no heartbeat) is
+            taken for dead and its threads' work runs elsewhere (``THREADCREW_QUEUE_STALL_SECONDS``).
         scheduler: run scheduled runs, wait timeouts and housekeeping in this process
             (``THREADCREW_SCHEDULER``; on by default, any number of processes may run it).
         schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
@@ -81,6 +88,9 @@ class Settings(BaseSettings):
     health: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     log_format: Literal["text", "json"] = "text"
+    role: Literal["intake", "worker", "all"] = "all"
+    queue_concurrency: int = Field(default=32, ge=1)
+    queue_stall_seconds: float = Field(default=30.0, gt=0)
     scheduler: bool = True
     schedule_misfire_grace: float = Field(default=3600.0, ge=0)
     schedule_sync_seconds: float = Field(default=30.0, gt=0)
@@ -125,7 +135,7 @@ class Settings(BaseSettings):
     console_slack_allowed_teams: str = ""  # comma-separated workspace ids
     console_slack_issuer: str = "https://slack.com"  # Slack's OpenID issuer (a test points it at a fake)
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "role", mode="before")
     @classmethod
     def _any_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):

@@ -38,6 +38,7 @@ __all__ = [
     "llm_cache",
     "messages",
     "metadata",
+    "ours",
     "platform_state",
     "processed_events",
     "runtime_log",
@@ -54,6 +55,13 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+FOREIGN_PREFIX = "procrastinate_"  # the job queue's own schema on PostgreSQL (migration 0008), not declared here
+
+
+def ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether a database object is declared here (Alembic's ``include_name``): not the job queue's."""
+    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_PREFIX))
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -172,7 +180,9 @@ inbox = Table(
     Column("event_key", String(255), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", Time, nullable=False),
+    Column("thread_key", String(255), nullable=True),  # whose event: a worker reads its thread's alone
     Index(None, "platform"),
+    Index(None, "thread_key"),
 )
 
 leases = Table(

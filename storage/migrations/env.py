@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import context
 
-from storage.schema import metadata
+from storage.schema import metadata, ours
 
 config = context.config
 
@@ -22,6 +22,7 @@ def run(connection: Any) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

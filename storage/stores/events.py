@@ -7,7 +7,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select
 
 from ..schema import inbox, processed_events
 from ._base import Store
@@ -25,9 +25,12 @@ class EventStore(Store):
         claim = self._claim_statement(platform)
         return await self.db.write(lambda conn: _claim_all(conn, claim, [key, *also]))
 
-    async def accept(self, platform: str, keys: Sequence[str], payload: Any) -> int | None:
+    async def accept(
+        self, platform: str, keys: Sequence[str], payload: Any, *, thread: str | None = None
+    ) -> int | None:
         """Claim an event's ``keys`` and keep ``payload`` in the inbox until it is handled.
 
+        ``thread``: the key of the event's thread, for :meth:`pending` to find it by.
         Returns the inbox id, or None when one of the keys was claimed before (a duplicate).
         """
         claim = self._claim_statement(platform)
@@ -37,13 +40,20 @@ class EventStore(Store):
             if not _claim_all(conn, claim, keys):
                 return None
             values = {"platform": platform, "event_key": keys[0], "payload": payload, "created_at": now}
+            values["thread_key"] = thread
             return int(conn.execute(insert(inbox).values(**values).returning(inbox.c.id)).scalar_one())
 
         return await self.db.write(work)
 
-    async def pending(self, platform: str) -> list[tuple[int, Any]]:
-        """Accepted events not handled yet, oldest first: (inbox id, payload)."""
+    async def pending(self, platform: str, *, thread: str | None = None) -> list[tuple[int, Any]]:
+        """Accepted events not handled yet, oldest first: (inbox id, payload).
+
+        ``thread``: only those accepted with that thread key, and those accepted without one
+        (before the inbox kept it); the caller picks its own among the latter.
+        """
         query = select(inbox.c.id, inbox.c.payload).where(inbox.c.platform == platform).order_by(inbox.c.id)
+        if thread is not None:
+            query = query.where(or_(inbox.c.thread_key == thread, inbox.c.thread_key.is_(None)))
         async with self.db.connect() as conn:
             return [(row.id, row.payload) for row in await conn.execute(query)]
 

@@ -205,6 +205,7 @@ async def test_a_mention_that_cannot_start_is_answered_and_stranded_work_is_swep
     async with crew_bot(server, tmp_path) as bot:
         await bot.platform.mention("t1", "chart the squares")
         await bot.platform.wait_for(last_starts("I could not start a run: the bot cannot prepare its work space"))
+        await bot.idle()  # the thread's worker has ended: its work is no worker's now
         (tmp_path / "data" / "work").unlink()
         # A message stored but never posted (a crash, a refused post) is found by the sweep and posted.
         record = await bot.conversation("t1")

@@ -66,7 +66,11 @@ def fill_wheelhouse() -> Path:
     are not meant to reach anything.
     """
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    requirements = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    requirements = [
+        *project["project"]["dependencies"],
+        *project["project"]["optional-dependencies"]["postgres"],  # the image installs threadcrew[postgres]
+        *project["build-system"]["requires"],
+    ]
     digest = hashlib.sha256(f"{requirements}{sys.version_info[:2]}".encode()).hexdigest()
     stamp = WHEELHOUSE / ".requirements-sha256"
     if stamp.is_file() and stamp.read_text() == digest:

@@ -57,7 +57,9 @@ def test_workers_scale_and_only_the_bot_publishes_a_port() -> None:
     assert "container_name" not in worker
     assert "ports" not in worker
     assert worker["deploy"]["replicas"] == 0
-    assert worker["command"] == SERVICES["bot"]["command"]
+    # The workers run conversations only; the bot takes the events (and runs conversations too).
+    assert worker["command"] == ["run", "--role", "worker"]
+    assert SERVICES["bot"]["command"] == ["run"]
     assert [s for s in SERVICES if "ports" in SERVICES[s]] == ["bot"]
 
 

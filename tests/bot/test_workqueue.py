@@ -1,0 +1,187 @@
+"""The work queue: in memory on SQLite; procrastinate jobs on PostgreSQL (one at a time per thread, a
+dead worker's job run again).
+
+Each PostgreSQL test gets a fresh database at the newest migration (procrastinate's schema included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters import InMemoryPlatform
+from bot.errors import StartupError
+from bot.scheduling import Scheduler
+from bot.scheduling.service import dispatcher_start
+from bot.settings import Settings
+from bot.workqueue.jobs import JobQueue
+from bot.workqueue.local import LocalQueue
+from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
+from tests.bot.postgres import die_holding_a_job, jobs_of, scheduled_jobs
+from tests.bot.test_threads import FailingPosts
+from tests.fakes.openai_server import ScriptedOpenAI
+
+
+def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, database_url=url, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def bot_on(
+    tmp_path: Path,
+    server: ScriptedOpenAI,
+    url: str,
+    name: str,
+    platform: InMemoryPlatform | None = None,
+    **overrides: Any,
+) -> AsyncIterator[RunningBot]:
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    settings = on_postgres(tmp_path / name, url, **overrides)
+    async with running_bot(tmp_path / name, team, platform or InMemoryPlatform(), settings) as bot:
+        try:
+            yield bot
+        finally:
+            await bot.bot.close()  # a worker takes no events: closing its platform does not end it
+
+
+async def test_sqlite_keeps_the_in_memory_queue_and_refuses_other_roles(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    async with running_bot(tmp_path / "data", team) as bot:
+        assert isinstance(bot.dispatcher.queue, LocalQueue)
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+    with pytest.raises(StartupError, match="THREADCREW_ROLE=worker needs PostgreSQL"):
+        async with running_bot(tmp_path / "data", team, settings={"role": "worker"}):
+            pass
+
+
+async def test_on_postgresql_a_thread_is_one_job_at_a_time_and_its_events_wait_in_the_inbox(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    async with bot_on(tmp_path, server, postgres, "data") as bot:
+        assert isinstance(bot.dispatcher.queue, JobQueue)
+        mention = await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")  # t1's job is mid-step
+        await bot.platform.say("t1", "use blue bars")
+        await bot.platform.say("t1", "and a title")
+        lock = mention.thread.key
+        # One job runs the thread; the one queued meanwhile (one only, however many events) waits for it.
+        assert jobs_of(postgres, lock) == ["doing", "todo"]
+        assert await bot.dispatcher.queued() == 1  # the queue's depth (what /metrics reports) is the queued job
+        await bot.platform.mention("t2", "count the words")
+        await bot.platform.wait_for(in_thread("t2"))  # another thread is not held up
+        gate.set()
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        said = [m.content for m in await bot.transcript("t1") if m.author_kind == "human"]
+        assert said == ["chart the squares", "use blue bars", "and a title"]
+        assert await bot.db.stores.events.pending("memory") == []
+        assert authors(bot.platform.in_thread("t2"))[:3] == ["planner", "coder", "reviewer"]
+    assert jobs_of(postgres, lock) == []  # done jobs are deleted
+
+
+async def test_a_dead_workers_job_runs_again_on_a_live_worker(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+        mention = await intake.platform.mention("t1", "chart the squares")
+        lock = mention.thread.key
+        assert jobs_of(postgres, lock) == ["todo"]  # queued; this process runs no jobs
+    die_holding_a_job(postgres)
+    assert jobs_of(postgres, lock) == ["doing"]
+    async with bot_on(tmp_path, server, postgres, "worker", role="worker", queue_stall_seconds=1) as worker_bot:
+        await worker_bot.platform.wait_for(in_thread("t1"))  # the live worker ran the thread
+        await worker_bot.idle()
+        assert authors(worker_bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
+    assert jobs_of(postgres, lock) == []
+
+
+async def test_a_stalled_job_goes_back_in_the_queue_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake", queue_stall_seconds=1) as intake:
+        queue = intake.dispatcher.queue
+        assert isinstance(queue, JobQueue)
+        mention = await intake.platform.mention("t1", "chart the squares")
+        die_holding_a_job(postgres)
+        assert jobs_of(postgres, mention.thread.key) == ["doing"]
+        assert await queue.retry_stalled() == 1
+        assert jobs_of(postgres, mention.thread.key) == ["todo"]  # its lock is free: any worker may run it
+        assert await queue.retry_stalled() == 0
+
+
+async def test_a_thread_whose_post_failed_is_queued_again_after_a_backoff(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    platform = FailingPosts(1, after_posting=False)  # the coder's post fails
+    async with bot_on(tmp_path, server, postgres, "data", platform) as bot:
+        mention = await platform.mention("t1", "chart the squares")
+        while (await status_of(bot, "t1")) != "retrying":  # noqa: ASYNC110 - the database has no event to wait on
+            await asyncio.sleep(0.05)
+        # The retry is a job scheduled for later (the backoff), not a timer in this process.
+        assert scheduled_jobs(postgres, mention.thread.key) == 1
+        platform.failing = False
+        await platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert authors(platform.in_thread("t1")) == ["planner", "coder", "reviewer", "threadcrew"]
+        assert await bot.db.stores.messages.outbox() == []
+
+
+async def status_of(bot: RunningBot, thread: str) -> str | None:
+    found = await bot.db.stores.conversations.find("memory", "W1", "C1", thread)
+    return found.status if found is not None else None
+
+
+async def test_a_scheduled_fire_starts_its_run_through_the_queue_and_any_worker_runs_it(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    _, server = crew
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+        row = await intake.db.stores.schedules.add(
+            "digest",
+            team="crew",
+            platform="memory",
+            workspace_id="W1",
+            channel_id="C1",
+            every_seconds=1800,
+            message="digest",
+        )
+        scheduler = Scheduler(intake.db, dispatcher_start(intake.dispatcher), platforms={"memory"})
+        [fired] = await scheduler.run_due(row.created_at + dt.timedelta(minutes=31))
+        assert fired.schedule.id == row.id
+        [opening] = intake.platform.posts  # the fire opened the thread; the run waits for a worker
+        thread = opening.thread.thread_id
+        assert jobs_of(postgres, f"memory:W1:C1:{thread}") == ["todo"]
+    async with bot_on(tmp_path, server, postgres, "worker", role="worker") as worker_bot:
+        await worker_bot.platform.wait_for(in_thread(thread))
+        assert authors(worker_bot.platform.in_thread(thread))[:3] == ["planner", "coder", "reviewer"]
+
+
+@pytest.mark.timeout(180)  # three starts of the command, on a loaded machine
+def test_the_command_refuses_roles_where_one_process_must_do_everything(tmp_path: Path, postgres: str) -> None:
+    from tests.bot.test_cli import run_cli
+
+    data = {"THREADCREW_DATA_DIR": str(tmp_path / "data")}
+    on_sqlite = run_cli("run", "--platform", "slack", "--role", "worker", env=data, cwd=tmp_path)
+    assert on_sqlite.returncode == 2
+    assert "--role worker needs PostgreSQL (THREADCREW_DATABASE_URL=postgresql://...)" in on_sqlite.stderr
+    console = run_cli("run", "--role", "intake", env={**data, "THREADCREW_DATABASE_URL": postgres}, cwd=tmp_path)
+    assert console.returncode == 2
+    assert "the console thread lives in one process: serve console with role all" in console.stderr
+    unknown = run_cli("run", "--role", "boss", env=data, cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "there is no role 'boss'; use one of intake, worker, all" in unknown.stderr
