@@ -17,6 +17,7 @@ from .errors import ConflictError, DatabaseBehindError, NotFoundError, StorageEr
 from .migrate import check_schema, current_revision, head_revision, upgrade
 from .records import (
     ConversationRecord,
+    ListChanges,
     MessageRecord,
     ModelUsage,
     NewMessage,
@@ -28,6 +29,7 @@ from .records import (
     WaitRecord,
 )
 from .stores import ACTIVE_STATUSES, Stores
+from .stores.state_changes import list_ref
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -37,6 +39,7 @@ __all__ = [
     "ConversationRecord",
     "Database",
     "DatabaseBehindError",
+    "ListChanges",
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
@@ -54,5 +57,6 @@ __all__ = [
     "current_revision",
     "database_url",
     "head_revision",
+    "list_ref",
     "upgrade",
 ]
