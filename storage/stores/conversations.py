@@ -55,19 +55,32 @@ class ConversationStore(Store):
     async def get_or_create(
         self, platform: str, workspace_id: str, channel_id: str, thread_id: str, *, team: str, status: str = "new"
     ) -> ConversationRecord:
-        """The thread's conversation, created when there is none (concurrent callers get the same one)."""
+        """The thread's conversation, created when there is none (concurrent callers get the same one).
+
+        A thread that has one is only read; a new one is made in the group commit (a burst of
+        mentions in new threads shares transactions with the other writes).
+        """
+        found = await self.find(platform, workspace_id, channel_id, thread_id)
+        if found is not None:
+            return found
         now = self.now()
         key = {"platform": platform, "workspace_id": workspace_id, "channel_id": channel_id, "thread_id": thread_id}
-        async with self.db.begin() as conn:
-            await conn.execute(
-                self.insert(conversations)
-                .values(**key, team=team, status=status, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=list(key))
-            )
-            row = (
-                await conn.execute(select(conversations).where(*(conversations.c[k] == v for k, v in key.items())))
-            ).one()
-            [record] = await with_lists(conn, [record_from_row(ConversationRecord, row)])
+        create = (
+            self.insert(conversations)
+            .values(**key, team=team, status=status, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=list(key))
+        )
+        read = select(conversations).where(*(conversations.c[k] == v for k, v in key.items()))
+
+        def work(conn: Connection) -> ConversationRecord:
+            conn.execute(create)
+            return record_from_row(ConversationRecord, conn.execute(read).one())
+
+        record: ConversationRecord = await self.db.write(work)
+        if record.state is None:
+            return record
+        async with self.db.connect() as conn:  # made by someone else meanwhile, and saved since
+            [record] = await with_lists(conn, [record])
         return record
 
     async def find(
