@@ -21,6 +21,8 @@ from ..records import (
     record_from_row,
 )
 from ..schema import conversations
+from ._bare import bare_sqlite
+from ._bare_step import save_step_bare
 from ._base import Store
 from .events import handled_in
 from .messages import insert_numbered
@@ -165,6 +167,14 @@ class ConversationStore(Store):
             answer_waits_in(conn, answered, now)
             wait_id = open_wait_in(conn, conversation_id, open_wait, now) if open_wait is not None else None
             saved = state(wait_id) if callable(state) else state
+            driver = bare_sqlite(conn)
+            if driver is not None:  # a SQLite file: the rest goes to sqlite3 itself (see _bare_step)
+                done = save_step_bare(
+                    driver, conn.dialect, {**params, "state": saved}, messages, usage, handled, changes
+                )
+                if done is None:
+                    _refuse(conn, conversation_id, expected_version)
+                return done
             row = conn.execute(_SAVE_STEP, {**params, "state": saved}).first()
             if row is None:
                 _refuse(conn, conversation_id, expected_version)
