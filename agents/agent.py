@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .llm.client import LLMClient
+    from .message_lists import MessageLists
     from .messages import Message, MessageLike
 
 __all__ = ["AGENT_METHODS", "Agent", "Conversable", "LLMAgent", "is_conversable"]
@@ -102,7 +103,7 @@ class Conversable(Agent, Protocol):
 
     def team_members(self) -> Sequence[Conversable]: ...
 
-    def get_state(self) -> dict[str, Any]: ...
+    def get_state(self, lists: MessageLists = ...) -> dict[str, Any]: ...
 
     def set_state(self, state: Mapping[str, Any], peers: Mapping[str, Agent]) -> None: ...
 

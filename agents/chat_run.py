@@ -20,6 +20,7 @@ from .agent import AGENT_METHODS, Agent, Conversable, is_conversable
 from .chat import a_summarize, check_summary_method
 from .errors import ConfigurationError
 from .llm.cache import ResponseCache
+from .message_lists import MessageLists, inline
 from .messages import Message, MessageLike
 from .outcome import Stop, StopKind
 from .termination import TerminationCondition
@@ -81,8 +82,9 @@ def check_peer(agent: object, role: str) -> Agent:
     return cast(Agent, agent)
 
 
-def team_states(*roots: Agent) -> dict[str, Any]:
-    """The state of every agent reachable from ``roots`` (group-chat members included), by name.
+def team_states(*roots: Agent, lists: MessageLists = inline) -> dict[str, Any]:
+    """The state of every agent reachable from ``roots`` (group-chat members included), by name;
+    each message list is what ``lists`` makes of it (see :mod:`agents.message_lists`).
 
     Agents that are not of this framework keep their own state and are left out.
     """
@@ -91,7 +93,7 @@ def team_states(*roots: Agent) -> dict[str, Any]:
     while pending:
         agent = pending.pop()
         if agent.name not in states:
-            states[agent.name] = agent.get_state()
+            states[agent.name] = agent.get_state(lists)
             pending.extend(agent.team_members())
     return states
 

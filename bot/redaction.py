@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -89,6 +90,8 @@ class Redactor:
         ordered = sorted(known, key=len, reverse=True)  # a secret that contains another goes first
         self._known = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self._values = ordered
+        # How JSON writes the secrets that it escapes (quotes, backslashes, control characters).
+        self._escaped = [e for e in (json.dumps(v, ensure_ascii=False)[1:-1] for v in ordered) if e not in ordered]
         self.counts: Counter[str] = Counter()  # what was redacted so far, by kind
 
     @property
@@ -185,12 +188,24 @@ class Redactor:
 
     def json(self, value: Any, where: str | None = None) -> Any:
         """A JSON value (dicts, lists, strings...) with every string redacted; logged when ``where``
-        is given (a run's state holds the same messages at every save: it goes unlogged)."""
+        is given (a run's state holds the same messages at every save: it goes unlogged).
+
+        The value is searched as one JSON text first (one pass in C), and walked string by string
+        only when that text holds a secret or a token's beginning: a run's state at every save.
+        """
+        if not self._may_hold_secret(json.dumps(value, ensure_ascii=False, default=str)):
+            return value
         found: Counter[str] = Counter()
         redacted = self._walk(value, found)
         if where is not None:
             self._report(found, where)
         return redacted
+
+    def _may_hold_secret(self, text: str) -> bool:
+        """Whether ``text`` (JSON) holds a configured secret, as is or as JSON writes it, or a token's beginning."""
+        return any(start in text for start in TOKEN_STARTS) or any(
+            value in text for value in (*self._values, *self._escaped)
+        )
 
     def _walk(self, value: Any, found: Counter[str]) -> Any:
         if isinstance(value, str):

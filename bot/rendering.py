@@ -24,13 +24,23 @@ from adapters import (
     limit_mentions,
     show_link_targets,
 )
-from agents import StepMessage, TextPart
+from agents import HumanInputWait, StepMessage, TextPart
 from storage import MessageRecord, NewMessage
 
 from .state import ThreadState
 from .teams import Team
 
-__all__ = ["NOTE", "audience", "button_json", "message_text", "note", "people_message", "to_new_message", "to_outbound"]
+__all__ = [
+    "NOTE",
+    "audience",
+    "button_json",
+    "message_text",
+    "note",
+    "people_message",
+    "to_new_message",
+    "to_outbound",
+    "wait_prompt",
+]
 
 NOTE = "threadcrew"
 _MAX_FILE = 8 * 1024 * 1024
@@ -82,6 +92,22 @@ def note(text: str, buttons: list[Button] | None = None) -> NewMessage:
     """A message from threadcrew itself (a question's buttons, a stop, a budget)."""
     attachments = {"buttons": [button_json(b) for b in buttons]} if buttons else None
     return NewMessage(role="assistant", content=text, name=NOTE, author_kind="system", attachments=attachments)
+
+
+def wait_prompt(waiting: HumanInputWait, approvers_named: bool) -> NewMessage:
+    """The message that asks the thread what a wait waits for, with its buttons."""
+    if waiting.kind == "approval":
+        who = "someone allowed to approve" if approvers_named else "someone"
+        return note(
+            f"{waiting.prompt}\n\nWaiting for {who} to approve.",
+            [Button("Approve", "approve", "approve", "primary"), Button("Reject", "reject", "reject", "danger")],
+        )
+    if waiting.kind == "speaker":
+        return note("Who should speak next?", [Button(c, "choose", c) for c in waiting.choices])
+    return note(
+        "The team is waiting for you: reply in this thread, or let them go on.",
+        [Button("Continue", "continue", "", "primary"), Button("Stop", "stop", "stop", "danger")],
+    )
 
 
 def button_json(button: Button) -> dict[str, Any]:

@@ -17,14 +17,24 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from adapters import Author, Button, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters import Author, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from agents import AgentError, Approval, GroupChatRun, HumanInputWait, HumanReply, StepOutcome, StopKind
 from agents.chat_run import restore_team
-from storage import ConflictError, ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer
+from storage import (
+    ConflictError,
+    ConversationRecord,
+    ListChanges,
+    MessageRecord,
+    NewMessage,
+    NewUsage,
+    NewWait,
+    WaitAnswer,
+)
 
 from .attachments import left_out, people_said
 from .logs import bind_thread
-from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound
+from .rendering import NOTE, audience, note, people_message, to_new_message, to_outbound, wait_prompt
+from .saved_lists import SavedLists
 from .state import ThreadState
 from .streaming import StepStream
 from .teams import Team
@@ -37,6 +47,7 @@ __all__ = ["TIMEOUT_AUTHOR", "ThreadSession", "thread_of"]
 _log = logging.getLogger(__name__)
 
 NOTE_PERSONA = Persona(NOTE, "threadcrew")
+LISTS_BY_CHANGES = "by_changes"  # the state's message lists are stored apart, by what each save changed
 # Who presses a wait's button when its timeout acts (see bot/scheduling); no platform user id has a colon.
 TIMEOUT_AUTHOR = Author("threadcrew:timeout", "the timeout")
 
@@ -64,6 +75,7 @@ class ThreadSession:
         self.team: Team | None = None
         self.run: GroupChatRun | None = None
         self.state = ThreadState()
+        self.lists = SavedLists()  # what the last save stored of the run's message lists
         self._handling: list[int] = []  # the inbox entry of the event being handled
         self._answer: WaitAnswer | None = None  # how the open wait was answered, stored with the next save
         self.streams = StepStream(self.platform, thread, self._persona, lambda: self.state.reader)
@@ -92,15 +104,15 @@ class ThreadSession:
         self.state = ThreadState.from_json(state)
         self.team = self._build(state["team"])
         self.run = GroupChatRun.from_json(state["run"], self.team.agents(), termination_condition=self._budget())
+        # A state saved with its lists inline is stored anew, lists whole, at its next save.
+        self.lists = SavedLists.loaded(self.run) if state.get("lists") == LISTS_BY_CHANGES else SavedLists()
 
-    def _state(self, wait_id: int | None = None) -> dict[str, Any]:
-        """The state to store; ``wait_id``: the wait this save opens (the state refers to it)."""
+    def _state(self) -> tuple[dict[str, Any], ListChanges | None]:
+        """The state to store (its message lists by reference), and what changed in the lists."""
         if self.team is None or self.run is None:
-            return {}
-        state = {"team": self.team.name, "run": self.run.to_json(), **self.state.to_json()}
-        if wait_id is not None:
-            state["wait_id"] = wait_id
-        return state
+            return {}, None
+        run, changes = self.lists.state(self.run)
+        return {"team": self.team.name, "run": run, "lists": LISTS_BY_CHANGES, **self.state.to_json()}, changes
 
     def _build(self, name: str) -> Team:
         team = self.rt.catalog.build(name, self.rt.work_root / f"conversation-{self.record.id}")
@@ -187,6 +199,7 @@ class ThreadSession:
             restore_team(self.run.to_json()["agents"], team.agents())  # the team remembers earlier runs
         await self._close_team()
         self.team = team
+        self.lists = SavedLists()  # a new team's lists: the next save stores them whole
         # A new run: the thread's earlier runs count against its budget.
         self.state = ThreadState(
             spent=[self.record.prompt_tokens + self.record.completion_tokens, self.record.cost],
@@ -356,11 +369,15 @@ class ThreadSession:
         if answered:
             self.state.wait_id = None
         usage = self._take_usage()
-        redact = self.rt.redactor.json  # the run's state is stored too: no secret in it either
         self.rt.metrics.saved(outcome, usage)
+        state, changes = self._state()
+        # The run's state is stored too: no secret in it either (its lists: only what they gained).
+        state = self.rt.redactor.json(state)
+        if changes is not None:
+            changes = dataclasses.replace(changes, items=self.rt.redactor.json(changes.items))
         self.record, stored = await self.rt.db.stores.conversations.save_step(
             self.record.id,
-            (lambda wait_id: redact(self._state(wait_id))) if wait is not None else redact(self._state()),
+            (lambda wait_id: {**state, "wait_id": wait_id}) if wait is not None else state,
             expected_version=self.record.version,
             status=self.status,
             messages=produced,
@@ -368,7 +385,9 @@ class ThreadSession:
             handled=self._handling,
             open_wait=wait[1] if wait is not None else None,
             answered=answered,
+            changes=changes,
         )
+        self.lists.stored()
         if wait is not None:
             self.state.wait_id = (self.record.state or {}).get("wait_id")
         self._handling, self._answer = [], None
@@ -405,28 +424,7 @@ class ThreadSession:
         assert self.team is not None
         self.state.prompted = waiting.to_json()
         self.state.prompt_seq = self.record.last_seq + at + 1  # the number the store gives it
-        if waiting.kind == "approval":
-            who = "someone allowed to approve" if self.team.approvers else "someone"
-            return [
-                note(
-                    f"{waiting.prompt}\n\nWaiting for {who} to approve.",
-                    [
-                        Button("Approve", "approve", "approve", "primary"),
-                        Button("Reject", "reject", "reject", "danger"),
-                    ],
-                )
-            ]
-        if waiting.kind == "speaker":
-            return [note("Who should speak next?", [Button(c, "choose", c) for c in waiting.choices])]
-        return [
-            note(
-                "The team is waiting for you: reply in this thread, or let them go on.",
-                [
-                    Button("Continue", "continue", "", "primary"),
-                    Button("Stop", "stop", "stop", "danger"),
-                ],
-            )
-        ]
+        return [wait_prompt(waiting, bool(self.team.approvers))]
 
     def _closing_note(self, outcome: StepOutcome | None) -> list[NewMessage]:
         stop = outcome.stop if outcome is not None else None

@@ -18,6 +18,7 @@ from .errors import ConflictError, DatabaseBehindError, NotFoundError, StorageEr
 from .migrate import check_schema, current_revision, head_revision, upgrade
 from .records import (
     ConversationRecord,
+    ListChanges,
     MessageRecord,
     ModelUsage,
     NewMessage,
@@ -31,6 +32,7 @@ from .records import (
     WaitRecord,
 )
 from .stores import ACTIVE_STATUSES, Stores
+from .stores.state_changes import list_ref
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -40,6 +42,7 @@ __all__ = [
     "ConversationRecord",
     "Database",
     "DatabaseBehindError",
+    "ListChanges",
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
@@ -59,5 +62,6 @@ __all__ = [
     "current_revision",
     "database_url",
     "head_revision",
+    "list_ref",
     "upgrade",
 ]

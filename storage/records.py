@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "ConversationRecord",
+    "ListChanges",
     "MessageRecord",
     "ModelUsage",
     "NewMessage",
@@ -45,6 +46,22 @@ class ConversationRecord:
     cost: float
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListChanges:
+    """What a save changed in the long lists of a conversation's state (see ``save_step``).
+
+    The state holds a reference, ``list_ref(key)``, where a list goes; the store keeps the lists
+    apart and puts them back in place when it hands the state out. ``lists`` maps a key to
+    ``(keep, added)``: the list becomes its first ``keep`` entries followed by the ``items`` at
+    the indexes ``added`` (an item shared by several lists is given once). ``whole``: these
+    changes hold every list of the state in full, so the changes before them are let go.
+    """
+
+    items: list[Any]
+    lists: dict[str, tuple[int, list[int]]]
+    whole: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ __all__ = [
     "processed_events",
     "runtime_log",
     "schedules",
+    "state_changes",
     "usage",
     "waits",
 ]
@@ -136,6 +137,17 @@ messages = Table(
         postgresql_where=text("posted_at IS NULL"),
         sqlite_where=text("posted_at IS NULL"),
     ),
+)
+
+# A conversation's state keeps its long lists (the agents' histories, the transcript) out of
+# ``conversations.state``: each save adds a row with what changed in them (see
+# storage.stores.state_changes); a state that says it holds every list drops the rows before it.
+state_changes = Table(
+    "state_changes",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("changes", JSON, nullable=False),
 )
 
 waits = Table(

@@ -9,6 +9,7 @@ from typing import Any
 from ..agent import Agent, Conversable
 from ..errors import ConfigurationError
 from ..llm.usage import Usage
+from ..message_lists import MessageLists, history_key, inline
 from ..messages import Message
 from ..outcome import Stop, StopKind
 from ._base import AgentCore, AgentState
@@ -75,13 +76,16 @@ class StateMixin(AgentCore):
         """Agents whose state travels with this one's (a group chat manager's members)."""
         return []
 
-    def get_state(self) -> dict[str, Any]:
-        """What this agent remembers, as JSON-ready data keyed by peer name."""
+    def get_state(self, lists: MessageLists = inline) -> dict[str, Any]:
+        """What this agent remembers, as JSON-ready data keyed by peer name; each history with a
+        peer is what ``lists`` makes of it (see :mod:`agents.message_lists`)."""
         state = self._state
         return {
             "name": self.name,
             "system_message": self._oai_system_message[0].to_dict()["content"],
-            "messages": {peer.name: [m.to_dict() for m in msgs] for peer, msgs in state.messages.items()},
+            "messages": {
+                peer.name: lists(history_key(self.name, peer.name), msgs) for peer, msgs in state.messages.items()
+            },
             "auto_reply_counts": {_peer_key(p): n for p, n in state.auto_reply_counts.items()},
             "max_auto_reply": {_peer_key(p): n for p, n in self._max_consecutive_auto_reply_dict.items()},
             "reply_at_receive": {peer.name: flag for peer, flag in state.reply_at_receive.items()},

@@ -21,6 +21,7 @@ from .._sync import sync_edge
 from ..agent import Agent
 from ..conversable import ConversableAgent, HumanInputMode
 from ..errors import ChatSuspended, ConfigurationError
+from ..message_lists import MessageLists, inline, transcript_key
 from ..messages import Message
 from ..termination import TerminationCondition
 from .groupchat import GroupChat
@@ -221,10 +222,10 @@ class GroupChatManager(ConversableAgent):
 
     # -- durable state ---------------------------------------------------------------------------------
 
-    def get_state(self) -> dict[str, Any]:
+    def get_state(self, lists: MessageLists = inline) -> dict[str, Any]:
         return {
-            **super().get_state(),
-            "groupchat_messages": [m.to_dict() for m in self._groupchat.transcript],
+            **super().get_state(lists),
+            "groupchat_messages": lists(transcript_key(self.name), self._groupchat.transcript),
             "run": self._run.progress_json() if self._run is not None else None,
         }
 

@@ -29,6 +29,7 @@ from ..errors import ConfigurationError, HumanInputRequired
 from ..human_input import HumanReply, collect_human_input
 from ..llm.cache import ResponseCache
 from ..llm.usage import Usage, collect_usage
+from ..message_lists import MessageLists, inline
 from ..messages import Message, MessageLike
 from ..outcome import (
     CallsUsage,
@@ -382,14 +383,18 @@ class GroupChatRun(DurableRun):
         self._selection = SpeakerChoice.from_json(selection) if selection else None
         self._load_common(dict(state))
 
-    def to_json(self) -> dict[str, Any]:
-        """The whole state: the run's and every agent's (definitions not included)."""
+    def to_json(self, lists: MessageLists = inline) -> dict[str, Any]:
+        """The whole state: the run's and every agent's (definitions not included).
+
+        ``lists`` makes what the state holds of each message list (by default, the messages; see
+        :mod:`agents.message_lists`); :meth:`from_json` takes the lists back as messages.
+        """
         return {
             "version": STATE_VERSION,
             "kind": "group_chat",
             "manager": self.manager.name,
             **self.progress_json(),
-            "agents": team_states(self.manager, self.sender),
+            "agents": team_states(self.manager, self.sender, lists=lists),
         }
 
     @classmethod

@@ -129,7 +129,7 @@ def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
     """Each column's bind processor on ``dialect`` (the identity where it has none)."""
     processors: dict[str, Callable[[Any], Any]] = {}
     for column in (*messages.c, conversations.c.updated_at):
-        processor = column.type.bind_processor(dialect)
+        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
         processors[column.name] = processor if processor is not None else _same
     return processors
 

@@ -6,14 +6,27 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError
-from ..records import ConversationRecord, MessageRecord, NewMessage, NewUsage, NewWait, WaitAnswer, record_from_row
+from ..records import (
+    ConversationRecord,
+    ListChanges,
+    MessageRecord,
+    NewMessage,
+    NewUsage,
+    NewWait,
+    WaitAnswer,
+    record_from_row,
+)
 from ..schema import conversations
+from ._bare import bare_sqlite
+from ._bare_step import save_step_bare
 from ._base import Store
 from .events import handled_in
 from .messages import insert_numbered
+from .state_changes import with_lists, write_changes_in
 from .usage import log_usage_in
 from .waits import answer_waits_in, open_wait_in
 
@@ -44,19 +57,33 @@ class ConversationStore(Store):
     async def get_or_create(
         self, platform: str, workspace_id: str, channel_id: str, thread_id: str, *, team: str, status: str = "new"
     ) -> ConversationRecord:
-        """The thread's conversation, created when there is none (concurrent callers get the same one)."""
+        """The thread's conversation, created when there is none (concurrent callers get the same one).
+
+        A thread that has one is only read; a new one is made in the group commit (a burst of
+        mentions in new threads shares transactions with the other writes).
+        """
+        found = await self.find(platform, workspace_id, channel_id, thread_id)
+        if found is not None:
+            return found
         now = self.now()
         key = {"platform": platform, "workspace_id": workspace_id, "channel_id": channel_id, "thread_id": thread_id}
-        async with self.db.begin() as conn:
-            await conn.execute(
-                self.insert(conversations)
-                .values(**key, team=team, status=status, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=list(key))
-            )
-            row = (
-                await conn.execute(select(conversations).where(*(conversations.c[k] == v for k, v in key.items())))
-            ).one()
-        return record_from_row(ConversationRecord, row)
+        create = (
+            self.insert(conversations)
+            .values(**key, team=team, status=status, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=list(key))
+        )
+        read = select(conversations).where(*(conversations.c[k] == v for k, v in key.items()))
+
+        def work(conn: Connection) -> ConversationRecord:
+            conn.execute(create)
+            return record_from_row(ConversationRecord, conn.execute(read).one())
+
+        record: ConversationRecord = await self.db.write(work)
+        if record.state is None:
+            return record
+        async with self.db.connect() as conn:  # made by someone else meanwhile, and saved since
+            [record] = await with_lists(conn, [record])
+        return record
 
     async def find(
         self, platform: str, workspace_id: str, channel_id: str, thread_id: str
@@ -69,15 +96,17 @@ class ConversationStore(Store):
         )
         async with self.db.connect() as conn:
             row = (await conn.execute(query)).first()
-        return record_from_row(ConversationRecord, row) if row else None
+            found = await with_lists(conn, [record_from_row(ConversationRecord, row)] if row else [])
+        return found[0] if found else None
 
     async def get(self, conversation_id: int) -> ConversationRecord:
         """Raises NotFoundError."""
         async with self.db.connect() as conn:
             row = (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).first()
-        if row is None:
-            raise NotFoundError(f"there is no conversation {conversation_id}")
-        return record_from_row(ConversationRecord, row)
+            if row is None:
+                raise NotFoundError(f"there is no conversation {conversation_id}")
+            [record] = await with_lists(conn, [record_from_row(ConversationRecord, row)])
+        return record
 
     async def save_state(
         self, conversation_id: int, state: Any, *, expected_version: int, status: str | None = None
@@ -103,6 +132,7 @@ class ConversationStore(Store):
         handled: Sequence[int] = (),
         open_wait: NewWait | None = None,
         answered: Sequence[WaitAnswer] = (),
+        changes: ListChanges | None = None,
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         """Store a step's new messages and model usage with the engine's state after it, in one transaction.
 
@@ -112,7 +142,9 @@ class ConversationStore(Store):
         handled, taken out of the inbox in the same transaction (so each is handled once).
         ``open_wait`` opens a wait and ``answered`` closes waits, with the state: so the open waits
         are always those the stored states refer to. ``state`` may be a function of the new
-        wait's id (None when none is opened), to refer to it.
+        wait's id (None when none is opened), to refer to it. ``changes``: what this save changed
+        in the lists the state refers to (see :mod:`storage.stores.state_changes`); the record
+        returned holds ``state`` as given (the references in place).
 
         Raises:
             ConflictError: someone else saved first (nothing is stored).
@@ -135,10 +167,20 @@ class ConversationStore(Store):
             answer_waits_in(conn, answered, now)
             wait_id = open_wait_in(conn, conversation_id, open_wait, now) if open_wait is not None else None
             saved = state(wait_id) if callable(state) else state
+            driver = bare_sqlite(conn)
+            if driver is not None:  # a SQLite file: the rest goes to sqlite3 itself (see _bare_step)
+                done = save_step_bare(
+                    driver, conn.dialect, {**params, "state": saved}, messages, usage, handled, changes
+                )
+                if done is None:
+                    _refuse(conn, conversation_id, expected_version)
+                return done
             row = conn.execute(_SAVE_STEP, {**params, "state": saved}).first()
             if row is None:
                 _refuse(conn, conversation_id, expected_version)
             record = ConversationRecord(**{**row._mapping, "state": saved})
+            if changes is not None:
+                write_changes_in(conn, conversation_id, record.version, changes)
             stored = insert_numbered(conn, conversation_id, record.last_seq - len(messages) + 1, messages, now)
             log_usage_in(conn, conversation_id, usage, now)
             handled_in(conn, handled)
@@ -159,8 +201,7 @@ class ConversationStore(Store):
         """The conversations changed last, newest first."""
         query = select(conversations).order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
         async with self.db.connect() as conn:
-            rows = (await conn.execute(query.limit(limit))).all()
-        return [record_from_row(ConversationRecord, row) for row in rows]
+            return await _records_of(conn, query.limit(limit))
 
     async def listing(
         self,
@@ -183,8 +224,7 @@ class ConversationStore(Store):
             query = query.where(conversations.c.updated_at >= updated_after)
         query = query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(limit)
         async with self.db.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [record_from_row(ConversationRecord, row) for row in rows]
+            return await _records_of(conn, query)
 
     async def in_channel(
         self, platform: str, workspace_id: str, channel_id: str, *, statuses: Sequence[str] | None = None
@@ -199,15 +239,18 @@ class ConversationStore(Store):
             query = query.where(conversations.c.status.in_(list(statuses)))
         query = query.order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
         async with self.db.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [record_from_row(ConversationRecord, row) for row in rows]
+            return await _records_of(conn, query)
 
     async def list_active(self) -> list[ConversationRecord]:
         """Conversations that are running or waiting: what to resume after a restart."""
         query = select(conversations).where(conversations.c.status.in_(ACTIVE_STATUSES)).order_by(conversations.c.id)
         async with self.db.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [record_from_row(ConversationRecord, row) for row in rows]
+            return await _records_of(conn, query)
+
+
+async def _records_of(conn: AsyncConnection, query: Select[Any]) -> list[ConversationRecord]:
+    rows = (await conn.execute(query)).all()
+    return await with_lists(conn, [record_from_row(ConversationRecord, row) for row in rows])
 
 
 def _refuse(conn: Connection, conversation_id: int, expected_version: int) -> NoReturn:

@@ -167,3 +167,12 @@ async def test_a_streamed_preview_never_shows_a_secret_cut_in_pieces() -> None:
     assert platform.calls[-1].text == f"a {REDACTED} and {REDACTED} @\u200bU1 end"  # previews never ping
     assert len(platform.calls) > 5  # it grew as the pieces came
     assert not [m.text for m in platform.calls if "two w" in m.text or "ghp" in m.text or "<@" in m.text]
+
+
+def test_a_json_value_is_redacted_even_where_json_escapes_the_secret() -> None:
+    redactor = Redactor([Secret('pass"word\nline-12345', "quoted"), Secret("plainsecret123", "plain")])
+    token = "sk-" + "A" * 24
+    value = {"a": ['pass"word\nline-12345 here', {"b": "plainsecret123"}], "n": 3, "c": f"key {token}"}
+    assert redactor.json(value) == {"a": ["[redacted] here", {"b": "[redacted]"}], "n": 3, "c": "key [redacted]"}
+    clean = {"a": ["nothing secret here", {"b": None}], "n": 1.5}
+    assert redactor.json(clean) == clean
