@@ -165,6 +165,7 @@ class SlackPlatform:
         except SlackApiError:
             self._identity = None  # asked again next time
             raise
+        self._remember_identity(str(found.get("team_id")), found)
         return AuthorizeResult(
             enterprise_id=found.get("enterprise_id"),
             team_id=found.get("team_id"),
@@ -398,9 +399,13 @@ class SlackPlatform:
         """What ``auth.test`` says of the bot in the workspace (its name, the workspace's address), asked once."""
         if workspace_id not in self._identities:
             with platform_errors("auth.test"):
-                answer = await client.auth_test()
-            self._identities[workspace_id] = {"user": answer.get("user"), "url": answer.get("url")}
+                self._remember_identity(workspace_id, await client.auth_test())
         return self._identities[workspace_id]
+
+    def _remember_identity(self, workspace_id: str, answer: AsyncSlackResponse) -> None:
+        """Keep what an ``auth.test`` answer says of the bot in the workspace (one answer serves
+        Bolt's authorization and the name and address lookups alike)."""
+        self._identities[workspace_id] = {"user": answer.get("user"), "url": answer.get("url")}
 
     async def _wait_quiet(self, within: float = 30) -> None:
         """Until the events Slack already has an ack for are handed to the bot."""
