@@ -34,7 +34,6 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "conversations",
     "inbox",
-    "leases",
     "llm_cache",
     "messages",
     "metadata",
@@ -195,14 +194,6 @@ inbox = Table(
     Column("thread_key", String(255), nullable=True),  # whose event: a worker reads its thread's alone
     Index(None, "platform"),
     Index(None, "thread_key"),
-)
-
-leases = Table(
-    "leases",
-    metadata,
-    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("expires_at", Time, nullable=False),
 )
 
 schedules = Table(

@@ -171,34 +171,6 @@ class TestEvents:
         assert await db.stores.events.claim("slack", "new") is False
 
 
-class TestLeases:
-    async def test_one_holder_at_a_time_until_the_lease_runs_out(self, db: Database, clock: FakeClock) -> None:
-        cid = await conversation_id(db)
-        ttl = dt.timedelta(seconds=30)
-        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False
-        assert await db.stores.leases.holder(cid) == "proc-a"
-        clock.advance(seconds=20)
-        assert await db.stores.leases.renew(cid, "proc-a", ttl) is True
-        clock.advance(seconds=20)
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False  # renewed: 10 s left
-        clock.advance(seconds=11)
-        assert await db.stores.leases.holder(cid) is None
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is True  # the crashed holder's lease ran out
-        assert await db.stores.leases.renew(cid, "proc-a", ttl) is False
-        await db.stores.leases.release(cid, "proc-a")  # not the holder: nothing happens
-        assert await db.stores.leases.holder(cid) == "proc-b"
-        await db.stores.leases.release(cid, "proc-b")
-        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
-
-    async def test_concurrent_acquirers_have_one_winner(self, db: Database) -> None:
-        cid = await conversation_id(db)
-        results = await asyncio.gather(
-            *(db.stores.leases.acquire(cid, f"proc-{i}", dt.timedelta(seconds=30)) for i in range(10))
-        )
-        assert results.count(True) == 1
-
-
 class TestWaits:
     async def test_the_first_answer_wins_and_the_second_is_told_who_answered(
         self, db: Database, clock: FakeClock
