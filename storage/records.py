@@ -128,6 +128,7 @@ class WaitRecord:
     answer: str | None
     answered_by: str | None
     answered_at: dt.datetime | None
+    reminded_at: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:

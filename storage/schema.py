@@ -164,6 +164,7 @@ waits = Table(
     Column("answer", Text, nullable=True),
     Column("answered_by", String(128), nullable=True),
     Column("answered_at", Time, nullable=True),
+    Column("reminded_at", Time, nullable=True),  # its one reminder went (kept as long as the wait)
     Index(None, "conversation_id"),
     Index(
         "ix_waits_open",
