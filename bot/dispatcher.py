@@ -42,8 +42,8 @@ class Dispatcher:
         queue: makes the work queue (default: :class:`~bot.workqueue.local.LocalQueue`, in memory).
         retry_base, retry_max: a thread whose work failed (a post the platform refused, say) is
             tried again after ``retry_base`` seconds, doubling each time up to ``retry_max``.
-        sweep_every: how often to look for threads with stored-unposted messages or stranded
-            events that no worker has (seconds; 0: never, :meth:`sweep` by hand).
+        sweep_every: how often to look for threads with work that no worker has (stored-unposted
+            messages, a running conversation, stranded events; seconds; 0: never, :meth:`sweep` by hand).
     """
 
     def __init__(
@@ -183,12 +183,8 @@ class Dispatcher:
         if self.sweep_every > 0:
             self._keep(self._sweeping())
         stores = self.rt.db.stores
-        pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
-        running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
-        for conversation_id in sorted(pending | running):
-            thread = thread_of(await stores.conversations.get(conversation_id))
-            if thread.platform in self.rt.served:
-                await self.queue.wake(thread)
+        for thread in (await self._stored_work()).values():
+            await self.queue.wake(thread)
         for platform in sorted(self.rt.served):
             for inbox_id, payload in await stores.events.pending(platform):
                 if inbox_id in self._queued_early:  # it came while we looked: queued already
@@ -223,19 +219,30 @@ class Dispatcher:
         ]
         await self.queue.resume(thread, pending)
 
-    async def sweep(self) -> int:
-        """Pick up threads that have stored-unposted messages or events no worker holds; returns how many."""
+    async def _stored_work(self) -> dict[str, ThreadRef]:
+        """The threads (of the platforms served here) whose conversation has stored-unposted
+        messages or is running (a step is due), by key."""
         stores = self.rt.db.stores
-        threads = {}
-        for conversation_id in {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}:
-            thread = thread_of(await stores.conversations.get(conversation_id))  # once per conversation
-            threads[thread.key] = thread
+        unposted = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
+        records = [await stores.conversations.get(conversation_id) for conversation_id in sorted(unposted)]
+        records += await stores.conversations.listing(statuses=["running"], limit=10_000)
+        threads = {thread.key: thread for thread in map(thread_of, records)}
+        return {key: thread for key, thread in threads.items() if thread.platform in self.rt.served}
+
+    async def sweep(self) -> int:
+        """Pick up threads with work that no worker holds: stored-unposted messages, a running
+        conversation (its work failed outside the work loop, say), events in the inbox; returns how many.
+
+        A thread whose work is queued or under way (here, or on PostgreSQL in any process) is left alone.
+        """
+        stores = self.rt.db.stores
+        threads = await self._stored_work()
         for platform in sorted(self.rt.served):
             for _, payload in await stores.events.pending(platform):
                 event = ThreadEvent.from_json(payload)
                 threads[event.thread.key] = event.thread
         working = await self.queue.working()
-        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in working]
+        stranded = [t for key, t in threads.items() if key not in working]
         for thread in stranded:
             await self.requeue(thread)
         return len(stranded)

@@ -23,13 +23,14 @@ from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
 from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
-from tests.bot.postgres import die_holding_a_job, jobs_of, scheduled_jobs
+from tests.bot.postgres import die_holding_a_job, fail_jobs, jobs_of, scheduled_jobs
 from tests.bot.test_threads import FailingPosts
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
 def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
-    return Settings(data_dir=data_dir, database_url=url, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
+    settings: dict[str, Any] = {"step_timeout": 30, "drain_seconds": 10, "http_port": 0, **overrides}
+    return Settings(data_dir=data_dir, database_url=url, **settings)
 
 
 @contextlib.asynccontextmanager
@@ -185,3 +186,53 @@ def test_the_command_refuses_roles_where_one_process_must_do_everything(tmp_path
     unknown = run_cli("run", "--role", "boss", env=data, cwd=tmp_path)
     assert unknown.returncode == 2
     assert "there is no role 'boss'; use one of intake, worker, all" in unknown.stderr
+
+
+async def test_the_sweep_queues_a_running_conversation_whose_worker_died_and_leaves_a_live_one_alone(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    async with running_bot(tmp_path / "data", team) as bot:
+        queue = bot.dispatcher.queue
+        assert isinstance(queue, LocalQueue)
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")  # t1's worker is mid-step: the sweep leaves it alone
+        assert await bot.dispatcher.sweep() == 0
+        await queue.drain(0)  # its worker dies outside the work loop: nothing queues the thread again
+        gate.set()
+        assert await status_of(bot, "t1") == "running"
+        assert await bot.db.stores.messages.outbox() == []
+        assert await bot.db.stores.events.pending("memory") == []
+        queue._closing = False  # the queue takes work again, as after a restart without the recovery
+        assert await bot.dispatcher.sweep() == 1
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert authors(bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
+
+
+async def test_on_postgresql_the_sweep_queues_a_running_conversation_whose_job_failed_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake", queue_stall_seconds=60) as intake:
+        async with bot_on(tmp_path, server, postgres, "worker", role="worker", drain_seconds=0) as worker_bot:
+            mention = await intake.platform.mention("t1", "chart the squares")
+            lock = mention.thread.key
+            await model.arrived("coder")  # the worker's job is mid-step: the sweep leaves it alone
+            assert await intake.dispatcher.sweep() == 0
+            assert jobs_of(postgres, lock) == ["doing"]
+            await worker_bot.bot.close()
+        gate.set()
+        fail_jobs(postgres, lock)  # the job the stopped worker left (its own was aborted) fails before it runs
+        assert await status_of(intake, "t1") == "running"
+        assert await intake.db.stores.events.pending("memory") == []
+        assert await intake.dispatcher.sweep() == 1
+        assert jobs_of(postgres, lock) == ["aborted", "failed", "todo"]
+        assert await intake.dispatcher.sweep() == 0  # its job waits: no second one
+        assert jobs_of(postgres, lock) == ["aborted", "failed", "todo"]
+    async with bot_on(tmp_path, server, postgres, "worker2", role="worker") as worker_bot:
+        await worker_bot.platform.wait_for(lambda posts: authors(posts)[:2] == ["coder", "reviewer"])
+        await worker_bot.idle()
