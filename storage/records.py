@@ -46,6 +46,8 @@ class ConversationRecord:
     cost: float
     created_at: dt.datetime
     updated_at: dt.datetime
+    failures: int = 0
+    """How many times in a row its work failed (a refused post, say): what every worker backs off by."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,7 @@ conversations = Table(
     Column("cost", Float, nullable=False, server_default="0"),
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),  # its work failed this many times in a row
     UniqueConstraint("platform", "workspace_id", "channel_id", "thread_id"),
     Index(None, "status"),
 )

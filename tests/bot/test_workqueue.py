@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.scheduling.service import dispatcher_start
 from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
-from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
+from tests.bot.crew import Crew, RunningBot, authors, in_thread, last_starts, running_bot, write_team
 from tests.bot.postgres import die_holding_a_job, fail_jobs, jobs_of, scheduled_jobs
 from tests.bot.test_threads import FailingPosts
 from tests.fakes.openai_server import ScriptedOpenAI
@@ -236,3 +237,59 @@ async def test_on_postgresql_the_sweep_queues_a_running_conversation_whose_job_f
     async with bot_on(tmp_path, server, postgres, "worker2", role="worker") as worker_bot:
         await worker_bot.platform.wait_for(lambda posts: authors(posts)[:2] == ["coder", "reviewer"])
         await worker_bot.idle()
+
+
+@contextlib.asynccontextmanager
+async def backing_off_worker(
+    tmp_path: Path, server: ScriptedOpenAI, url: str, name: str, platform: InMemoryPlatform
+) -> AsyncIterator[RunningBot]:
+    """A worker whose failed threads are tried again after 0.05 s, doubling, and stop at the third failure."""
+    async with bot_on(
+        tmp_path, server, url, name, platform, role="worker", retry_seconds=0.05, retry_give_up_after=3
+    ) as worker_bot:
+        yield worker_bot
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Until ``check()`` is true: the bots write the database, which has no event to wait on."""
+    while not await check():  # noqa: ASYNC110 - the database has no event to wait on
+        await asyncio.sleep(0.05)
+
+
+async def test_a_thread_failing_on_each_worker_in_turn_backs_off_by_its_stored_count_then_stops_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, server = crew
+    caplog.set_level(logging.WARNING, logger="bot.workqueue.thread_work")
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+
+        async def failed(times: int) -> bool:
+            """The thread failed ``times`` times, and its worker is done with it: its retry waits."""
+            failures = sum("failed; " in r.getMessage() for r in caplog.records)  # what each worker logged
+            return failures >= times and jobs_of(postgres, mention.thread.key) == ["todo"]
+
+        async def stopped() -> bool:
+            return await status_of(intake, "t1") == "failed" and jobs_of(postgres, mention.thread.key) == []
+
+        # Each worker leaves as soon as the thread failed on it; its retry (a job scheduled for
+        # later) is the next worker's, so the thread fails on each in turn.
+        async with backing_off_worker(tmp_path, server, postgres, "a", FailingPosts(1, after_posting=False)):
+            mention = await intake.platform.mention("t1", "chart the squares")  # the coder's post fails
+            await until(lambda: failed(1))
+        async with backing_off_worker(tmp_path, server, postgres, "b", FailingPosts(0, after_posting=False)):
+            await until(lambda: failed(2))
+        platform = FailingPosts(0, after_posting=False)
+        async with backing_off_worker(tmp_path, server, postgres, "a", platform) as again:
+            await until(stopped)  # and not tried again: no job
+            platform.failing = False  # the platform is back: the sweep posts what is stored, the note once
+            assert await intake.dispatcher.sweep() == 1
+            await again.platform.wait_for(last_starts("The team stopped"))
+            await again.idle()
+    said = [r.getMessage() for r in caplog.records]
+    assert [line.rsplit("trying again in ", 1)[-1] for line in said if "trying again" in line] == ["0.05 s", "0.1 s"]
+    # A failure past the limit (a starting worker's recovery may queue the thread once more) adds no note.
+    notes = [m.content for m in await intake.transcript("t1") if (m.content or "").startswith("The team stopped")]
+    assert notes == ["The team stopped: its work failed 3 times in a row. Mention me to try again."]
+    assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == notes
+    assert await status_of(intake, "t1") == "failed"
+    assert (await intake.conversation("t1")).failures == 0  # its work went through at last: counted from one again

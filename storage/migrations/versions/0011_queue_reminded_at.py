@@ -21,8 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("waits") as batch:
-        batch.add_column(sa.Column("reminded_at", sa.DateTime(), nullable=True))
+    op.add_column("waits", sa.Column("reminded_at", sa.DateTime(), nullable=True))  # in place, not a batch copy
     op.execute(
         "UPDATE waits SET reminded_at = (SELECT min(p.created_at) FROM processed_events p"
         " WHERE p.event_key = 'event:remind:' || CAST(waits.id AS VARCHAR))"
@@ -31,5 +30,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("waits") as batch:
-        batch.drop_column("reminded_at")
+    op.drop_column("waits", "reminded_at")
