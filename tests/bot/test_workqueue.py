@@ -293,3 +293,27 @@ async def test_a_thread_failing_on_each_worker_in_turn_backs_off_by_its_stored_c
     assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == notes
     assert await status_of(intake, "t1") == "failed"
     assert (await intake.conversation("t1")).failures == 0  # its work went through at last: counted from one again
+
+
+async def test_on_sqlite_a_thread_failing_too_often_stops_with_one_note_and_its_messages_go_out_later(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    platform = FailingPosts(1, after_posting=False)  # the coder's post fails, and so does every retry
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    settings = {"retry_seconds": 0.01, "retry_give_up_after": 3}
+    async with running_bot(tmp_path / "data", team, platform, settings) as bot:
+        await platform.mention("t1", "chart the squares")
+        while (await status_of(bot, "t1")) != "failed":  # noqa: ASYNC110 - the database has no event to wait on
+            await asyncio.sleep(0.05)
+        await bot.idle()
+        assert (await bot.conversation("t1")).failures == 3
+        platform.failing = False
+        assert await bot.dispatcher.sweep() == 1  # not retried any more: the sweep posts what is stored
+        await platform.wait_for(last_starts("The team stopped"))
+        await bot.idle()
+        assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == [
+            "The team stopped: its work failed 3 times in a row. Mention me to try again."
+        ]
+        assert authors(platform.posts) == ["planner", "coder", "threadcrew"]
+        assert (await bot.conversation("t1")).failures == 0
