@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -16,6 +17,7 @@ from storage import (
     NewMessage,
     NewUsage,
     NotFoundError,
+    upgrade,
 )
 from storage.schema import messages
 from tests.storage.conftest import FakeClock
@@ -427,3 +429,26 @@ class TestPlatformState:
         assert [k for k, _ in await state.items("web", "post_")] == ["post_x"]  # "_" is no wildcard
         assert await state.items("web", "post:000000000001") == [("post:000000000001", {"key": "post:000000000001"})]
         assert len(await state.items("web")) == 5
+
+
+async def test_the_migration_marks_open_waits_reminded_whose_reminder_key_is_kept(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'old.db'}") as db:
+        await upgrade(db, "0010_queue_no_leases")
+        async with db.begin() as conn:  # the tables as they were: the stores read the newest
+            await conn.exec_driver_sql(
+                "INSERT INTO conversations (id, platform, workspace_id, channel_id, thread_id, team, status,"
+                " created_at, updated_at) VALUES (1, 'memory', 'W1', 'C1', 't1', 'dev', 'waiting',"
+                " '2026-03-02 09:00:00', '2026-03-02 09:00:00')"
+            )
+            for wait_id in (1, 2):
+                await conn.exec_driver_sql(
+                    "INSERT INTO waits (id, conversation_id, kind, agent, prompt, created_at)"
+                    f" VALUES ({wait_id}, 1, 'question', 'user', '?', '2026-03-02 09:00:00')"
+                )
+            await conn.exec_driver_sql(
+                "INSERT INTO processed_events (platform, event_key, created_at)"
+                " VALUES ('memory', 'event:remind:1', '2026-03-02 09:15:00')"
+            )
+        await upgrade(db)
+        reminded = {w.id: w.reminded_at for w in await db.stores.waits.open_waits()}
+    assert reminded == {1: dt.datetime(2026, 3, 2, 9, 15, tzinfo=dt.UTC), 2: None}
