@@ -146,7 +146,12 @@ class Bot:
                 step_timeout=settings.step_timeout,
                 redactor=redactor,
             )
-            self.dispatcher = dispatcher = Dispatcher(runtime, queue=self._queue(db))
+            self.dispatcher = dispatcher = Dispatcher(
+                runtime,
+                queue=self._queue(db),
+                retry_base=settings.retry_seconds,
+                give_up_after=settings.retry_give_up_after,
+            )
             if isinstance(dispatcher.queue, AbstractAsyncContextManager):
                 await stack.enter_async_context(dispatcher.queue)
             takes_events = self.intake and settings.role != "worker"

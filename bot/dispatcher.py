@@ -17,11 +17,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters import Author, OutboundMessage, ThreadEvent, ThreadRef, defuse_mass_mentions
+from storage import ConversationRecord
 
 from .commands import run_channel_command
 from .runtime import Runtime
 from .scheduling.manage import schedule_words
-from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, thread_of
+from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
 from .team_config import TriggerSpec
 from .workqueue import Accepted, WorkQueue
 from .workqueue.local import LocalQueue
@@ -41,9 +42,12 @@ class Dispatcher:
         runtime: what the sessions share.
         queue: makes the work queue (default: :class:`~bot.workqueue.local.LocalQueue`, in memory).
         retry_base, retry_max: a thread whose work failed (a post the platform refused, say) is
-            tried again after ``retry_base`` seconds, doubling each time up to ``retry_max``.
-        sweep_every: how often to look for threads with stored-unposted messages or stranded
-            events that no worker has (seconds; 0: never, :meth:`sweep` by hand).
+            tried again after ``retry_base`` seconds, doubling with each failure in a row (counted on
+            its conversation, so every worker backs off alike) up to ``retry_max``.
+        give_up_after: after this many failures in a row the run stops, with a note in the thread
+            (what is stored still goes out when the platform takes it: the sweep tries again).
+        sweep_every: how often to look for threads with work that no worker has (stored-unposted
+            messages, a running conversation, stranded events; seconds; 0: never, :meth:`sweep` by hand).
     """
 
     def __init__(
@@ -53,12 +57,13 @@ class Dispatcher:
         queue: QueueFactory = LocalQueue,
         retry_base: float = 1.0,
         retry_max: float = 300.0,
+        give_up_after: int = 12,
         sweep_every: float = 60.0,
     ) -> None:
         self.rt = runtime
         self.queue = queue(self)
         self.retry_base, self.retry_max, self.sweep_every = retry_base, retry_max, sweep_every
-        self._retries: dict[str, int] = {}  # thread key -> failures in a row
+        self.give_up_after = give_up_after
         self._timers: set[asyncio.Task[None]] = set()
         self._opened = False  # until open(), accepted events wait in the inbox
         self._closing = False
@@ -183,12 +188,8 @@ class Dispatcher:
         if self.sweep_every > 0:
             self._keep(self._sweeping())
         stores = self.rt.db.stores
-        pending = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
-        running = {c.id for c in await stores.conversations.list_active() if c.status == "running"}
-        for conversation_id in sorted(pending | running):
-            thread = thread_of(await stores.conversations.get(conversation_id))
-            if thread.platform in self.rt.served:
-                await self.queue.wake(thread)
+        for thread in (await self._stored_work()).values():
+            await self.queue.wake(thread)
         for platform in sorted(self.rt.served):
             for inbox_id, payload in await stores.events.pending(platform):
                 if inbox_id in self._queued_early:  # it came while we looked: queued already
@@ -204,15 +205,45 @@ class Dispatcher:
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
 
-    async def failed(self, thread: ThreadRef) -> float:
-        """A thread's work failed: try it again later (backing off); returns the delay in seconds."""
-        attempt = self._retries[thread.key] = self._retries.get(thread.key, 0) + 1
+    async def failed(self, thread: ThreadRef, conversation_id: int | None) -> float | None:
+        """A thread's work failed: try it again later, backing off by the failures in a row of its
+        conversation (``conversation_id``; None: it has none, the first delay).
+
+        Returns:
+            the delay in seconds, or None: it failed ``give_up_after`` times (or more) in a row, so its
+            run stops (with a note, once, whichever worker counted the last failure) and is not retried.
+        """
+        stores = self.rt.db.stores
+        attempt = await stores.conversations.count_failure(conversation_id) if conversation_id is not None else 1
+        if attempt >= self.give_up_after:
+            if attempt == self.give_up_after:  # the count is the row's: one worker sees this number
+                await self._give_up(thread)
+            return None
         delay: float = min(self.retry_base * 2.0 ** (attempt - 1), self.retry_max)
         await self.queue.retry_later(thread, delay)
         return delay
 
-    def succeeded(self, thread: ThreadRef) -> None:
-        self._retries.pop(thread.key, None)
+    async def _give_up(self, thread: ThreadRef) -> None:
+        """Stop the thread's run with a note, from what is stored (the failed session may be ahead of it).
+
+        A run that waits for people or is over is left as it is: only its retries end.
+        """
+        session = await ThreadSession.open(self.rt, thread, create=False)
+        if session is None:
+            return
+        try:
+            if not session.can_advance():
+                return
+            await session.give_up(self.give_up_after)
+        except Exception as exc:  # stored, but not posted: the note goes out with the rest when it can
+            _log.warning("thread %s: its run stopped, the note is not posted yet: %s", thread.key, exc)
+        finally:
+            await session.close()
+
+    async def succeeded(self, conversation: ConversationRecord | None) -> None:
+        """A thread's work went through: its next failure is counted from one."""
+        if conversation is not None and conversation.failures:
+            await self.rt.db.stores.conversations.clear_failures(conversation.id)
 
     async def requeue(self, thread: ThreadRef) -> None:
         """Give a thread with no worker its stranded events and its stored work again."""
@@ -223,19 +254,30 @@ class Dispatcher:
         ]
         await self.queue.resume(thread, pending)
 
-    async def sweep(self) -> int:
-        """Pick up threads that have stored-unposted messages or events no worker holds; returns how many."""
+    async def _stored_work(self) -> dict[str, ThreadRef]:
+        """The threads (of the platforms served here) whose conversation has stored-unposted
+        messages or is running (a step is due), by key."""
         stores = self.rt.db.stores
-        threads = {}
-        for conversation_id in {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}:
-            thread = thread_of(await stores.conversations.get(conversation_id))  # once per conversation
-            threads[thread.key] = thread
+        unposted = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
+        records = [await stores.conversations.get(conversation_id) for conversation_id in sorted(unposted)]
+        records += await stores.conversations.listing(statuses=["running"], limit=10_000)
+        threads = {thread.key: thread for thread in map(thread_of, records)}
+        return {key: thread for key, thread in threads.items() if thread.platform in self.rt.served}
+
+    async def sweep(self) -> int:
+        """Pick up threads with work that no worker holds: stored-unposted messages, a running
+        conversation (its work failed outside the work loop, say), events in the inbox; returns how many.
+
+        A thread whose work is queued or under way (here, or on PostgreSQL in any process) is left alone.
+        """
+        stores = self.rt.db.stores
+        threads = await self._stored_work()
         for platform in sorted(self.rt.served):
             for _, payload in await stores.events.pending(platform):
                 event = ThreadEvent.from_json(payload)
                 threads[event.thread.key] = event.thread
         working = await self.queue.working()
-        stranded = [t for key, t in threads.items() if t.platform in self.rt.served and key not in working]
+        stranded = [t for key, t in threads.items() if key not in working]
         for thread in stranded:
             await self.requeue(thread)
         return len(stranded)

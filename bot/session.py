@@ -323,6 +323,13 @@ class ThreadSession:
         self.state.met(event.author.id)
         return {"author": event.author.id, "message_id": event.message_id}
 
+    async def give_up(self, failures: int) -> None:
+        """Its work failed ``failures`` times in a row (outside a step: a post, a save): the run stops,
+        saying so in the thread (stored, then posted when the platform takes it)."""
+        self.state.failed = "its work kept failing"
+        text = f"The team stopped: its work failed {failures} times in a row. Mention me to try again."
+        await self._save(extra=[note(text)])
+
     # -- stepping --------------------------------------------------------------------------------
 
     async def advance(self) -> None:

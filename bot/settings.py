@@ -46,6 +46,10 @@ class Settings(BaseSettings):
             (``THREADCREW_QUEUE_CONCURRENCY``).
         queue_stall_seconds: on PostgreSQL, a worker process silent this long (no heartbeat) is
             taken for dead and its threads' work runs elsewhere (``THREADCREW_QUEUE_STALL_SECONDS``).
+        retry_seconds, retry_give_up_after: a thread whose work failed (a refused post) is tried
+            again after ``retry_seconds``, doubling with each failure in a row up to 5 minutes; after
+            ``retry_give_up_after`` failures in a row its run stops with a note
+            (``THREADCREW_RETRY_SECONDS``, ``THREADCREW_RETRY_GIVE_UP_AFTER``).
         scheduler: run scheduled runs, wait timeouts and housekeeping in this process
             (``THREADCREW_SCHEDULER``; on by default, any number of processes may run it).
         schedule_misfire_grace: seconds a missed fire may still run late (``THREADCREW_SCHEDULE_MISFIRE_GRACE``).
@@ -91,6 +95,8 @@ class Settings(BaseSettings):
     role: Literal["intake", "worker", "all"] = "all"
     queue_concurrency: int = Field(default=32, ge=1)
     queue_stall_seconds: float = Field(default=30.0, gt=0)
+    retry_seconds: float = Field(default=1.0, gt=0)
+    retry_give_up_after: int = Field(default=12, ge=1)
     scheduler: bool = True
     schedule_misfire_grace: float = Field(default=3600.0, ge=0)
     schedule_sync_seconds: float = Field(default=30.0, gt=0)

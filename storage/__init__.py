@@ -1,7 +1,7 @@
 """Durable conversations on SQLAlchemy 2: SQLite by default, PostgreSQL in production.
 
 Owns: the tables and their migrations, and the stores that read and write them
-(conversations, messages with an outbox, waits, processed events, leases, schedules, the
+(conversations, messages with an outbox, waits, processed events, schedules, the
 model-response cache, usage, what platform adapters keep, the runtime log of model calls and
 tool calls). Imports none of agents/, adapters/ or bot/. Stores hand out plain records, never
 ORM rows; what other layers own (the engine's state, transcripts, tool calls) is kept as opaque

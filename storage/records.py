@@ -46,6 +46,8 @@ class ConversationRecord:
     cost: float
     created_at: dt.datetime
     updated_at: dt.datetime
+    failures: int = 0
+    """How many times in a row its work failed (a refused post, say): what every worker backs off by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ class WaitRecord:
     answer: str | None
     answered_by: str | None
     answered_at: dt.datetime | None
+    reminded_at: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:

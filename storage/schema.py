@@ -34,7 +34,6 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "conversations",
     "inbox",
-    "leases",
     "llm_cache",
     "messages",
     "metadata",
@@ -105,6 +104,7 @@ conversations = Table(
     Column("cost", Float, nullable=False, server_default="0"),
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),  # its work failed this many times in a row
     UniqueConstraint("platform", "workspace_id", "channel_id", "thread_id"),
     Index(None, "status"),
 )
@@ -165,6 +165,7 @@ waits = Table(
     Column("answer", Text, nullable=True),
     Column("answered_by", String(128), nullable=True),
     Column("answered_at", Time, nullable=True),
+    Column("reminded_at", Time, nullable=True),  # its one reminder went (kept as long as the wait)
     Index(None, "conversation_id"),
     Index(
         "ix_waits_open",
@@ -195,14 +196,6 @@ inbox = Table(
     Column("thread_key", String(255), nullable=True),  # whose event: a worker reads its thread's alone
     Index(None, "platform"),
     Index(None, "thread_key"),
-)
-
-leases = Table(
-    "leases",
-    metadata,
-    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("expires_at", Time, nullable=False),
 )
 
 schedules = Table(

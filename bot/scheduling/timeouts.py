@@ -6,10 +6,11 @@ nothing yet, one reminder (half-way to the deadline, when asked for), or the tim
 ``created_at`` plus the team's ``after``: both are stored, so a restart keeps them, and a bot
 that was down when a deadline passed acts on it when it starts.
 
-:class:`WaitTimeouts` applies the policy to every open wait. A reminder is claimed in the
-A reminder and an action are each a synthetic button press keyed by the wait, which the
-dispatcher takes once across processes (whichever sees it first); the thread's session stores
-the note as a message, with the wait's answer, and the outbox posts it.
+:class:`WaitTimeouts` applies the policy to every open wait. A reminder is claimed on the
+wait's row first (``reminded_at``, kept as long as the wait: event keys are purged after days,
+and a wait may last longer). A reminder and an action are each a synthetic button press keyed
+by the wait, which the dispatcher takes once across processes (whichever sees it first); the
+thread's session stores the note as a message, with the wait's answer, and the outbox posts it.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def deadline_of(wait: WaitRecord, policy: WaitTimeoutSpec) -> dt.datetime:
 def decide(wait: WaitRecord, timeouts: TimeoutsSpec, now: dt.datetime) -> TimeoutDecision | None:
     """What to do about ``wait`` at ``now`` under the team's ``timeouts`` (None: nothing, yet or ever).
 
-    A reminder is proposed for as long as the wait is past half-way and before its deadline;
-    the caller makes sure it goes only once.
+    A reminder is proposed once the wait is past half-way, before its deadline, until the
+    wait's row says it went (the caller claims it there).
     """
     policy = timeouts.for_kind(wait.kind)
     if policy is None or not wait.is_open:
@@ -71,7 +72,7 @@ def decide(wait: WaitRecord, timeouts: TimeoutsSpec, now: dt.datetime) -> Timeou
             TimeoutAction.STOP: "the run stops",
         }[action]
         return TimeoutDecision(wait.id, action, f"Nobody answered within {waited}: {what}.")
-    if policy.remind and now >= wait.created_at + (deadline - wait.created_at) / 2:
+    if policy.remind and wait.reminded_at is None and now >= wait.created_at + (deadline - wait.created_at) / 2:
         left = _minutes(deadline - now)
         asked = "an approval" if wait.kind == "approval" else "an answer"
         return TimeoutDecision(
@@ -125,6 +126,9 @@ class WaitTimeouts:
             decision = decide(wait, self.timeouts(conversation.team), now)
             if decision is None:
                 continue
+            reminding = decision.action is TimeoutAction.REMIND
+            if reminding and not await stores.waits.claim_reminder(wait.id):
+                continue  # reminded already, here or elsewhere
             try:
                 if not await self.act(conversation, wait, decision):
                     continue  # taken already, here or elsewhere

@@ -8,7 +8,10 @@
 - Woken by LISTEN/NOTIFY (procrastinate's worker listens; polling stays as a fallback).
 - A worker that dies mid-step stops sending heartbeats; after ``stall_seconds`` its job (still
   "doing", so still holding the thread's lock) is put back in the queue by any live worker and
-  runs again from what is stored: the step is done again, what was stored is posted once.
+  runs again from what is stored: the step is done again, what was stored is posted once. A live
+  worker taken for dead (its loop blocked longer than ``stall_seconds``) is not stopped: procrastinate
+  3.10 only records heartbeats and has no fencing. Its step and the rerun both happen; the
+  conversation's version check stores the first save only, the other fails and is retried.
 - Each platform has its queue (``threadcrew-<platform>``): a worker takes only the threads of the
   platforms it serves.
 """

@@ -79,7 +79,7 @@ async def work_thread(
     except Exception as exc:
         failure = exc
     else:
-        dispatcher.succeeded(thread)
+        await dispatcher.succeeded(session.record if session is not None else None)
     finally:
         ended()
         await status.show(working=False)
@@ -92,14 +92,16 @@ async def work_thread(
 
 
 async def _failed(dispatcher: Dispatcher, thread: ThreadRef, failure: Exception, session: ThreadSession | None) -> None:
-    """Nothing is lost: what is stored stays stored, and the thread is tried again later."""
-    delay = await dispatcher.failed(thread)
+    """Nothing is lost: what is stored stays stored, and the thread is tried again later (or, after
+    too many failures in a row, its run stops; what is stored goes out when the sweep finds it can)."""
+    delay = await dispatcher.failed(thread, session.record.id if session is not None else None)
+    then = f"trying again in {delay:g} s" if delay is not None else "it failed too often in a row: its run stops"
     if isinstance(failure, AdapterError):
         dispatcher.rt.metrics.platform_error(thread.platform)
-        _log.warning("thread %s: %s; trying again in %g s", thread.key, failure, delay)
+        _log.warning("thread %s: %s; %s", thread.key, failure, then)
     else:
-        _log.error("thread %s failed; trying again in %g s", thread.key, delay, exc_info=failure)
-    if session is not None:
+        _log.error("thread %s failed; %s", thread.key, then, exc_info=failure)
+    if session is not None and delay is not None:
         try:
             await dispatcher.rt.db.stores.conversations.set_status(session.record.id, RETRYING)
         except Exception as exc:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from .cache import ResponseCacheStore
 from .conversations import ACTIVE_STATUSES, ConversationStore
 from .events import EventStore
-from .leases import LeaseStore
 from .messages import MessageStore
 from .platform_state import PlatformStateStore
 from .runtime_log import RuntimeLogStore
@@ -22,7 +21,6 @@ __all__ = [
     "ACTIVE_STATUSES",
     "ConversationStore",
     "EventStore",
-    "LeaseStore",
     "MessageStore",
     "PlatformStateStore",
     "ResponseCacheStore",
@@ -41,7 +39,6 @@ class Stores:
         self.conversations = ConversationStore(db)
         self.messages = MessageStore(db)
         self.events = EventStore(db)
-        self.leases = LeaseStore(db)
         self.waits = WaitStore(db)
         self.schedules = ScheduleStore(db)
         self.llm_cache = ResponseCacheStore(db)

@@ -197,6 +197,27 @@ class ConversationStore(Store):
                 .values(status=status, updated_at=self.now())
             )
 
+    async def count_failure(self, conversation_id: int) -> int:
+        """One more failure in a row of the conversation's work; returns how many now (across processes:
+        the count is the row's, incremented in one statement)."""
+        statement = (
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(failures=conversations.c.failures + 1)
+            .returning(conversations.c.failures)
+        )
+        async with self.db.begin() as conn:
+            return int((await conn.execute(statement)).scalar_one())
+
+    async def clear_failures(self, conversation_id: int) -> None:
+        """Its work went through: the next failure counts from one again."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.failures > 0)
+                .values(failures=0)
+            )
+
     async def recent(self, limit: int = 20) -> list[ConversationRecord]:
         """The conversations changed last, newest first."""
         query = select(conversations).order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())

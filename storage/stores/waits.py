@@ -97,6 +97,18 @@ class WaitStore(Store):
             raise NotFoundError(f"there is no wait {wait_id}")
         raise ConflictError(f"wait {wait_id} was already answered by {earlier.answered_by}")
 
+    async def claim_reminder(self, wait_id: int) -> bool:
+        """Mark the open wait ``wait_id`` reminded; False when it was already (here or in another
+        process), or is answered. The mark lives as long as the wait, unlike an event key."""
+        statement = (
+            update(waits)
+            .where(waits.c.id == wait_id, waits.c.reminded_at.is_(None), waits.c.answered_at.is_(None))
+            .values(reminded_at=self.now())
+            .returning(waits.c.id)
+        )
+        async with self.db.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
     async def open_waits(self, conversation_id: int | None = None) -> list[WaitRecord]:
         """Unanswered waits, oldest first (of one conversation, or all)."""
         query = select(waits).where(waits.c.answered_at.is_(None)).order_by(waits.c.id)

@@ -9,7 +9,7 @@ import psycopg
 from tests.conftest import require
 from tests.storage.conftest import _postgres_problem, migrate, scratch_postgres
 
-__all__ = ["die_holding_a_job", "fresh_database", "jobs_of", "scheduled_jobs"]
+__all__ = ["die_holding_a_job", "fail_jobs", "fresh_database", "jobs_of", "scheduled_jobs"]
 
 
 def fresh_database() -> Iterator[str]:
@@ -45,3 +45,10 @@ def scheduled_jobs(url: str, lock: str) -> int:
         query = "SELECT count(*) FROM procrastinate_jobs WHERE lock = %s AND scheduled_at IS NOT NULL"
         row = conn.execute(query, (lock,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def fail_jobs(url: str, lock: str) -> None:
+    """A thread's waiting jobs fail outside the work loop (as a job whose failure handling failed):
+    none is left to run its thread."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE lock = %s AND status = 'todo'", (lock,))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,15 @@ from bot.scheduling.service import dispatcher_start
 from bot.settings import Settings
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
-from tests.bot.crew import Crew, RunningBot, authors, in_thread, running_bot, write_team
-from tests.bot.postgres import die_holding_a_job, jobs_of, scheduled_jobs
+from tests.bot.crew import Crew, RunningBot, authors, in_thread, last_starts, running_bot, write_team
+from tests.bot.postgres import die_holding_a_job, fail_jobs, jobs_of, scheduled_jobs
 from tests.bot.test_threads import FailingPosts
 from tests.fakes.openai_server import ScriptedOpenAI
 
 
 def on_postgres(data_dir: Path, url: str, **overrides: Any) -> Settings:
-    return Settings(data_dir=data_dir, database_url=url, step_timeout=30, drain_seconds=10, http_port=0, **overrides)
+    settings: dict[str, Any] = {"step_timeout": 30, "drain_seconds": 10, "http_port": 0, **overrides}
+    return Settings(data_dir=data_dir, database_url=url, **settings)
 
 
 @contextlib.asynccontextmanager
@@ -185,3 +187,133 @@ def test_the_command_refuses_roles_where_one_process_must_do_everything(tmp_path
     unknown = run_cli("run", "--role", "boss", env=data, cwd=tmp_path)
     assert unknown.returncode == 2
     assert "there is no role 'boss'; use one of intake, worker, all" in unknown.stderr
+
+
+async def test_the_sweep_queues_a_running_conversation_whose_worker_died_and_leaves_a_live_one_alone(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    async with running_bot(tmp_path / "data", team) as bot:
+        queue = bot.dispatcher.queue
+        assert isinstance(queue, LocalQueue)
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")  # t1's worker is mid-step: the sweep leaves it alone
+        assert await bot.dispatcher.sweep() == 0
+        await queue.drain(0)  # its worker dies outside the work loop: nothing queues the thread again
+        gate.set()
+        assert await status_of(bot, "t1") == "running"
+        assert await bot.db.stores.messages.outbox() == []
+        assert await bot.db.stores.events.pending("memory") == []
+        queue._closing = False  # the queue takes work again, as after a restart without the recovery
+        assert await bot.dispatcher.sweep() == 1
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert authors(bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
+
+
+async def test_on_postgresql_the_sweep_queues_a_running_conversation_whose_job_failed_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str
+) -> None:
+    model, server = crew
+    gate = model.hold("coder")
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake", queue_stall_seconds=60) as intake:
+        async with bot_on(tmp_path, server, postgres, "worker", role="worker", drain_seconds=0) as worker_bot:
+            mention = await intake.platform.mention("t1", "chart the squares")
+            lock = mention.thread.key
+            await model.arrived("coder")  # the worker's job is mid-step: the sweep leaves it alone
+            assert await intake.dispatcher.sweep() == 0
+            assert jobs_of(postgres, lock) == ["doing"]
+            await worker_bot.bot.close()
+        gate.set()
+        fail_jobs(postgres, lock)  # the job the stopped worker left (its own was aborted) fails before it runs
+        assert await status_of(intake, "t1") == "running"
+        assert await intake.db.stores.events.pending("memory") == []
+        assert await intake.dispatcher.sweep() == 1
+        assert jobs_of(postgres, lock) == ["aborted", "failed", "todo"]
+        assert await intake.dispatcher.sweep() == 0  # its job waits: no second one
+        assert jobs_of(postgres, lock) == ["aborted", "failed", "todo"]
+    async with bot_on(tmp_path, server, postgres, "worker2", role="worker") as worker_bot:
+        await worker_bot.platform.wait_for(lambda posts: authors(posts)[:2] == ["coder", "reviewer"])
+        await worker_bot.idle()
+
+
+@contextlib.asynccontextmanager
+async def backing_off_worker(
+    tmp_path: Path, server: ScriptedOpenAI, url: str, name: str, platform: InMemoryPlatform
+) -> AsyncIterator[RunningBot]:
+    """A worker whose failed threads are tried again after 0.05 s, doubling, and stop at the third failure."""
+    async with bot_on(
+        tmp_path, server, url, name, platform, role="worker", retry_seconds=0.05, retry_give_up_after=3
+    ) as worker_bot:
+        yield worker_bot
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Until ``check()`` is true: the bots write the database, which has no event to wait on."""
+    while not await check():  # noqa: ASYNC110 - the database has no event to wait on
+        await asyncio.sleep(0.05)
+
+
+async def test_a_thread_failing_on_each_worker_in_turn_backs_off_by_its_stored_count_then_stops_once(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, postgres: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, server = crew
+    caplog.set_level(logging.WARNING, logger="bot.workqueue.thread_work")
+    async with bot_on(tmp_path, server, postgres, "intake", role="intake") as intake:
+
+        async def failed(times: int) -> bool:
+            """The thread failed ``times`` times, and its worker is done with it: its retry waits."""
+            failures = sum("failed; " in r.getMessage() for r in caplog.records)  # what each worker logged
+            return failures >= times and jobs_of(postgres, mention.thread.key) == ["todo"]
+
+        async def stopped() -> bool:
+            return await status_of(intake, "t1") == "failed" and jobs_of(postgres, mention.thread.key) == []
+
+        # Each worker leaves as soon as the thread failed on it; its retry (a job scheduled for
+        # later) is the next worker's, so the thread fails on each in turn.
+        async with backing_off_worker(tmp_path, server, postgres, "a", FailingPosts(1, after_posting=False)):
+            mention = await intake.platform.mention("t1", "chart the squares")  # the coder's post fails
+            await until(lambda: failed(1))
+        async with backing_off_worker(tmp_path, server, postgres, "b", FailingPosts(0, after_posting=False)):
+            await until(lambda: failed(2))
+        platform = FailingPosts(0, after_posting=False)
+        async with backing_off_worker(tmp_path, server, postgres, "a", platform) as again:
+            await until(stopped)  # and not tried again: no job
+            platform.failing = False  # the platform is back: the sweep posts what is stored, the note once
+            assert await intake.dispatcher.sweep() == 1
+            await again.platform.wait_for(last_starts("The team stopped"))
+            await again.idle()
+    said = [r.getMessage() for r in caplog.records]
+    assert [line.rsplit("trying again in ", 1)[-1] for line in said if "trying again" in line] == ["0.05 s", "0.1 s"]
+    # A failure past the limit (a starting worker's recovery may queue the thread once more) adds no note.
+    notes = [m.content for m in await intake.transcript("t1") if (m.content or "").startswith("The team stopped")]
+    assert notes == ["The team stopped: its work failed 3 times in a row. Mention me to try again."]
+    assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == notes
+    assert await status_of(intake, "t1") == "failed"
+    assert (await intake.conversation("t1")).failures == 0  # its work went through at last: counted from one again
+
+
+async def test_on_sqlite_a_thread_failing_too_often_stops_with_one_note_and_its_messages_go_out_later(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    _, server = crew
+    platform = FailingPosts(1, after_posting=False)  # the coder's post fails, and so does every retry
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    settings = {"retry_seconds": 0.01, "retry_give_up_after": 3}
+    async with running_bot(tmp_path / "data", team, platform, settings) as bot:
+        await platform.mention("t1", "chart the squares")
+        while (await status_of(bot, "t1")) != "failed":  # noqa: ASYNC110 - the database has no event to wait on
+            await asyncio.sleep(0.05)
+        await bot.idle()
+        assert (await bot.conversation("t1")).failures == 3
+        platform.failing = False
+        assert await bot.dispatcher.sweep() == 1  # not retried any more: the sweep posts what is stored
+        await platform.wait_for(last_starts("The team stopped"))
+        await bot.idle()
+        assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == [
+            "The team stopped: its work failed 3 times in a row. Mention me to try again."
+        ]
+        assert authors(platform.posts) == ["planner", "coder", "threadcrew"]
+        assert (await bot.conversation("t1")).failures == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -16,6 +17,7 @@ from storage import (
     NewMessage,
     NewUsage,
     NotFoundError,
+    upgrade,
 )
 from storage.schema import messages
 from tests.storage.conftest import FakeClock
@@ -169,34 +171,6 @@ class TestEvents:
         assert await db.stores.events.purge(dt.timedelta(hours=1)) == 1
         assert await db.stores.events.claim("slack", "old") is True
         assert await db.stores.events.claim("slack", "new") is False
-
-
-class TestLeases:
-    async def test_one_holder_at_a_time_until_the_lease_runs_out(self, db: Database, clock: FakeClock) -> None:
-        cid = await conversation_id(db)
-        ttl = dt.timedelta(seconds=30)
-        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False
-        assert await db.stores.leases.holder(cid) == "proc-a"
-        clock.advance(seconds=20)
-        assert await db.stores.leases.renew(cid, "proc-a", ttl) is True
-        clock.advance(seconds=20)
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is False  # renewed: 10 s left
-        clock.advance(seconds=11)
-        assert await db.stores.leases.holder(cid) is None
-        assert await db.stores.leases.acquire(cid, "proc-b", ttl) is True  # the crashed holder's lease ran out
-        assert await db.stores.leases.renew(cid, "proc-a", ttl) is False
-        await db.stores.leases.release(cid, "proc-a")  # not the holder: nothing happens
-        assert await db.stores.leases.holder(cid) == "proc-b"
-        await db.stores.leases.release(cid, "proc-b")
-        assert await db.stores.leases.acquire(cid, "proc-a", ttl) is True
-
-    async def test_concurrent_acquirers_have_one_winner(self, db: Database) -> None:
-        cid = await conversation_id(db)
-        results = await asyncio.gather(
-            *(db.stores.leases.acquire(cid, f"proc-{i}", dt.timedelta(seconds=30)) for i in range(10))
-        )
-        assert results.count(True) == 1
 
 
 class TestWaits:
@@ -455,3 +429,26 @@ class TestPlatformState:
         assert [k for k, _ in await state.items("web", "post_")] == ["post_x"]  # "_" is no wildcard
         assert await state.items("web", "post:000000000001") == [("post:000000000001", {"key": "post:000000000001"})]
         assert len(await state.items("web")) == 5
+
+
+async def test_the_migration_marks_open_waits_reminded_whose_reminder_key_is_kept(tmp_path: Path) -> None:
+    async with Database(f"sqlite:///{tmp_path / 'old.db'}") as db:
+        await upgrade(db, "0010_queue_no_leases")
+        async with db.begin() as conn:  # the tables as they were: the stores read the newest
+            await conn.exec_driver_sql(
+                "INSERT INTO conversations (id, platform, workspace_id, channel_id, thread_id, team, status,"
+                " created_at, updated_at) VALUES (1, 'memory', 'W1', 'C1', 't1', 'dev', 'waiting',"
+                " '2026-03-02 09:00:00', '2026-03-02 09:00:00')"
+            )
+            for wait_id in (1, 2):
+                await conn.exec_driver_sql(
+                    "INSERT INTO waits (id, conversation_id, kind, agent, prompt, created_at)"
+                    f" VALUES ({wait_id}, 1, 'question', 'user', '?', '2026-03-02 09:00:00')"
+                )
+            await conn.exec_driver_sql(
+                "INSERT INTO processed_events (platform, event_key, created_at)"
+                " VALUES ('memory', 'event:remind:1', '2026-03-02 09:15:00')"
+            )
+        await upgrade(db)
+        reminded = {w.id: w.reminded_at for w in await db.stores.waits.open_waits()}
+    assert reminded == {1: dt.datetime(2026, 3, 2, 9, 15, tzinfo=dt.UTC), 2: None}

@@ -2,7 +2,6 @@
 
     python -m tests.storage.worker append URL CONVERSATION_ID COUNT NAME
     python -m tests.storage.worker claim URL COUNT
-    python -m tests.storage.worker lease URL OWNER CONVERSATION_ID...
 
 Each works with several operations in flight and prints a JSON result on its last line.
 """
@@ -10,7 +9,6 @@ Each works with several operations in flight and prints a JSON result on its las
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import sys
 
@@ -41,11 +39,6 @@ async def main(command: str, url: str, args: list[str]) -> object:
             count = int(args[0])
             won = await gather_limited([db.stores.events.claim("slack", f"Ev{i}") for i in range(count)])
             return [i for i, ok in enumerate(won) if ok]
-        if command == "lease":
-            owner, ids = args[0], [int(a) for a in args[1:]]
-            ttl = dt.timedelta(minutes=5)
-            got = await gather_limited([db.stores.leases.acquire(cid, owner, ttl) for cid in ids])
-            return [cid for cid, ok in zip(ids, got, strict=True) if ok]
     raise SystemExit(f"unknown command {command!r}")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from bot.scheduling import TimeoutAction, TimeoutsSpec, WaitTimeouts, decide
+from bot.scheduling import Housekeeping, TimeoutAction, TimeoutsSpec, WaitTimeouts, decide
 from storage import ConversationRecord, Database, WaitRecord
 from tests.bot.scheduling.conftest import FakeClock
 
@@ -19,7 +20,7 @@ TEAM = TimeoutsSpec.model_validate(
 
 
 def wait(kind: str = "question", **changes: object) -> WaitRecord:
-    row = WaitRecord(1, 7, kind, "user", "?", None, None, None, OPENED, None, None, None)
+    row = WaitRecord(1, 7, kind, "user", "?", None, None, None, OPENED, None, None, None, None)
     return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
 
 
@@ -108,3 +109,31 @@ async def test_reminders_go_once_and_deadlines_passed_while_down_act_at_start(db
     done.clear()
     assert await process().check(at(121)) == []  # the approval is still open, but its timeout was taken
     assert done == []
+
+
+async def test_a_long_wait_is_reminded_once_though_housekeeping_forgets_the_reminders_key(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    clock.now = OPENED
+    month = TimeoutsSpec.model_validate({"question": {"after": "30d", "then": "continue", "remind": True}})
+    conversation = await db.stores.conversations.get_or_create("memory", "W1", "C1", "t1", team="crew")
+    question = await db.stores.waits.open(conversation.id, kind="question", agent="user", prompt="?")
+    reminded: list[int] = []
+
+    async def act(record: ConversationRecord, row: WaitRecord, decision: object) -> bool:
+        """As the dispatcher does: the reminder is an event keyed by the wait, taken once while kept."""
+        if await db.stores.events.claim("memory", f"remind:{row.id}"):
+            reminded.append(row.id)
+            return True
+        return False
+
+    timeouts = WaitTimeouts(db, lambda team: month, act)
+    clock.now = OPENED + dt.timedelta(days=15)
+    await timeouts.check(clock.now)
+    assert reminded == [question.id]
+    [open_wait] = await db.stores.waits.open_waits()
+    assert open_wait.reminded_at == clock.now
+    clock.now = OPENED + dt.timedelta(days=23)
+    assert (await Housekeeping(db, tmp_path / "work").sweep(clock.now)).event_keys == 1  # the key is gone
+    assert await timeouts.check(clock.now) == []
+    assert reminded == [question.id]  # the wait's row remembers
