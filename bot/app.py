@@ -127,6 +127,11 @@ class Bot:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
+            # From the first moment: a SIGTERM while starting (a deploy, a slow start) closes the
+            # bot once it has started, instead of killing it with a step under way.
+            signals = contextlib.ExitStack()
+            stack.callback(signals.close)
+            signalled = signals.enter_context(_closing_on_signals(self.close))
             stack.push_async_callback(aclose_loop_resources)
             self.db = db = Database(settings.effective_database_url)
             stack.push_async_callback(db.close)
@@ -172,7 +177,7 @@ class Bot:
             if settings.scheduler and self.intake:  # after the dispatcher: it starts runs and answers waits
                 await stack.enter_async_context(scheduling_service(dispatcher, settings))
             self.started.set()
-            with _closing_on_signals(self.close) as signalled:
+            with signals:  # taken back once serving ends: a second signal while draining stops at once
                 try:
                     await self._serve(intake, until_idle=until_idle, signalled=signalled)
                 finally:

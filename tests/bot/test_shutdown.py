@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sqlite3
 from asyncio.subprocess import PIPE
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.crew import Crew, write_team
+from adapters import InMemoryPlatform
+from bot.app import Bot
+from bot.teams import TeamCatalog
+from tests.bot.crew import Crew, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import event_body
@@ -91,3 +95,24 @@ async def test_sigterm_mid_step_lets_the_step_finish_within_the_drain_time_and_l
     assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", *said[1:]]
     assert status == "running"  # the rest of the run is left for the next start
     assert crew.seen("reviewer") == 0
+
+
+async def test_sigterm_while_the_bot_starts_closes_it_once_started_instead_of_killing_it(tmp_path: Path) -> None:
+    """A deploy may stop the bot while it is still starting; the signal must reach the bot's own
+    handler (close, drain) rather than the process's default (die with a step under way)."""
+    reached_default: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: reached_default.append(signum))
+
+    def platform(db: object) -> InMemoryPlatform:  # built while the bot starts
+        os.kill(os.getpid(), signal.SIGTERM)
+        return InMemoryPlatform()
+
+    catalog = TeamCatalog()
+    catalog.add_file(write_team(tmp_path / "crew.yaml", "http://127.0.0.1:9/v1"), default=True)
+    bot = Bot(settings_for(tmp_path / "data"), platform, catalog)
+    try:
+        await asyncio.wait_for(bot.run(), 30)  # returns only once the bot's handler closed it
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert reached_default == []
+    assert bot.started.is_set()  # it finished starting, then closed
