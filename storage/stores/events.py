@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select
 
 from ..schema import inbox, processed_events
+from ._bare import accept_bare, bare_sqlite
 from ._base import Store
 
 __all__ = ["EventStore", "handled_in"]
@@ -38,6 +39,9 @@ class EventStore(Store):
         values["thread_key"] = thread
 
         def work(conn: Connection) -> int | None:
+            driver = bare_sqlite(conn)
+            if driver is not None:
+                return accept_bare(driver, conn.dialect, keys, values)
             if not _claim_all(conn, claim, platform, keys, now):
                 return None
             return int(conn.execute(_KEEP, values).scalar_one())
