@@ -1,4 +1,5 @@
-"""A lone append on a SQLite file, run on the bare sqlite3 connection: the writer's hot path.
+"""A lone append (and an event kept in the inbox) on a SQLite file, run on the bare sqlite3
+connection: the writer's hot paths.
 
 Profiled (issue 16): one append alone in its transaction cost ~290 us of writer CPU through
 SQLAlchemy's execution of two statements, against ~40 us for the same statements on the bare
@@ -155,11 +156,7 @@ def _json(value: Any) -> Any:
 @functools.cache
 def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
     """Each column's bind processor on ``dialect`` (the identity where it has none)."""
-    processors: dict[str, Callable[[Any], Any]] = {}
-    for column in (*messages.c, conversations.c.updated_at):
-        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-        processors[column.name] = processor if processor is not None else _same
-    return processors
+    return {column.name: _bind(column, dialect) for column in (*messages.c, conversations.c.updated_at)}
 
 
 def _same(value: Any) -> Any:
