@@ -22,11 +22,14 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias
 
+from aiohttp.web import AbstractRouteDef, RouteDef
+
 from adapters import ChatPlatform
 from agents import aclose_loop_resources
 from agents.llm import use_seed_cache
 from storage import Database, DatabaseBehindError, check_schema, upgrade
 
+from .arrivals import Arrivals
 from .dispatcher import Dispatcher, QueueFactory
 from .errors import StartupError
 from .guard import guarded
@@ -161,7 +164,7 @@ class Bot:
                 await stack.enter_async_context(dispatcher.queue)
             takes_events = self.intake and settings.role != "worker"
             if self.intake and self._needs_web(platforms, takes_events=takes_events):
-                self.web = web = self._web(db, platforms if takes_events else {})
+                self.web = web = self._web(db, platforms if takes_events else {}, runtime.arrivals)
                 if settings.console and takes_events:
                     mount_console(web, Console(settings, db, dispatcher, self.catalog))
                 web.add_routes(runtime.metrics.routes(db, dispatcher))
@@ -241,11 +244,11 @@ class Bot:
             return self.settings.health
         return self.settings.health or self.settings.console or any(p.routes() for p in platforms.values())
 
-    def _web(self, db: Database, platforms: dict[str, ChatPlatform]) -> WebServer:
+    def _web(self, db: Database, platforms: dict[str, ChatPlatform], arrivals: Arrivals) -> WebServer:
         web = WebServer(self.settings.web_host, self.settings.http_port)
         web.add_check("database", lambda: _database_problem(db))
         for name, platform in platforms.items():
-            web.add_routes(platform.routes())
+            web.add_routes([_counted(route, arrivals) for route in platform.routes()])
             web.add_check(name, _connected_check(platform))
         return web
 
@@ -259,6 +262,13 @@ class Bot:
     async def close(self) -> None:
         """Stop taking events and shut down (as SIGTERM does)."""
         self._closing.set()
+
+
+def _counted(route: AbstractRouteDef, arrivals: Arrivals) -> AbstractRouteDef:
+    """A platform's route whose requests count as arrivals: the work waits for their answers."""
+    if not isinstance(route, RouteDef):
+        return route
+    return RouteDef(route.method, route.path, arrivals.counting(route.handler), route.kwargs)
 
 
 def _connected_check(platform: ChatPlatform) -> ReadyCheck:

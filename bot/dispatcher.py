@@ -71,6 +71,10 @@ class Dispatcher:
 
     async def handle(self, event: ThreadEvent) -> None:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
+        with self.rt.arrivals.arriving():
+            await self._handle(event)
+
+    async def _handle(self, event: ThreadEvent) -> None:
         if event.author.is_bot:
             return
         said_to_bot = schedule_words(event.text) if event.kind == "mention" else None

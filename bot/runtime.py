@@ -8,6 +8,7 @@ from pathlib import Path
 from adapters import ChatPlatform, ThreadRef
 from storage import Database
 
+from .arrivals import Arrivals
 from .errors import BotError
 from .metrics import Metrics
 from .redaction import Redactor
@@ -31,6 +32,7 @@ class Runtime:
     step_timeout: float = 600.0
     redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)
     metrics: Metrics = field(default_factory=Metrics)
+    arrivals: Arrivals = field(default_factory=Arrivals)  # events being taken in: the work waits for them
     served: set[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -25,6 +25,10 @@ ReadyCheck = Callable[[], Awaitable[str | None]]
 """A part of the bot that may be down: returns None when it is up, else what is wrong."""
 
 CHECK_SECONDS = 5.0
+# Connections the kernel holds for the server while the event loop is busy (aiohttp's default is
+# 128): Slack opens one per event, and one that finds the queue full is dropped and tried again by
+# the sender's TCP only a second later (the kernel caps this at net.core.somaxconn).
+LISTEN_BACKLOG = 4096
 
 
 class WebServer:
@@ -63,7 +67,7 @@ class WebServer:
         """
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, backlog=LISTEN_BACKLOG)
         try:
             await site.start()
         except OSError as exc:

@@ -162,7 +162,7 @@ class SlackPlatform:
             self._identity = asyncio.ensure_future(self.app.client.auth_test())
         try:
             found = await asyncio.shield(self._identity)
-        except SlackApiError:
+        except Exception:
             self._identity = None  # asked again next time
             raise
         self._remember_identity(str(found.get("team_id")), found)
@@ -175,6 +175,19 @@ class SlackPlatform:
             user_id=user_id,
             bot_scopes=found.headers.get("x-oauth-scopes"),
         )
+
+    async def _know_identity(self) -> None:
+        """With one bot token: who the bot is, asked before the first event is taken (Bolt's
+        authorization needs it; asked during a burst, every event waits for the answer, which
+        comes back behind the burst's own requests)."""
+        if not self.config.bot_token:
+            return
+        try:
+            await self._authorize_bot(None)
+        except SlackApiError as exc:
+            _log.warning("auth.test failed (%s); Slack's first event asks again", slack_error_code(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.warning("auth.test failed (%r); Slack's first event asks again", exc)
 
     def _counted(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """``listener``, counted while it runs: Slack has its event, so a closing platform waits for it."""
@@ -288,6 +301,7 @@ class SlackPlatform:
         self._share_connections(aiohttp.ClientSession())
         handler = AsyncSocketModeHandler(self.app, self.config.app_token) if self.config.mode == "socket" else None
         try:
+            await self._know_identity()
             if handler is not None:
                 await handler.connect_async()  # type: ignore[no-untyped-call]
             self.ready.set()

@@ -19,6 +19,7 @@ from . import Accepted
 
 if TYPE_CHECKING:
     from ..dispatcher import Dispatcher
+    from ..runtime import Runtime
 
 __all__ = ["RESUME", "RETRYING", "WORKING", "Take", "work_thread"]
 
@@ -56,7 +57,9 @@ async def work_thread(
     rt = dispatcher.rt
     bind_thread(thread.key)
     try:
-        while (item := await take()) is not None or (not stopping() and session is not None and session.can_advance()):
+        while (item := await _after_arrivals(rt, take)) is not None or (
+            not stopping() and session is not None and session.can_advance()
+        ):
             if item is None:
                 assert session is not None
                 await status.show(working=True)
@@ -89,6 +92,13 @@ async def work_thread(
         if failure is not None:
             await _failed(dispatcher, thread, failure, session)
     return unfinished
+
+
+async def _after_arrivals(rt: Runtime, take: Take) -> object | None:
+    """The thread's next item, once the events being taken in are answered (a platform waits for
+    that answer; the work of a burst's earlier events would otherwise keep the later ones waiting)."""
+    await rt.arrivals.settled()
+    return await take()
 
 
 async def _failed(dispatcher: Dispatcher, thread: ThreadRef, failure: Exception, session: ThreadSession | None) -> None:

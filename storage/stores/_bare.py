@@ -1,4 +1,5 @@
-"""A lone append on a SQLite file, run on the bare sqlite3 connection: the writer's hot path.
+"""A lone append (and an event kept in the inbox) on a SQLite file, run on the bare sqlite3
+connection: the writer's hot paths.
 
 Profiled (issue 16): one append alone in its transaction cost ~290 us of writer CPU through
 SQLAlchemy's execution of two statements, against ~40 us for the same statements on the bare
@@ -21,9 +22,9 @@ from sqlalchemy.engine import Dialect
 
 from ..errors import NotFoundError
 from ..records import MessageRecord, NewMessage
-from ..schema import conversations, messages
+from ..schema import conversations, inbox, messages, processed_events
 
-__all__ = ["NEW_FIELDS", "append_bare", "bare_sqlite", "insert_bare", "reserve_bare", "stored_record"]
+__all__ = ["NEW_FIELDS", "accept_bare", "append_bare", "bare_sqlite", "insert_bare", "reserve_bare", "stored_record"]
 
 _COLUMNS = tuple(column.name for column in messages.c if column.name != "id")
 _INSERT = f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) RETURNING id"
@@ -31,6 +32,14 @@ NEW_FIELDS = tuple(field.name for field in fields(NewMessage))
 _RESERVE = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ? RETURNING last_seq"
 _RESERVE_MANY = "UPDATE conversations SET last_seq = last_seq + ?, updated_at = ? WHERE id = ?"
 _INSERT_ROWS = 500  # a multi-row INSERT's rows: 15 variables each, far under SQLite's 32,766
+_CLAIM = (
+    "INSERT INTO processed_events (platform, event_key, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING RETURNING event_key"
+)
+_INBOX_COLUMNS = tuple(column.name for column in inbox.c if column.name != "id")
+_KEEP = (
+    f"INSERT INTO inbox ({', '.join(_INBOX_COLUMNS)}) VALUES ({', '.join('?' for _ in _INBOX_COLUMNS)}) RETURNING id"
+)
 
 
 def bare_sqlite(conn: Connection) -> sqlite3.Connection | None:
@@ -120,6 +129,26 @@ def stored_record(id_: int, seq: int, m: NewMessage, conversation_id: int, now: 
     )
 
 
+def accept_bare(driver: sqlite3.Connection, dialect: Dialect, keys: Sequence[str], row: dict[str, Any]) -> int | None:
+    """``EventStore.accept`` on the bare driver (a burst of a thousand events is a thousand of
+    these in the writer thread, beside the event loop): claim every one of ``keys``, then keep
+    the inbox ``row``; its id, or None when a key was claimed before."""
+    at = _bind(processed_events.c.created_at, dialect)(row["created_at"])
+    claims = [driver.execute(_CLAIM, (row["platform"], key, at)).fetchone() for key in keys]  # claim them all
+    if not all(claims):
+        return None
+    (inbox_id,) = driver.execute(
+        _KEEP, [_bind(inbox.c[name], dialect)(row[name]) for name in _INBOX_COLUMNS]
+    ).fetchone()
+    return int(inbox_id)
+
+
+@functools.cache
+def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """``column``'s bind processor on ``dialect`` (the identity where it has none)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect) or _same
+
+
 def _json(value: Any) -> Any:
     return None if value is None else json.loads(json.dumps(value))  # tuples become lists, as in the column
 
@@ -127,11 +156,7 @@ def _json(value: Any) -> Any:
 @functools.cache
 def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
     """Each column's bind processor on ``dialect`` (the identity where it has none)."""
-    processors: dict[str, Callable[[Any], Any]] = {}
-    for column in (*messages.c, conversations.c.updated_at):
-        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-        processors[column.name] = processor if processor is not None else _same
-    return processors
+    return {column.name: _bind(column, dialect) for column in (*messages.c, conversations.c.updated_at)}
 
 
 def _same(value: Any) -> Any:

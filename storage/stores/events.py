@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select
 
 from ..schema import inbox, processed_events
+from ._bare import accept_bare, bare_sqlite
 from ._base import Store
 
 __all__ = ["EventStore", "handled_in"]
@@ -22,8 +23,8 @@ class EventStore(Store):
         With ``also`` (other keys of the same thing, e.g. its message id), all are claimed in
         one transaction, and the answer is True only if none of them was claimed before.
         """
-        claim = self._claim_statement(platform)
-        return await self.db.write(lambda conn: _claim_all(conn, claim, [key, *also]))
+        claim, now = self._claim, self.now()
+        return await self.db.write(lambda conn: _claim_all(conn, claim, platform, [key, *also], now))
 
     async def accept(
         self, platform: str, keys: Sequence[str], payload: Any, *, thread: str | None = None
@@ -33,15 +34,17 @@ class EventStore(Store):
         ``thread``: the key of the event's thread, for :meth:`pending` to find it by.
         Returns the inbox id, or None when one of the keys was claimed before (a duplicate).
         """
-        claim = self._claim_statement(platform)
-        now = self.now()
+        claim, now = self._claim, self.now()
+        values = {"platform": platform, "event_key": keys[0], "payload": payload, "created_at": now}
+        values["thread_key"] = thread
 
         def work(conn: Connection) -> int | None:
-            if not _claim_all(conn, claim, keys):
+            driver = bare_sqlite(conn)
+            if driver is not None:
+                return accept_bare(driver, conn.dialect, keys, values)
+            if not _claim_all(conn, claim, platform, keys, now):
                 return None
-            values = {"platform": platform, "event_key": keys[0], "payload": payload, "created_at": now}
-            values["thread_key"] = thread
-            return int(conn.execute(insert(inbox).values(**values).returning(inbox.c.id)).scalar_one())
+            return int(conn.execute(_KEEP, values).scalar_one())
 
         return await self.db.write(work)
 
@@ -69,18 +72,25 @@ class EventStore(Store):
             result = await conn.execute(delete(processed_events).where(processed_events.c.created_at < cutoff))
         return int(result.rowcount)
 
-    def _claim_statement(self, platform: str) -> Any:
+    @functools.cached_property
+    def _claim(self) -> Any:
+        """The claim of one key, built once: a burst of events compiles and hashes it once, not per event."""
         return (
             self.insert(processed_events)
-            .values(platform=platform, event_key=bindparam("key"), created_at=self.now())
+            .values(platform=bindparam("platform"), event_key=bindparam("key"), created_at=bindparam("at"))
             .on_conflict_do_nothing(index_elements=["platform", "event_key"])
             .returning(processed_events.c.event_key)
         )
 
 
-def _claim_all(conn: Connection, claim: Any, keys: Sequence[str]) -> bool:
+_KEEP = insert(inbox).returning(inbox.c.id)
+"""An event into the inbox (its values given as parameters, so the statement is built once)."""
+
+
+def _claim_all(conn: Connection, claim: Any, platform: str, keys: Sequence[str], at: dt.datetime) -> bool:
     """Claim every one of ``keys``; True only if none was claimed before."""
-    return all([conn.execute(claim, {"key": k}).first() is not None for k in keys])  # a list: claim them all
+    claims = [conn.execute(claim, {"platform": platform, "key": k, "at": at}).first() for k in keys]  # claim them all
+    return all(found is not None for found in claims)
 
 
 def handled_in(conn: Connection, inbox_ids: Sequence[int]) -> None:

@@ -396,6 +396,18 @@ class TestInbox:
         await db.stores.events.handled([first])
         assert [i for i, _ in await db.stores.events.pending("slack")] == [second]
 
+    async def test_an_accepted_events_keys_are_dated_and_purged_like_claimed_ones(
+        self, db: Database, clock: FakeClock
+    ) -> None:
+        # On a SQLite file, accept writes through the bare driver: what it stores reads back the same.
+        kept = await db.stores.events.accept("slack", ["event:old", "message:C1:1"], {"text": "hi"}, thread="T1:C1:1")
+        clock.advance(hours=2)
+        await db.stores.events.claim("slack", "new")
+        assert await db.stores.events.pending("slack", thread="T1:C1:1") == [(kept, {"text": "hi"})]
+        assert await db.stores.events.purge(dt.timedelta(hours=1)) == 2
+        assert await db.stores.events.claim("slack", "event:old", "message:C1:1") is True
+        assert await db.stores.events.claim("slack", "new") is False
+
     async def test_a_step_takes_the_event_it_handled_out_of_the_inbox(self, db: Database) -> None:
         cid = await conversation_id(db)
         accepted = await db.stores.events.accept("slack", ["event:9"], {"text": "go on"})

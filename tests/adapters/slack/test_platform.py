@@ -138,6 +138,37 @@ async def test_a_burst_of_mentions_asks_who_the_bot_is_once_and_each_persons_nam
     assert {e.author.display_name for e in events} == {"alice", "bob"}
 
 
+async def test_the_bot_asks_who_it_is_before_it_takes_slacks_first_event() -> None:
+    # Asked during a burst, every event of the burst would wait for the answer.
+    async with slack_app() as app:
+        assert len(app.slack.calls_of("auth.test")) == 1  # before the platform was ready
+        status, _ = await app.sender.event(event_body(mention("<@UBOT> chart it", ts="1700000000.1")))
+        [event] = await app.wait_events(1)
+    assert (status, event.text) == (200, "chart it")
+    assert len(app.slack.calls_of("auth.test")) == 1
+
+
+async def test_when_slack_does_not_say_who_the_bot_is_at_the_start_its_first_event_asks_again() -> None:
+    async with FakeSlack() as slack:
+        slack.fail("auth.test", "fatal_error")
+        platform = SlackPlatform(slack.http_config())
+        events: list[ThreadEvent] = []
+
+        async def keep(event: ThreadEvent) -> None:
+            events.append(event)
+
+        async with serving(platform.routes()) as base:
+            task = asyncio.create_task(platform.run(keep))
+            await asyncio.wait_for(platform.ready.wait(), 10)  # ready all the same
+            sender = SlackSender(f"{base}/slack/events")
+            status, _ = await sender.event(event_body(mention("<@UBOT> chart it")))
+            await sender.close()
+            await platform.close()
+            await task
+    assert (status, [e.text for e in events]) == (200, ["chart it"])
+    assert len(slack.calls_of("auth.test")) == 2
+
+
 async def test_requests_with_a_bad_signature_or_an_old_timestamp_are_refused() -> None:
     async with slack_app() as app:
         body = json.dumps(event_body(mention("<@UBOT> hi")))
