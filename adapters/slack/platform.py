@@ -121,7 +121,9 @@ class SlackPlatform:
 
     def _build_app(self, state_store: AsyncOAuthStateStore | None) -> AsyncApp:
         config = self.config
-        base = self._new_client(config.bot_token)
+        # Without its token until the app is built: Bolt warns that a client's token "will be
+        # ignored" when authorize is given (it is not: the bot posts with this client).
+        base = self._new_client(None)
         common: dict[str, Any] = {
             "client": base,
             "signing_secret": config.signing_secret or "",
@@ -137,6 +139,7 @@ class SlackPlatform:
                 return await self._authorize_bot(user_id)
 
             app = AsyncApp(authorize=authorize, **common)
+            base.token = config.bot_token
         else:
             oauth = AsyncOAuthSettings(
                 client_id=config.client_id,

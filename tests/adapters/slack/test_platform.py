@@ -148,6 +148,16 @@ async def test_the_bot_asks_who_it_is_before_it_takes_slacks_first_event() -> No
     assert len(app.slack.calls_of("auth.test")) == 1
 
 
+async def test_one_bot_token_is_not_reported_as_ignored_and_posts(caplog: pytest.LogCaptureFixture) -> None:
+    # Bolt warns that a client's token "will be ignored" beside authorize: an operator would
+    # read it as their token not being used, while the bot posts with it.
+    async with slack_app() as app:
+        await app.platform.post(THREAD, OutboundMessage(CODER, "hello"))
+    assert "will be ignored" not in caplog.text
+    posts = app.slack.calls_of("chat.postMessage")
+    assert [(c.params.get("text"), c.token) for c in posts] == [("Coder: hello", BOT_TOKEN)]
+
+
 async def test_when_slack_does_not_say_who_the_bot_is_at_the_start_its_first_event_asks_again() -> None:
     async with FakeSlack() as slack:
         slack.fail("auth.test", "fatal_error")
