@@ -15,19 +15,21 @@ follow-up. An :class:`Answer` keeps the two from crossing.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
-__all__ = ["ANSWER_WITHIN", "NOT_KEPT", "Answer", "answer_after", "first_answer"]
+__all__ = ["ANSWER_WITHIN", "NOT_KEPT", "Answer", "RecentAnswers", "answer_after", "first_answer"]
 
 _log = logging.getLogger(__name__)
 
 ANSWER_WITHIN = 2.5  # seconds; Discord's limit is 3
 CHANNEL_COMMANDS = ("schedule", "schedules")  # answered privately later, also when typed in a thread
 NOT_KEPT = "threadcrew could not take this in just now, so nothing was done. Please try again in a moment."
+REMEMBERED_INTERACTIONS = 1000
 
 
 class Answer:
@@ -62,6 +64,27 @@ class Answer:
                 return ""
             sent = await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=none, wait=True)
             return str(sent.id)
+
+
+class RecentAnswers:
+    """Each person's latest interaction in each thread or channel (the newest ones only): a private
+    answer to that person there goes as its follow-up."""
+
+    def __init__(self, limit: int = REMEMBERED_INTERACTIONS) -> None:
+        self.limit = limit
+        self._answers: collections.OrderedDict[tuple[str, str], Answer] = collections.OrderedDict()
+
+    def remember(self, where: str, user: str, interaction: discord.Interaction) -> Answer:
+        """Keep ``interaction`` as ``user``'s latest in ``where`` (a thread's or channel's id)."""
+        answer = self._answers[(where, user)] = Answer(interaction)
+        self._answers.move_to_end((where, user))
+        while len(self._answers) > self.limit:
+            self._answers.popitem(last=False)
+        return answer
+
+    def latest(self, where: str, user: str) -> Answer | None:
+        """``user``'s latest interaction in ``where``, if one is remembered."""
+        return self._answers.get((where, user))
 
 
 async def first_answer(interaction: discord.Interaction) -> None:

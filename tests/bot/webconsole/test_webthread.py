@@ -12,7 +12,7 @@ import pytest
 import typer
 
 from adapters.web import WebThreadPlatform
-from bot.cli import _platform_sources
+from bot.cli.running import _platform_sources
 from bot.settings import Settings
 from bot.webconsole import web_thread_platform
 from tests.bot.crew import DONE, QUESTION, Crew
