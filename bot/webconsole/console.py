@@ -18,6 +18,7 @@ import jinja2
 from aiohttp import web
 
 from adapters import ChatPlatform
+from adapters.files import MAX_IMAGE_BYTES, MAX_IMAGES
 from storage import Database
 
 from ..dispatcher import Dispatcher
@@ -81,6 +82,7 @@ class Console:
             lstrip_blocks=True,
         )
         self.templates.globals["providers"] = [(p.key, p.label) for p in self.providers]
+        self.templates.globals.update(max_images=MAX_IMAGES, max_image_mib=MAX_IMAGE_BYTES // 1024 // 1024)
 
     def render(self, template: str, request: web.Request, status: int = 200, **context: Any) -> web.Response:
         """A page from ``template``, with the session (its operator and CSRF token) in the context."""
@@ -173,7 +175,7 @@ class Console:
         web_threads.add_route("POST", threads.start)
         app.router.add_get("/web/{thread}", threads.thread, name="web_thread")
         app.router.add_get("/web/{thread}/events", threads.events, name="web_events")
-        app.router.add_post("/web/{thread}/say", threads.say)
+        app.router.add_post("/web/{thread}/say", threads.say, name="web_say")
         app.router.add_post("/web/{thread}/press", threads.press)
         app.router.add_get(r"/web/{thread}/files/{post}/{index:\d+}", threads.file, name="web_file")
         app.router.add_static("/static", HERE / "static", name="static")
