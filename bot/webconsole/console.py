@@ -70,8 +70,7 @@ class Console:
         self.providers = providers_from(settings)  # sign-in with OpenID Connect / Slack, where configured
         self.public_url = settings.console_url.rstrip("/") if settings.console_url else None
         self.links = ThreadLinks(self)
-        self.poll_seconds = 0.5  # how often a live view without word of changes looks (the web thread's posts)
-        # how often a live transcript looks for changes nobody told this process of (another bot process's)
+        # how often a live page looks for changes nobody told this process of (another bot process's)
         self.fallback_poll_seconds = 10.0
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(
@@ -99,7 +98,7 @@ class Console:
         self,
         request: web.Request,
         poll: Callable[[], Awaitable[list[tuple[str, str]]]],
-        changed: asyncio.Event | None = None,
+        changed: asyncio.Event,
     ) -> web.StreamResponse:
         """Server-sent events: what ``poll`` returns (event name, data), until the browser leaves or
         the bot shuts down.
@@ -107,8 +106,7 @@ class Console:
         Args:
             poll: what changed since it was last called.
             changed: set when what ``poll`` reads changed in this process: ``poll`` runs then, and
-                every ``fallback_poll_seconds`` for other processes' changes. Without it, ``poll``
-                runs every ``poll_seconds``.
+                every ``fallback_poll_seconds`` for other processes' changes.
         """
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -116,22 +114,18 @@ class Console:
         await response.prepare(request)
         with contextlib.suppress(ConnectionResetError):
             while not self.closing.is_set():
-                if changed is not None:
-                    changed.clear()  # before reading: a change while reading sets it again
+                changed.clear()  # before reading: a change while reading sets it again
                 for name, data in await poll():
                     lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
                     await response.write(f"event: {name}\n{lines}\n".encode())
                 await self._until_changed(changed)
         return response
 
-    async def _until_changed(self, changed: asyncio.Event | None) -> None:
+    async def _until_changed(self, changed: asyncio.Event) -> None:
         """Until ``changed`` is set, the bot shuts down, or it is time to look anyway."""
-        wakers = [asyncio.ensure_future(self.closing.wait())]
-        if changed is not None:
-            wakers.append(asyncio.ensure_future(changed.wait()))
-        timeout = self.poll_seconds if changed is None else self.fallback_poll_seconds
+        wakers = [asyncio.ensure_future(self.closing.wait()), asyncio.ensure_future(changed.wait())]
         try:
-            await asyncio.wait(wakers, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(wakers, timeout=self.fallback_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waker in wakers:
                 waker.cancel()

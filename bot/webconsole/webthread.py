@@ -110,9 +110,10 @@ class WebThreadPages:
         return file_response(found.name, found.mime_type, found.data)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: the thread's posts, whenever they change (looked at every ``poll_seconds``)."""
+        """Server-sent events: the thread's posts, whenever they change."""
         thread_id = request.match_info["thread"]
         await self._posts(thread_id)
+        platform = await self._platform()
         shown: str | None = None
 
         async def poll() -> list[tuple[str, str]]:
@@ -123,7 +124,8 @@ class WebThreadPages:
             shown = html
             return [("posts", html)]
 
-        return await self.console.stream(request, poll)
+        with platform.watch() as changed:
+            return await self.console.stream(request, poll, changed)
 
     @staticmethod
     def _back(thread_id: str) -> web.Response:
