@@ -7,7 +7,8 @@ The token is only ever sent to Slack's own file host (or the API's host: a proxy
 Slack sends a mention twice (``app_mention`` and ``message``, two event ids, one channel and
 ``ts``), and both copies reach the listener before the bot drops one as a duplicate. Each copy
 must still be answered only once it is kept with its images, so both wait for the same fetch: the
-first copy of a message starts it, and its result stays for the other copy for a short while.
+first copy of a mention starts it, and its result stays for the other copy for a short while
+(other messages come once: nothing of theirs is kept).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _log = logging.getLogger(__name__)
 FILE_HOST = "files.slack.com"
 
 Fetched = tuple[tuple[Attachment, ...], tuple[SkippedFile, ...]]
-_KEPT_MESSAGES = 64  # the fetches kept for a second copy at once; past that the oldest goes first
+_KEPT_MESSAGES = 16  # the fetches kept for a second copy at once (up to 4 images of 8 MiB each); oldest out first
 
 
 class SlackFiles:
@@ -78,12 +79,18 @@ class SlackFiles:
         kept = self._fetches.pop(key, None)
         if kept is None:
             fetch: asyncio.Future[Fetched] = asyncio.ensure_future(self._fetch(shared, token))
-            self._fetches[key] = (self._clock(), fetch)
-            if len(self._fetches) > _KEPT_MESSAGES:
-                self._fetches.popitem(last=False)
+            if self._comes_twice(event):
+                self._fetches[key] = (self._clock(), fetch)
+                if len(self._fetches) > _KEPT_MESSAGES:
+                    self._fetches.popitem(last=False)
         else:  # the second copy: Slack sends no third (a retry after a failure fetches again)
             fetch = kept[1]
         return await asyncio.shield(fetch)  # a copy whose request is dropped leaves the fetch to the other
+
+    @staticmethod
+    def _comes_twice(event: MessageEvent) -> bool:
+        """A mention (of the bot, or of someone: the bot's id is not known here) comes as two events."""
+        return event.get("type") == "app_mention" or "<@" in (event.get("text") or "")
 
     def _forget_old(self) -> None:
         oldest = self._clock() - self._keep

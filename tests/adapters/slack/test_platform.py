@@ -207,7 +207,7 @@ async def test_a_mention_with_an_image_sent_twice_fetches_it_once_and_both_copie
     assert app.slack.downloads == [(chart["id"], BOT_TOKEN), (table["id"], BOT_TOKEN)]
 
 
-async def test_a_copy_that_comes_after_the_kept_fetch_expired_fetches_again() -> None:
+async def test_a_copy_after_the_kept_fetch_expired_fetches_again_and_only_mentions_are_kept() -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     now = [0.0]
     async with FakeSlack() as slack:
@@ -217,8 +217,12 @@ async def test_a_copy_that_comes_after_the_kept_fetch_expired_fetches_again() ->
         now[0] = 61.0
         second, _ = await files.images(said, BOT_TOKEN)
         third, _ = await files.images(said, BOT_TOKEN)  # the second fetch serves this copy
+        assert len(slack.downloads) == 2
+        plain = message("look", "1700000000.5", files=[slack.share("a.png", "image/png", png)])
+        for _ in range(2):  # a message without a mention comes once: its images are not kept
+            await files.images(plain, BOT_TOKEN)
     assert [a.data for a in (*first, *second, *third)] == [png] * 3
-    assert len(slack.downloads) == 2
+    assert len(slack.downloads) == 4
 
 
 async def test_without_files_read_slack_answers_its_sign_in_page_and_the_image_is_named_unreadable() -> None:
