@@ -68,7 +68,7 @@ class SlackFiles:
     async def images(self, event: MessageEvent, token: str | None) -> Fetched:
         """The images shared with ``event`` (fetched with ``token``), and the files left out.
 
-        The first copy of a message fetches; its other copy (same channel and ``ts``) takes
+        The first copy of a mention fetches; its other copy (same channel and ``ts``) takes
         that fetch's result, waiting for it when it is still under way.
         """
         shared = event.get("files") or []

@@ -99,7 +99,7 @@ async def test_an_image_attached_in_a_discord_thread_reaches_the_model_or_a_note
     assert ("none of this team's models can see images" in told) is not vision
 
 
-async def test_file_names_do_not_reach_speaker_selection_but_the_answering_model_sees_them(
+async def test_file_names_neither_name_nor_reach_the_selector_but_the_answering_model_sees_them(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
     model, _ = crew
@@ -114,6 +114,8 @@ async def test_file_names_do_not_reach_speaker_selection_but_the_answering_model
     assert "coder.png" not in people  # in no selection
     assert "reviewer.csv" not in people
     assert people_content(model, "coder")[-1][1] == {"type": "text", "text": f"[image {steering}]"}
+    # Nor does a file name count as naming the next speaker: after alice, the selector chose.
+    assert [role for role, _ in model.requests][:5] == ["selector", "planner", "selector", "selector", "coder"]
 
 
 async def test_an_image_shared_in_a_slack_thread_reaches_a_vision_model(
