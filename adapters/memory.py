@@ -8,10 +8,11 @@ and :meth:`InMemoryPlatform.wait_for` waits until a condition on the posts holds
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -73,6 +74,7 @@ class InMemoryPlatform:
         self.streams: list[_Stream] = []  # every stream the bot started
         self._queue: asyncio.Queue[tuple[ThreadEvent, asyncio.Future[None]] | None] = asyncio.Queue()
         self._changed = asyncio.Condition()
+        self._watching: set[asyncio.Event] = set()  # see watch()
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
         self._token = uuid.uuid4().hex[:6]  # event keys and message ids stay unique across instances
@@ -124,14 +126,14 @@ class InMemoryPlatform:
     async def _add(self, posted: Posted) -> None:
         async with self._changed:
             self.posts.append(posted)
-            self._changed.notify_all()
+            self._notify()
 
     async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
         async with self._changed:
             for i, posted in enumerate(self.posts):
                 if posted.id == message_id:
                     self.posts[i] = Posted(posted.id, thread, message, posted.at)
-            self._changed.notify_all()
+            self._notify()
 
     async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
         for posted in self.posts:
@@ -142,7 +144,7 @@ class InMemoryPlatform:
     async def set_status(self, thread: ThreadRef, status: str | None) -> None:
         async with self._changed:
             self.statuses.append((thread.thread_id, status))
-            self._changed.notify_all()
+            self._notify()
 
     async def start_stream(
         self, thread: ThreadRef, persona: Persona, *, reader: str | None = None
@@ -159,7 +161,23 @@ class InMemoryPlatform:
     async def _remove(self, message_id: str) -> None:
         async with self._changed:
             self.posts = [p for p in self.posts if p.id != message_id]
-            self._changed.notify_all()
+            self._notify()
+
+    def _notify(self) -> None:
+        self._changed.notify_all()
+        for flag in self._watching:
+            flag.set()
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[asyncio.Event]:
+        """A flag set whenever a post or a thread's status changes, while the ``with`` lasts (a live
+        page waits on it). Clear it before reading the posts: a change during the read sets it again."""
+        flag = asyncio.Event()
+        self._watching.add(flag)
+        try:
+            yield flag
+        finally:
+            self._watching.discard(flag)
 
     async def close(self) -> None:
         if self._running:

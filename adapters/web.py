@@ -26,6 +26,7 @@ from .thread import (
     EventHandler,
     OutboundMessage,
     Persona,
+    SkippedFile,
     ThreadEvent,
     ThreadRef,
 )
@@ -149,15 +150,25 @@ class WebThreadPlatform(InMemoryPlatform):
         shown = [status for tid, status in self.statuses if tid == thread_id]
         return shown[-1] if shown else None
 
-    async def start(self, author: Author, text: str, files: tuple[Attachment, ...] = ()) -> ThreadRef:
-        """A new thread, opened by ``author`` mentioning the bot with ``text``."""
+    async def start(
+        self, author: Author, text: str, files: tuple[Attachment, ...] = (), skipped: tuple[SkippedFile, ...] = ()
+    ) -> ThreadRef:
+        """A new thread, opened by ``author`` mentioning the bot with ``text`` (and images ``files``;
+        ``skipped``: the files they attached that the team does not get)."""
         thread = self.thread(f"w{next(self._threads)}-{self._token}")
-        await self._said("mention", thread, author, text, files)
+        await self._said("mention", thread, author, text, files, skipped)
         return thread
 
-    async def write(self, thread_id: str, author: Author, text: str, files: tuple[Attachment, ...] = ()) -> None:
-        """``author`` writes ``text`` in the thread."""
-        await self._said("message", self.thread(thread_id), author, text, files)
+    async def write(
+        self,
+        thread_id: str,
+        author: Author,
+        text: str,
+        files: tuple[Attachment, ...] = (),
+        skipped: tuple[SkippedFile, ...] = (),
+    ) -> None:
+        """``author`` writes ``text`` in the thread (with files, as :meth:`start`)."""
+        await self._said("message", self.thread(thread_id), author, text, files, skipped)
 
     async def click(self, thread_id: str, author: Author, button: Button, ref: str) -> None:
         """``author`` presses ``button`` of the message ``ref``."""
@@ -174,7 +185,13 @@ class WebThreadPlatform(InMemoryPlatform):
         )
 
     async def _said(
-        self, kind: str, thread: ThreadRef, author: Author, text: str, files: tuple[Attachment, ...]
+        self,
+        kind: str,
+        thread: ThreadRef,
+        author: Author,
+        text: str,
+        files: tuple[Attachment, ...],
+        skipped: tuple[SkippedFile, ...],
     ) -> None:
         await self.restore()
         said = OutboundMessage(Persona(PERSON, author.display_name), text, attachments=files)
@@ -189,6 +206,7 @@ class WebThreadPlatform(InMemoryPlatform):
             text=text,
             message_id=posted.id,
             attachments=files,
+            skipped=skipped,
         )
         await self.deliver(event)
 

@@ -113,6 +113,7 @@ class Bot:
         self.platforms: dict[str, ChatPlatform] = {}
         self.db: Database | None = None
         self.web: WebServer | None = None
+        self.console: Console | None = None  # when the web console is on
         self.dispatcher: Dispatcher | None = None
         self.started = asyncio.Event()  # set once earlier work is recovered and events are taken
         self._closing = asyncio.Event()
@@ -166,7 +167,8 @@ class Bot:
             if self.intake and self._needs_web(platforms, takes_events=takes_events):
                 self.web = web = self._web(db, platforms if takes_events else {}, runtime.arrivals)
                 if settings.console and takes_events:
-                    mount_console(web, Console(settings, db, dispatcher, self.catalog))
+                    self.console = Console(settings, db, dispatcher, self.catalog)
+                    mount_console(web, self.console)
                 web.add_routes(runtime.metrics.routes(db, dispatcher))
                 await stack.enter_async_context(web)
             intake = [

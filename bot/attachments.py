@@ -17,6 +17,7 @@ from adapters import SkippedFile, ThreadEvent
 from agents import HumanReply
 from storage import NewMessage
 
+from .file_labels import WHY, image_label, left_out_label
 from .rendering import note
 from .teams import Team
 
@@ -28,13 +29,6 @@ _SIGNATURES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-_WHY = {
-    "not_image": "only images reach the team",
-    "too_large": "larger than the images passed on",
-    "too_many": "more images than one message passes on",
-    "unreadable": "the platform would not hand it over",
-    "format": "not a PNG, JPEG, GIF or WebP image",
-}
 
 
 def image_type(data: bytes) -> str | None:
@@ -53,19 +47,19 @@ def people_said(event: ThreadEvent) -> HumanReply:
     for image in event.attachments:
         kind = image_type(image.data)
         if kind is None:
-            parts.append(_text(f"[{image.name} attached; {_WHY['format']}]"))
+            parts.append(_text(left_out_label(image.name, "format")))
             continue
-        parts.append(_text(f"[image {image.name}]"))
+        parts.append(_text(image_label(image.name)))
         url = f"data:{kind};base64,{base64.b64encode(image.data).decode('ascii')}"
         parts.append({"type": "image_url", "image_url": {"url": url}})
-    parts += [_text(f"[{f.name} attached; {_WHY[f.reason]}]") for f in event.skipped]
+    parts += [_text(left_out_label(f.name, f.reason)) for f in event.skipped]
     return parts
 
 
 def left_out(event: ThreadEvent, team: Team) -> list[NewMessage]:
     """The note for the thread on the files of ``event`` that ``team`` will not see (none when it sees them all)."""
-    lines = [f"{f.name}: {_WHY[f.reason]}{_size(f)}" for f in event.skipped]
-    lines += [f"{a.name}: {_WHY['format']}" for a in event.attachments if image_type(a.data) is None]
+    lines = [f"{f.name}: {WHY[f.reason]}{_size(f)}" for f in event.skipped]
+    lines += [f"{a.name}: {WHY['format']}" for a in event.attachments if image_type(a.data) is None]
     images = [a.name for a in event.attachments if image_type(a.data) is not None]
     if images and not team.sees_images:
         lines.append(f"{', '.join(images)}: none of this team's models can see images (see vision: in the team file)")

@@ -26,6 +26,7 @@ from agents import (
     GroupChat,
     GroupChatManager,
     LocalCommandLineCodeExecutor,
+    Message,
     TerminationCondition,
     UserProxyAgent,
     content_str,
@@ -34,6 +35,7 @@ from agents.termination import ChatProgress
 from storage import NewSchedule
 
 from .errors import TeamConfigError
+from .file_labels import without_file_names
 from .scheduling.config import TimeoutsSpec
 from .team_config import ModelSpec, TeamConfig, TriggerSpec, load_team_config
 
@@ -62,6 +64,13 @@ class ThreadBudget(TerminationCondition):
         if self.max_rounds is not None and len(progress.messages) >= self.max_rounds:
             return f"this run reached its {self.max_rounds} messages"
         return None
+
+
+class _TeamChat(GroupChat):
+    """A team's group chat: its selector sees the files people attach without their names."""
+
+    def selection_view(self, message: Message) -> Message:
+        return super().selection_view(without_file_names(message))
 
 
 class ThreadApproval:
@@ -326,7 +335,7 @@ def _build(config: TeamConfig, work_dir: Path | None) -> Team:
     transitions = (
         {by_name[a]: [by_name[b] for b in targets] for a, targets in gc.transitions.items()} if gc.transitions else None
     )
-    chat = GroupChat(
+    chat = _TeamChat(
         members,
         max_round=gc.max_round,
         speaker_selection_method=gc.speaker_selection,

@@ -28,6 +28,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .changes import ConversationChanges
 from .errors import StorageError, UnsupportedDatabaseError
 from .group_commit import GroupWriter, Merged, Outcome
 
@@ -105,6 +106,7 @@ class Database:
         from .stores import Stores
 
         self.stores = Stores(self)
+        self.changes = ConversationChanges()  # the console's live views wait on it
         self._writes = asyncio.Lock() if self.dialect == "sqlite" else None
         self._writer: GroupWriter | None = None
         # On a SQLite file, grouped writes run on a plain sqlite3 connection in one thread of

@@ -367,10 +367,18 @@ class GroupChat:
             if i < len(cache) and cache[i][0] is message:
                 continue
             del cache[i:]
-            cache.extend((m, _selection_view(m)) for m in self.transcript[i:])
+            cache.extend((m, self.selection_view(m)) for m in self.transcript[i:])
             break
         del cache[len(self.transcript) :]
         return [view for _, view in cache]
+
+    def selection_view(self, message: Message) -> Message:
+        """``message`` as the ``auto`` selection prompt shows it: plain text from its speaker.
+
+        A subclass may show the selector less than the speakers see (the bot shows the files
+        people attach as placeholders, so that a file's name cannot steer the choice).
+        """
+        return _selection_view(message)
 
     select_speaker = sync_edge(a_select_speaker)
 

@@ -296,9 +296,10 @@ class GroupChatRun(DurableRun):
         return {"manual": "person"}.get(method.lower(), method.lower())
 
     def _steered_by_human(self) -> Any:
-        """The agent a person's message names: the first @mention, else the first name; or None."""
+        """The agent a person's message names: the first @mention, else the first name; or None.
+        The message is read as the selector sees it (:meth:`GroupChat.selection_view`)."""
         assert self._pending is not None
-        text = self._pending.text
+        text = self.groupchat.selection_view(self._pending).text
         best: tuple[tuple[int, int], Any] | None = None
         for agent in self.groupchat.agents:
             if agent.name == self._speaker:

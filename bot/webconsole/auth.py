@@ -22,6 +22,8 @@ from typing import Any
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from .uploads import TOO_LARGE, UPLOAD_BYTES, discard_files
+
 __all__ = [
     "COOKIE",
     "NEW_SESSION",
@@ -43,6 +45,7 @@ PENDING_SECONDS = 600
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _PUBLIC = {"sign_in", "sign_in_with", "signed_in_with", "static"}  # routes that need no signed-in session
 # Pages: a browser asking for them without a session is sent to sign in.
+_UPLOADS = {"web_threads", "web_say"}  # forms that may carry images (see uploads.py)
 _PAGES = {"conversations", "transcript", "usage", "teams", "schedules", "web_threads", "web_thread"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -207,8 +210,17 @@ def guard(codec: SessionCodec) -> Any:
         session = codec.read(request)
         resource = request.match_info.route.resource
         route = resource.name if resource is not None else None
-        if request.method == "POST":
+        if request.method != "POST":
+            return await admit(request, handler, session, route)
+        if route in _UPLOADS and session is not None and session.name is not None:
+            request = request.clone(client_max_size=UPLOAD_BYTES)  # only for people signed in
+        try:
             form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            if route not in _UPLOADS:
+                raise
+            return _secured(web.Response(status=413, text=TOO_LARGE))
+        try:
             sent = form.get("csrf")
             if session is None or not isinstance(sent, str) or not session.csrf_matches(sent):
                 return _secured(
@@ -216,6 +228,14 @@ def guard(codec: SessionCodec) -> Any:
                         status=403, text="The form's security token does not match your session: reload the page."
                     )
                 )
+            return await admit(request, handler, session, route)
+        finally:
+            discard_files(form)
+
+    async def admit(
+        request: web.Request, handler: Handler, session: Session | None, route: str | None
+    ) -> web.StreamResponse:
+        """``handler``'s answer for a signed-in person (or a public page), with the session's cookie."""
         if route not in _PUBLIC and (session is None or session.name is None):
             if request.method == "GET" and route in _PAGES:
                 target = f"{PREFIX}/sign-in?next={request.rel_url.path}"

@@ -18,6 +18,7 @@ import jinja2
 from aiohttp import web
 
 from adapters import ChatPlatform
+from adapters.files import MAX_IMAGE_BYTES, MAX_IMAGES
 from storage import Database
 
 from ..dispatcher import Dispatcher
@@ -69,7 +70,8 @@ class Console:
         self.providers = providers_from(settings)  # sign-in with OpenID Connect / Slack, where configured
         self.public_url = settings.console_url.rstrip("/") if settings.console_url else None
         self.links = ThreadLinks(self)
-        self.poll_seconds = 0.5  # how often a live transcript looks for new messages
+        # how often a live page looks for changes nobody told this process of (another bot process's)
+        self.fallback_poll_seconds = 10.0
         self.closing = asyncio.Event()  # set on shutdown: live transcripts end
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -79,6 +81,7 @@ class Console:
             lstrip_blocks=True,
         )
         self.templates.globals["providers"] = [(p.key, p.label) for p in self.providers]
+        self.templates.globals.update(max_images=MAX_IMAGES, max_image_mib=MAX_IMAGE_BYTES // 1024 // 1024)
 
     def render(self, template: str, request: web.Request, status: int = 200, **context: Any) -> web.Response:
         """A page from ``template``, with the session (its operator and CSRF token) in the context."""
@@ -92,12 +95,18 @@ class Console:
         )
 
     async def stream(
-        self, request: web.Request, poll: Callable[[], Awaitable[list[tuple[str, str]]]]
+        self,
+        request: web.Request,
+        poll: Callable[[], Awaitable[list[tuple[str, str]]]],
+        changed: asyncio.Event,
     ) -> web.StreamResponse:
-        """Server-sent events: every ``poll_seconds``, what ``poll`` returns (event name, data), until
-        the browser leaves or the bot shuts down.
+        """Server-sent events: what ``poll`` returns (event name, data), until the browser leaves or
+        the bot shuts down.
 
-        Polling is simple, and right with several bot processes too (a notification would be quicker).
+        Args:
+            poll: what changed since it was last called.
+            changed: set when what ``poll`` reads changed in this process: ``poll`` runs then, and
+                every ``fallback_poll_seconds`` for other processes' changes.
         """
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -105,12 +114,21 @@ class Console:
         await response.prepare(request)
         with contextlib.suppress(ConnectionResetError):
             while not self.closing.is_set():
+                changed.clear()  # before reading: a change while reading sets it again
                 for name, data in await poll():
                     lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
                     await response.write(f"event: {name}\n{lines}\n".encode())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.closing.wait(), self.poll_seconds)
+                await self._until_changed(changed)
         return response
+
+    async def _until_changed(self, changed: asyncio.Event) -> None:
+        """Until ``changed`` is set, the bot shuts down, or it is time to look anyway."""
+        wakers = [asyncio.ensure_future(self.closing.wait()), asyncio.ensure_future(changed.wait())]
+        try:
+            await asyncio.wait(wakers, timeout=self.fallback_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waker in wakers:
+                waker.cancel()
 
     def now(self) -> dt.datetime:
         return self.db.clock()
@@ -151,7 +169,7 @@ class Console:
         web_threads.add_route("POST", threads.start)
         app.router.add_get("/web/{thread}", threads.thread, name="web_thread")
         app.router.add_get("/web/{thread}/events", threads.events, name="web_events")
-        app.router.add_post("/web/{thread}/say", threads.say)
+        app.router.add_post("/web/{thread}/say", threads.say, name="web_say")
         app.router.add_post("/web/{thread}/press", threads.press)
         app.router.add_get(r"/web/{thread}/files/{post}/{index:\d+}", threads.file, name="web_file")
         app.router.add_static("/static", HERE / "static", name="static")

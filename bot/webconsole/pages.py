@@ -152,7 +152,8 @@ class Pages:
                 shown_panel = panel
             return sent
 
-        return await self.console.stream(request, poll)
+        with self.console.db.changes.watch(record.id) as changed:
+            return await self.console.stream(request, poll, changed)
 
     async def file(self, request: web.Request) -> web.Response:
         """A stored file's bytes: known image types inline, anything else as a download."""

@@ -20,6 +20,7 @@ from .actions import operator
 from .auth import PREFIX, operator_name
 from .pages import file_response
 from .present import INLINE_IMAGES
+from .uploads import attached
 
 if TYPE_CHECKING:
     from .console import Console
@@ -51,10 +52,12 @@ class WebThreadPages:
         return self.console.render("web_threads.html", request, threads=threads)
 
     async def start(self, request: web.Request) -> web.Response:
-        text = str((await request.post()).get("text", "")).strip()
+        form = await request.post()
+        text = str(form.get("text", "")).strip()
         if not text:
             raise web.HTTPBadRequest(text="write the team's task")
-        thread = await (await self._platform()).start(operator(operator_name(request)), text)
+        images, skipped = await attached(form)
+        thread = await (await self._platform()).start(operator(operator_name(request)), text, images, skipped)
         return web.Response(status=303, headers={"Location": f"{PREFIX}/web/{thread.thread_id}"})
 
     async def thread(self, request: web.Request) -> web.Response:
@@ -77,10 +80,12 @@ class WebThreadPages:
     async def say(self, request: web.Request) -> web.Response:
         thread_id = request.match_info["thread"]
         await self._posts(thread_id)
-        text = str((await request.post()).get("text", "")).strip()
-        if not text:
-            raise web.HTTPBadRequest(text="write something to say")
-        await (await self._platform()).write(thread_id, operator(operator_name(request)), text)
+        form = await request.post()
+        text = str(form.get("text", "")).strip()
+        images, skipped = await attached(form)
+        if not (text or images or skipped):
+            raise web.HTTPBadRequest(text="write something to say, or attach an image")
+        await (await self._platform()).write(thread_id, operator(operator_name(request)), text, images, skipped)
         return self._back(thread_id)
 
     async def press(self, request: web.Request) -> web.Response:
@@ -105,9 +110,10 @@ class WebThreadPages:
         return file_response(found.name, found.mime_type, found.data)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: the thread's posts, whenever they change (looked at every ``poll_seconds``)."""
+        """Server-sent events: the thread's posts, whenever they change."""
         thread_id = request.match_info["thread"]
         await self._posts(thread_id)
+        platform = await self._platform()
         shown: str | None = None
 
         async def poll() -> list[tuple[str, str]]:
@@ -118,7 +124,8 @@ class WebThreadPages:
             shown = html
             return [("posts", html)]
 
-        return await self.console.stream(request, poll)
+        with platform.watch() as changed:
+            return await self.console.stream(request, poll, changed)
 
     @staticmethod
     def _back(thread_id: str) -> web.Response:

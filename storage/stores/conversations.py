@@ -186,7 +186,9 @@ class ConversationStore(Store):
             handled_in(conn, handled)
             return record, stored
 
-        return await self.db.write(work)
+        saved = await self.db.write(work)
+        self.db.changes.changed(conversation_id)
+        return saved
 
     async def set_status(self, conversation_id: int, status: str) -> None:
         """Change only the status (no version check: status is advisory; the state is not touched)."""
@@ -196,6 +198,7 @@ class ConversationStore(Store):
                 .where(conversations.c.id == conversation_id)
                 .values(status=status, updated_at=self.now())
             )
+        self.db.changes.changed(conversation_id)
 
     async def count_failure(self, conversation_id: int) -> int:
         """One more failure in a row of the conversation's work; returns how many now (across processes:

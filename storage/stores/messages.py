@@ -156,6 +156,7 @@ class MessageStore(Store):
         if not new:
             return []
         appended: list[MessageRecord] = await self.db.write_merged(append_merged, (conversation_id, new, self.now()))
+        self.db.changes.changed(conversation_id)
         return appended
 
     async def get(self, message_id: int) -> MessageRecord:

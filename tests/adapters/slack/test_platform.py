@@ -28,6 +28,7 @@ from adapters import (
     ThreadRef,
 )
 from adapters.slack import BOT_SCOPES, SlackConfig, SlackPlatform
+from adapters.slack.files import SlackFiles
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import (
     SlackSender,
@@ -228,6 +229,41 @@ async def test_images_people_share_are_fetched_with_the_bot_token_and_other_file
     assert [(a.name, a.mime_type, a.data) for a in got.attachments] == [("chart.png", "image/png", png)]
     assert [(f.name, f.reason) for f in got.skipped] == [("notes.txt", "not_image"), ("x.png", "unreadable")]
     assert app.slack.downloads == [(chart["id"], BOT_TOKEN)]  # the token never left for another host
+
+
+async def test_a_mention_with_an_image_sent_twice_fetches_it_once_and_both_copies_carry_it() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    async with slack_app() as app:
+        chart, table = (app.slack.share(name, "image/png", png) for name in ("chart.png", "table.png"))
+        together = message("<@UBOT> explain my chart", "1700000000.3", subtype="file_share", files=[chart])
+        one_after = message("<@UBOT> and this", "1700000000.4", subtype="file_share", files=[table])
+        answers = await asyncio.gather(
+            *(app.sender.event(event_body(copy)) for copy in ({**together, "type": "app_mention"}, together))
+        )
+        for copy in ({**one_after, "type": "app_mention"}, one_after):  # the second once the first is answered
+            answers.append(await app.sender.event(event_body(copy)))
+        events = await app.wait_events(4)
+    assert [status for status, _ in answers] == [200] * 4
+    assert [[a.data for a in e.attachments] for e in events] == [[png]] * 4  # each copy kept with its image
+    assert app.slack.downloads == [(chart["id"], BOT_TOKEN), (table["id"], BOT_TOKEN)]
+
+
+async def test_a_copy_after_the_kept_fetch_expired_fetches_again_and_only_mentions_are_kept() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    now = [0.0]
+    async with FakeSlack() as slack:
+        files = SlackFiles(slack.api_url, max_bytes=1000, max_count=4, keep=60, clock=lambda: now[0])
+        said = message("<@UBOT> explain my chart", "1700000000.3", files=[slack.share("chart.png", "image/png", png)])
+        first, _ = await files.images(said, BOT_TOKEN)
+        now[0] = 61.0
+        second, _ = await files.images(said, BOT_TOKEN)
+        third, _ = await files.images(said, BOT_TOKEN)  # the second fetch serves this copy
+        assert len(slack.downloads) == 2
+        plain = message("look", "1700000000.5", files=[slack.share("a.png", "image/png", png)])
+        for _ in range(2):  # a message without a mention comes once: its images are not kept
+            await files.images(plain, BOT_TOKEN)
+    assert [a.data for a in (*first, *second, *third)] == [png] * 3
+    assert len(slack.downloads) == 4
 
 
 async def test_without_files_read_slack_answers_its_sign_in_page_and_the_image_is_named_unreadable() -> None:

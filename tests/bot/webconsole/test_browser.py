@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.bot.crew import QUESTION, Crew, crew_bot, in_thread
+from tests.bot.test_vision import models, people_content
 from tests.bot.webconsole.console import TOKEN, console_bot, console_url, oidc_settings, tiny_png, web_thread_bot
 from tests.conftest import require
 from tests.fakes.oidc import FakeOIDCProvider
@@ -187,11 +188,7 @@ async def test_a_newcomer_runs_a_team_in_the_web_thread(
     coding_task(model, tiny_png())
     async with web_thread_bot(server, tmp_path) as bot:
         base = console_url(bot)
-        await blocking(lambda: browser.get(f"{base}/web"))
-        browser.find_element(By.ID, "name").send_keys("newcomer")
-        browser.find_element(By.ID, "token").send_keys(TOKEN)
-        await blocking(lambda: browser.find_element(By.ID, "sign-in-button").click())
-        await until(browser, lambda d: d.find_elements(By.ID, "task"))
+        await web_threads_signed_in(browser, base, "newcomer")
         browser.find_element(By.ID, "task").send_keys("draw a square")
         await blocking(lambda: browser.find_element(By.ID, "start").click())
 
@@ -217,6 +214,40 @@ async def test_a_newcomer_runs_a_team_in_the_web_thread(
         await bot.idle()
         [record] = await bot.db.stores.conversations.listing(platform="web")
         assert record.status == "finished"
+
+
+async def web_threads_signed_in(browser: Any, base: str, name: str) -> None:
+    """The web threads' page, once ``name`` signed in on the way."""
+    await blocking(lambda: browser.get(f"{base}/web"))
+    browser.find_element(By.ID, "name").send_keys(name)
+    browser.find_element(By.ID, "token").send_keys(TOKEN)
+    await blocking(lambda: browser.find_element(By.ID, "sign-in-button").click())
+    await until(browser, lambda d: d.find_elements(By.ID, "task"))
+
+
+async def test_a_person_attaches_images_in_the_web_thread_and_a_vision_model_sees_them(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, browser: Any, artefacts: Path
+) -> None:
+    model, server = crew
+    chart, notes = tmp_path / "chart.png", tmp_path / "notes.txt"
+    chart.write_bytes(tiny_png())
+    notes.write_text("not an image")
+    async with web_thread_bot(server, tmp_path, models=models(server.base_url, vision=True)) as bot:
+        await web_threads_signed_in(browser, console_url(bot), "newcomer")
+        browser.find_element(By.ID, "task").send_keys("explain my chart")
+        browser.find_element(By.CSS_SELECTOR, "#start-form .images").send_keys(f"{chart}\n{notes}")
+        await blocking(lambda: browser.find_element(By.ID, "start").click())
+
+        await until(browser, lambda d: "does not see every file" in text_of(d, "#thread"))
+        width = "return document.querySelector('#thread .by-human .file img').naturalWidth;"
+        await until(browser, lambda d: d.execute_script(width) == 40)  # the person's image, on the page
+        assert "- notes.txt: only images reach the team" in text_of(browser, "#thread")
+        await blocking(lambda: browser.save_screenshot(str(artefacts / "8-web-thread-images.png")))
+        await model.arrived("planner")
+
+    [task] = people_content(model, "planner")[:1]
+    url = f"data:image/png;base64,{base64.b64encode(tiny_png()).decode()}"
+    assert [p["image_url"]["url"] for p in task if p["type"] == "image_url"] == [url]
 
 
 async def test_an_operator_signs_in_with_openid_connect(

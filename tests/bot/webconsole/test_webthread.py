@@ -4,19 +4,26 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
+import io
 import re
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 import typer
 
+from adapters.files import MAX_IMAGE_BYTES
 from adapters.web import WebThreadPlatform
 from bot.cli.running import _platform_sources
 from bot.settings import Settings
 from bot.webconsole import web_thread_platform
+from bot.webconsole.uploads import TOO_LARGE, UPLOAD_BYTES
 from tests.bot.crew import DONE, QUESTION, Crew
-from tests.bot.webconsole.console import ConsoleClient, console_bot, signed_in, web_thread_bot
+from tests.bot.test_vision import models, people_content
+from tests.bot.webconsole.console import ConsoleClient, console_bot, signed_in, tiny_png, web_thread_bot
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.terminal import Terminal, clean_env
 
@@ -129,3 +136,65 @@ async def test_the_web_threads_posts_outlive_a_restart_and_the_thread_goes_on(
         ids = [p.id for p in bot.platform.in_thread(thread_id)]
         assert len(ids) == len(set(ids))  # a new post never takes an old one's id
         assert ids[: len(before)] == [i for i, _, _ in before]
+
+
+async def test_images_attached_on_the_page_reach_a_vision_model_and_the_refused_ones_are_named(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    png = tiny_png()
+    too_large = png + bytes(MAX_IMAGE_BYTES)
+    files = [("chart.png", png), ("notes.txt", b"hello"), ("huge.png", too_large)]
+    files += [(f"more{i}.png", png) for i in range(1, 5)]
+    async with (
+        web_thread_bot(server, tmp_path, models=models(server.base_url, vision=True)) as bot,
+        signed_in(bot, "ops") as client,
+    ):
+        csrf = await client.csrf("/web")
+        forged = await post_files(client, "/web", "forged", "explain my charts", files[:1])
+        assert forged[0] == 403
+        status, headers = await post_files(client, "/web", csrf, "explain my charts", files)
+        assert status == 303
+        thread_id = headers["Location"].rsplit("/", 1)[1]
+        await model.arrived("planner")
+        told = await bot.platform.wait_for(lambda posts: any("does not see every file" in p.text for p in posts))
+        page = (await client.get(f"/web/{thread_id}"))[1]
+        whole = png * (UPLOAD_BYTES // len(png) + 1)
+        status, text = await post_files(client, f"/web/{thread_id}/say", csrf, "", [("whole.png", whole)])
+
+    content = people_content(model, "planner")[0]
+    assert [p["image_url"]["url"] for p in content if p["type"] == "image_url"] == [png_url(png)] * 4
+    assert [p["text"] for p in content if p["type"] == "text"] == [
+        "explain my charts",
+        "[image chart.png]",
+        "[image more1.png]",
+        "[image more2.png]",
+        "[image more3.png]",
+        "[notes.txt attached; only images reach the team]",
+        "[huge.png attached; larger than the images passed on]",
+        "[more4.png attached; more images than one message passes on]",
+    ]
+    [note] = [p.text for p in told if "does not see every file" in p.text]
+    assert "- notes.txt: only images reach the team" in note
+    assert "- huge.png: larger than the images passed on (8.0 MB)" in note
+    assert "- more4.png: more images than one message passes on" in note
+    assert page.count(f"/console/web/{thread_id}/files/") >= 4 * 2  # each image shown, and linked
+    assert (status, text) == (413, TOO_LARGE)
+
+
+def png_url(png: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(png).decode()}"
+
+
+async def post_files(
+    client: ConsoleClient, path: str, csrf: str, text: str, files: list[tuple[str, bytes]]
+) -> tuple[int, Any]:
+    """A form of the web thread's page sent as the browser sends it, with ``files`` as its images."""
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("text", text)
+    for name, data in files:
+        kind = "image/png" if name.endswith(".png") else "text/plain"
+        form.add_field("images", io.BytesIO(data), filename=name, content_type=kind)
+    async with client.http.post(client.base + path, data=form, allow_redirects=False) as response:
+        return response.status, response.headers if response.status != 413 else await response.text()
