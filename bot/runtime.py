@@ -12,6 +12,7 @@ from .errors import BotError
 from .metrics import Metrics
 from .redaction import Redactor
 from .teams import TeamCatalog
+from .workqueue.gate import StepGate
 
 __all__ = ["Runtime", "UnknownPlatformError"]
 
@@ -31,6 +32,7 @@ class Runtime:
     step_timeout: float = 600.0
     redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)
     metrics: Metrics = field(default_factory=Metrics)
+    steps: StepGate = field(default_factory=StepGate)  # how many steps run at once, first steps first
     served: set[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -54,14 +54,18 @@ async def work_thread(
     session: ThreadSession | None = None
     failure: Exception | None = None
     rt = dispatcher.rt
+    answering = False  # people spoke since the last step: they wait for the next one's post
     bind_thread(thread.key)
     try:
         while (item := await take()) is not None or (not stopping() and session is not None and session.can_advance()):
             if item is None:
                 assert session is not None
                 await status.show(working=True)
-                await session.advance()
+                async with rt.steps.slot(first=answering):
+                    await session.advance()
+                answering = False
                 continue
+            answering = answering or isinstance(item, Accepted)
             event = item.event if isinstance(item, Accepted) else None
             if session is None:
                 create = event is not None and dispatcher.starts_conversation(event)
