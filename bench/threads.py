@@ -12,7 +12,8 @@ after ``latency``. Each scenario prints one JSON line:
   mention to its thread's first post (with and without the model's latency), and how many
   thread sessions are still in memory once every run has ended.
 - ``steady``: ``rate`` new mentions a second for ``seconds``, while the runs of the earlier
-  ones go on: the time from each mention to its thread's first post, less the model.
+  ones go on: the time from each mention to its thread's first post, less the model
+  (``--max-steps``: with ``THREADCREW_MAX_STEPS``).
 - ``long``: one thread of ``steps`` agent messages (a model with no latency): what each step's
   save costs (storing its messages and the run's state, and marking them posted), in order.
 """
@@ -64,14 +65,15 @@ def team_file(directory: Path, port: int, turns: int) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def serving(port: int, turns: int) -> AsyncIterator[tuple[Bot, InMemoryPlatform]]:
-    """The bot on an in-memory platform and a fresh SQLite file, serving the bench team."""
+async def serving(port: int, turns: int, max_steps: int | None = None) -> AsyncIterator[tuple[Bot, InMemoryPlatform]]:
+    """The bot on an in-memory platform and a fresh SQLite file, serving the bench team
+    (``max_steps``: ``THREADCREW_MAX_STEPS``)."""
     with tempfile.TemporaryDirectory(prefix="threadcrew-bench-") as tmp:
         directory = Path(tmp)
         catalog = TeamCatalog()
         catalog.add_file(team_file(directory, port, turns), default=True)
         platform = InMemoryPlatform()
-        bot = Bot(Settings(data_dir=directory / "data", database_url=None), platform, catalog)
+        bot = Bot(Settings(data_dir=directory / "data", database_url=None, max_steps=max_steps), platform, catalog)
         task = asyncio.create_task(bot.run())
         await bot.started.wait()
         try:
@@ -128,9 +130,11 @@ async def burst(port: int, threads: int, turns: int, latency: float) -> dict[str
     }
 
 
-async def steady(port: int, rate: float, seconds: float, turns: int, latency: float) -> dict[str, Any]:
+async def steady(
+    port: int, rate: float, seconds: float, turns: int, latency: float, max_steps: int | None
+) -> dict[str, Any]:
     count = int(rate * seconds)
-    async with serving(port, turns) as (_, platform):
+    async with serving(port, turns, max_steps) as (_, platform):
         mentioned: dict[str, float] = {}
         start = time.monotonic()
         for i in range(count):
@@ -178,11 +182,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--max-steps", type=int, default=None, help="THREADCREW_MAX_STEPS of the bot (steady)")
     args = parser.parse_args()
     if args.scenario == "burst":
         emit(asyncio.run(burst(args.port, args.threads, args.turns, args.latency)))
     elif args.scenario == "steady":
-        emit(asyncio.run(steady(args.port, args.rate, args.seconds, args.turns, args.latency)))
+        emit(asyncio.run(steady(args.port, args.rate, args.seconds, args.turns, args.latency, args.max_steps)))
     else:
         emit(asyncio.run(long_thread(args.port, args.steps)))
 

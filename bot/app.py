@@ -42,6 +42,7 @@ from .settings import Settings
 from .teams import TeamCatalog
 from .web import ReadyCheck, WebServer
 from .webconsole import Console, mount_console
+from .workqueue.gate import StepGate
 from .workqueue.local import LocalQueue
 
 __all__ = ["Bot", "PlatformSource", "check_role", "on_job_queue", "prepare_database", "serve"]
@@ -154,6 +155,7 @@ class Bot:
                 settings.data_dir / "work",
                 step_timeout=settings.step_timeout,
                 redactor=redactor,
+                steps=StepGate(settings.max_steps),
             )
             self.dispatcher = dispatcher = Dispatcher(
                 runtime,

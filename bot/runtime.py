@@ -13,6 +13,7 @@ from .errors import BotError
 from .metrics import Metrics
 from .redaction import Redactor
 from .teams import TeamCatalog
+from .workqueue.gate import StepGate
 
 __all__ = ["Runtime", "UnknownPlatformError"]
 
@@ -33,6 +34,7 @@ class Runtime:
     redactor: Redactor = field(default_factory=Redactor)  # what is stored passes it (posts: see bot.guard)
     metrics: Metrics = field(default_factory=Metrics)
     arrivals: Arrivals = field(default_factory=Arrivals)  # events being taken in: the work waits for them
+    steps: StepGate = field(default_factory=StepGate)  # how many steps run at once, first steps first
     served: set[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
             posts), ``all`` (the default) both. Roles other than ``all`` need PostgreSQL.
         queue_concurrency: on PostgreSQL, how many threads one worker process works on at once
             (``THREADCREW_QUEUE_CONCURRENCY``).
+        max_steps: how many conversation steps this process runs at once (``THREADCREW_MAX_STEPS``;
+            unset: no limit). Past it, steps wait their turn, a thread's first step since people
+            spoke (someone waits for its post) before the steps of runs going on.
         queue_stall_seconds: on PostgreSQL, a worker process silent this long (no heartbeat) is
             taken for dead and its threads' work runs elsewhere (``THREADCREW_QUEUE_STALL_SECONDS``).
         retry_seconds, retry_give_up_after: a thread whose work failed (a refused post) is tried
@@ -94,6 +97,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     role: Literal["intake", "worker", "all"] = "all"
     queue_concurrency: int = Field(default=32, ge=1)
+    max_steps: int | None = Field(default=None, ge=1)
     queue_stall_seconds: float = Field(default=30.0, gt=0)
     retry_seconds: float = Field(default=1.0, gt=0)
     retry_give_up_after: int = Field(default=12, ge=1)

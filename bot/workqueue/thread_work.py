@@ -55,6 +55,7 @@ async def work_thread(
     session: ThreadSession | None = None
     failure: Exception | None = None
     rt = dispatcher.rt
+    answering = False  # people spoke since the last step: they wait for the next one's post
     bind_thread(thread.key)
     try:
         while (item := await _after_arrivals(rt, take)) is not None or (
@@ -63,8 +64,11 @@ async def work_thread(
             if item is None:
                 assert session is not None
                 await status.show(working=True)
-                await session.advance()
+                async with rt.steps.slot(first=answering):
+                    await session.advance()
+                answering = False
                 continue
+            answering = answering or isinstance(item, Accepted)
             event = item.event if isinstance(item, Accepted) else None
             if session is None:
                 create = event is not None and dispatcher.starts_conversation(event)
