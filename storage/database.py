@@ -19,7 +19,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -108,6 +108,12 @@ class Database:
         self.stores = Stores(self)
         self.changes = ConversationChanges()  # the console's live views wait on it
         self._writes = asyncio.Lock() if self.dialect == "sqlite" else None
+        # The connections out of the pool; close() waits for them: the engine's dispose closes only
+        # those in the pool, and one returned later stays open until it is collected.
+        self._out = 0
+        self._all_in = asyncio.Event()
+        self._all_in.set()
+        self._closed = False
         self._writer: GroupWriter | None = None
         # On a SQLite file, grouped writes run on a plain sqlite3 connection in one thread of
         # their own: a whole transaction is one hop there and back, not one per statement.
@@ -130,6 +136,12 @@ class Database:
         here instead of in SQLite's busy handler, which sleeps and retries (other processes
         still meet it, through ``busy_timeout``).
         """
+        with self._taken_out():
+            async with self._transaction() as conn:
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         if self._writes is None:
             async with self.engine.begin() as conn:
                 yield conn
@@ -156,13 +168,14 @@ class Database:
         return await self._group().submit(Merged(run, item))
 
     def _group(self) -> GroupWriter:
+        self._refuse_if_closed()
         if self._writer is None:
             self._writer = GroupWriter(self._in_transaction)
         return self._writer
 
     async def _in_transaction(self, work: Callable[[Connection], T]) -> T:
-        if self._sync_engine is None:
-            async with self.begin() as conn:
+        if self._sync_engine is None:  # not counted: close() finishes the group commit before it waits
+            async with self._transaction() as conn:
                 return await conn.run_sync(work)
         if self._sync_thread is None:
             self._sync_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="threadcrew-sqlite")
@@ -186,10 +199,35 @@ class Database:
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reading: ``async with db.connect() as conn: ...``."""
-        async with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                await conn.execution_options(threadcrew_read=True)
-            yield conn
+        with self._taken_out():
+            async with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    await conn.execution_options(threadcrew_read=True)
+                yield conn
+
+    @contextlib.contextmanager
+    def _taken_out(self) -> Iterator[None]:
+        """Count a connection from the moment it is asked for until it is back in the pool.
+
+        Raises:
+            StorageError: the database is closed (or closing).
+        """
+        self._refuse_if_closed()
+        self._out += 1
+        self._all_in.clear()
+        try:
+            yield
+        finally:
+            self._out -= 1
+            if not self._out:
+                self._all_in.set()
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise StorageError(
+                f"the database at {self.safe_url} is closed: a read or write came after Database.close();"
+                " whatever still uses it should have finished before its owner closed it"
+            )
 
     async def ping(self) -> None:
         """Ask the database something trivial (is it there?).
@@ -209,8 +247,15 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
     async def close(self) -> None:
+        """Refuse new reads and writes, finish those under way, and close every connection.
+
+        A connection still out when the engine is disposed would never be closed (on SQLite,
+        aiosqlite warns when it is collected), nor would one opened afterwards from the new pool.
+        """
+        self._closed = True
         if self._writer is not None:
             await self._writer.finish()
+        await self._all_in.wait()
         await self.engine.dispose()
         if self._sync_thread is not None:
             self._sync_thread.submit(self._close_sync).result()

@@ -285,14 +285,17 @@ async def test_a_thread_failing_on_each_worker_in_turn_backs_off_by_its_stored_c
             assert await intake.dispatcher.sweep() == 1
             await again.platform.wait_for(last_starts("The team stopped"))
             await again.idle()
+        # Read while the intake's database is open (a closed Database refuses reads).
+        notes = [m.content for m in await intake.transcript("t1") if (m.content or "").startswith("The team stopped")]
+        status = await status_of(intake, "t1")
+        failures = (await intake.conversation("t1")).failures
     said = [r.getMessage() for r in caplog.records]
     assert [line.rsplit("trying again in ", 1)[-1] for line in said if "trying again" in line] == ["0.05 s", "0.1 s"]
     # A failure past the limit (a starting worker's recovery may queue the thread once more) adds no note.
-    notes = [m.content for m in await intake.transcript("t1") if (m.content or "").startswith("The team stopped")]
     assert notes == ["The team stopped: its work failed 3 times in a row. Mention me to try again."]
     assert [p.text for p in platform.posts if p.text.startswith("The team stopped")] == notes
-    assert await status_of(intake, "t1") == "failed"
-    assert (await intake.conversation("t1")).failures == 0  # its work went through at last: counted from one again
+    assert status == "failed"
+    assert failures == 0  # its work went through at last: counted from one again
 
 
 async def test_on_sqlite_a_thread_failing_too_often_stops_with_one_note_and_its_messages_go_out_later(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from sqlalchemy import text
 from storage import (
     Database,
     DatabaseBehindError,
+    StorageError,
     UnsupportedDatabaseError,
     check_schema,
     current_revision,
@@ -93,6 +97,52 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
     async with Database(f"sqlite:///{tmp_path / 'wal.db'}") as db, db.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_close_waits_for_a_read_under_way_and_leaves_no_connection_open(database_url: str) -> None:
+    """A read still holding its connection when the engine was disposed returned it to the old
+    pool, where it stayed open until collected (aiosqlite's ResourceWarning, a flaky test failure).
+    """
+    db = Database(database_url)
+    reading, finish = asyncio.Event(), asyncio.Event()
+
+    async def read() -> int:
+        async with db.connect() as conn:
+            reading.set()
+            await finish.wait()
+            return int((await conn.execute(text("SELECT 2"))).scalar_one())
+
+    reader = asyncio.create_task(read())
+    await reading.wait()
+    closing = asyncio.create_task(db.close())
+    await asyncio.sleep(0)  # one turn of the loop (no time passes): close() starts while the read is under way
+    assert not closing.done(), "close() did not wait for the read under way"
+    finish.set()
+    assert await reader == 2
+    await closing
+    del reader
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+async def test_a_closed_database_refuses_reads_and_writes_with_a_clear_error(database_url: str) -> None:
+    """What reads after close() would open a connection from a fresh pool that nothing closes."""
+    db = Database(database_url)
+    await db.ping()
+    await db.close()
+    with pytest.raises(StorageError, match=r"is closed: a read or write came after Database\.close\(\)"):
+        await db.ping()
+    with pytest.raises(StorageError, match="is closed"):
+        async with db.begin():
+            pass
+    with pytest.raises(StorageError, match="is closed"):
+        await db.write(lambda conn: conn.execute(text("SELECT 1")))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_the_password_stays_out_of_messages() -> None:
