@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import gc
 import logging
@@ -79,12 +80,45 @@ async def serving(port: int, turns: int, max_steps: int | None = None) -> AsyncI
         try:
             # One thread first, to its end: the floors warm up too (imports, the first connection).
             await platform.mention("warm-up", "warm up")
-            await platform.wait_for(lambda posts: len(posts) >= turns + 1, within=600)
+            await all_posted(platform, ["warm-up"], turns + 1, within=600)
             platform.posts.clear()
             yield bot, platform
         finally:
             await platform.close()
             await task
+
+
+STALLED_SECONDS = 120.0  # no post for this long: the posts still missing will not come (the sweep runs every 60 s)
+
+
+async def all_posted(platform: InMemoryPlatform, threads: list[str], each: int, within: float) -> None:
+    """Until ``threads`` have ``each`` posts apiece (counted together: a check per post must stay cheap).
+
+    Raises:
+        RuntimeError: no post came for ``STALLED_SECONDS``, or they did not all come within ``within``
+            seconds; it names the threads short of posts, rather than leaving the run to hang.
+    """
+    target, began, seen = len(threads) * each, time.monotonic(), -1
+    while len(platform.posts) < target:
+        left = began + within - time.monotonic()
+        if len(platform.posts) == seen or left <= 0:
+            why = f"none in the last {STALLED_SECONDS:g} s" if left > 0 else f"not all within {within:g} s"
+            raise RuntimeError(short_of_posts(platform, threads, each, why))
+        seen = len(platform.posts)
+        with contextlib.suppress(TimeoutError):
+            await platform.wait_for(lambda posts: len(posts) >= target, within=min(STALLED_SECONDS, left))
+
+
+def short_of_posts(platform: InMemoryPlatform, threads: list[str], each: int, why: str) -> str:
+    """Which threads have fewer than ``each`` posts, and what the first of them got."""
+    counts = collections.Counter(post.thread.thread_id for post in platform.posts)
+    short = [t for t in threads if counts[t] < each]
+    named = ", ".join(f"{t} ({counts[t]})" for t in short[:20]) + (", ..." if len(short) > 20 else "")
+    told = f"{len(platform.posts)} of {len(threads) * each} posts ({why}): "
+    told += f"{len(short)} of {len(threads)} threads have fewer than {each}: {named or 'none (others have more)'}"
+    if short:
+        told += f"\n{short[0]} got: " + "; ".join(f"{p.author}: {p.text[:60]!r}" for p in platform.in_thread(short[0]))
+    return told
 
 
 def first_posts(platform: InMemoryPlatform, mentioned: dict[str, float], less: float) -> list[float]:
@@ -105,14 +139,14 @@ def percentiles(name: str, values: list[float]) -> dict[str, float]:
 
 async def burst(port: int, threads: int, turns: int, latency: float) -> dict[str, Any]:
     async with serving(port, turns) as (bot, platform):
-        expected = threads * (turns + 1)  # each agent message, and the note that the run reached its end
         rss_before = rss_now_kb()
         mentioned: dict[str, float] = {}
         start, cpu = time.perf_counter(), time.process_time()
         for i in range(threads):
             mentioned[f"t{i}"] = time.monotonic()
             await platform.mention(f"t{i}", f"write piece {i}")
-        await platform.wait_for(lambda posts: len(posts) >= expected, within=600)
+        # Each agent message, and the note that the run reached its end.
+        await all_posted(platform, list(mentioned), turns + 1, within=600)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         rss_peak = rss_peak_kb()
         assert bot.dispatcher is not None
@@ -142,7 +176,7 @@ async def steady(
             mentioned[f"s{i}"] = time.monotonic()
             await platform.mention(f"s{i}", f"write piece {i}")
         late = time.monotonic() - (start + (count - 1) / rate)  # how far the mentions fell behind
-        await platform.wait_for(lambda posts: len(posts) >= count * (turns + 1), within=900)
+        await all_posted(platform, list(mentioned), turns + 1, within=900)
     return {
         "mentions": count,
         "mentions_late_s": late,
@@ -163,7 +197,7 @@ async def long_thread(port: int, steps: int) -> dict[str, Any]:
         ThreadSession._save = timed  # type: ignore[method-assign,assignment]
         try:
             await platform.mention("long", "write a long piece")
-            await platform.wait_for(lambda posts: len(posts) >= steps + 1, within=900)
+            await all_posted(platform, ["long"], steps + 1, within=900)
         finally:
             ThreadSession._save = save  # type: ignore[method-assign,assignment]
     # costs[0] is the save of the mention (the people's message); costs[n] that of agent message n.

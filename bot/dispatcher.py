@@ -10,6 +10,7 @@ PostgreSQL jobs that any worker process runs.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
 import uuid
@@ -68,6 +69,8 @@ class Dispatcher:
         self._opened = False  # until open(), accepted events wait in the inbox
         self._closing = False
         self._queued_early: set[int] | None = None  # while open() looks for pending events: those queued meanwhile
+        # Events between the inbox and the queue (by event key): their taker queues them; see _take.
+        self._taking: collections.Counter[str] = collections.Counter()
 
     async def handle(self, event: ThreadEvent) -> None:
         """The platform's event callback: dedupe, then queue for the thread's worker."""
@@ -99,15 +102,32 @@ class Dispatcher:
 
     async def _take(self, event: ThreadEvent, keys: list[str]) -> bool:
         """Keep ``event`` in the inbox under ``keys`` and queue it; False if a key was taken before
-        (a duplicate). Kept until handled: a crash before then leaves it for the next start."""
-        inbox_id = await self.rt.db.stores.events.accept(
-            event.thread.platform, keys, event.to_json(), thread=event.thread.key
-        )
-        if inbox_id is not None and self._opened and not self._closing:  # else open() or the next start has it
-            if self._queued_early is not None:
-                self._queued_early.add(inbox_id)
-            await self.queue.wake(event.thread, Accepted(event, inbox_id))
+        (a duplicate). Kept until handled: a crash before then leaves it for the next start.
+
+        From the moment the inbox holds it until it is queued, the sweep (and open()) may find it
+        pending with no worker on its thread: they leave it to this call (see :meth:`_unclaimed`),
+        or it would be queued twice and handled twice (a mention twice in its transcript).
+        """
+        self._taking[event.event_key] += 1
+        try:
+            inbox_id = await self.rt.db.stores.events.accept(
+                event.thread.platform, keys, event.to_json(), thread=event.thread.key
+            )
+            if inbox_id is not None and self._opened and not self._closing:  # else open() or the next start has it
+                if self._queued_early is not None:
+                    self._queued_early.add(inbox_id)
+                await self.queue.wake(event.thread, Accepted(event, inbox_id))
+        finally:
+            self._taking[event.event_key] -= 1
+            if not self._taking[event.event_key]:
+                del self._taking[event.event_key]
         return inbox_id is not None
+
+    def _unclaimed(self, inbox_id: int, event: ThreadEvent) -> bool:
+        """Whether the pending event ``inbox_id`` is for the caller to queue: not queued by its taker
+        while open() looked (``_queued_early``), nor on its way there (``_taking``)."""
+        queued_early = self._queued_early is not None and inbox_id in self._queued_early
+        return not queued_early and event.event_key not in self._taking
 
     def _triggers(self, thread: ThreadRef) -> TriggerSpec:
         return self.rt.catalog.triggers(self.rt.catalog.team_for(thread))
@@ -196,10 +216,8 @@ class Dispatcher:
             await self.queue.wake(thread)
         for platform in sorted(self.rt.served):
             for inbox_id, payload in await stores.events.pending(platform):
-                if inbox_id in self._queued_early:  # it came while we looked: queued already
-                    continue
-                event = ThreadEvent.from_json(payload)
-                await self.queue.wake(event.thread, Accepted(event, inbox_id))
+                if self._unclaimed(inbox_id, event := ThreadEvent.from_json(payload)):
+                    await self.queue.wake(event.thread, Accepted(event, inbox_id))
         self._queued_early = None
 
     # -- keeping threads going -------------------------------------------------------------------------
@@ -254,7 +272,7 @@ class Dispatcher:
         pending = [
             Accepted(event, inbox_id)
             for inbox_id, payload in await self.rt.db.stores.events.pending(thread.platform)
-            if (event := ThreadEvent.from_json(payload)).thread == thread
+            if (event := ThreadEvent.from_json(payload)).thread == thread and self._unclaimed(inbox_id, event)
         ]
         await self.queue.resume(thread, pending)
 
@@ -277,9 +295,9 @@ class Dispatcher:
         stores = self.rt.db.stores
         threads = await self._stored_work()
         for platform in sorted(self.rt.served):
-            for _, payload in await stores.events.pending(platform):
-                event = ThreadEvent.from_json(payload)
-                threads[event.thread.key] = event.thread
+            for inbox_id, payload in await stores.events.pending(platform):
+                if self._unclaimed(inbox_id, event := ThreadEvent.from_json(payload)):
+                    threads[event.thread.key] = event.thread
         working = await self.queue.working()
         stranded = [t for key, t in threads.items() if key not in working]
         for thread in stranded:

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from adapters import InMemoryPlatform
+from adapters import InMemoryPlatform, ThreadRef
 from bot.errors import StartupError
 from bot.scheduling import Scheduler
 from bot.scheduling.service import dispatcher_start
 from bot.settings import Settings
+from bot.workqueue import Accepted
 from bot.workqueue.jobs import JobQueue
 from bot.workqueue.local import LocalQueue
 from tests.bot.crew import Crew, RunningBot, authors, in_thread, last_starts, running_bot, write_team
@@ -211,6 +212,34 @@ async def test_the_sweep_queues_a_running_conversation_whose_worker_died_and_lea
         await bot.platform.wait_for(in_thread("t1"))
         await bot.idle()
         assert authors(bot.platform.in_thread("t1"))[:3] == ["planner", "coder", "reviewer"]
+
+
+async def test_the_sweep_leaves_an_event_on_its_way_from_the_inbox_to_the_queue_to_its_taker(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    """On a loaded loop the sweep can run after the inbox took a mention and before its taker queued
+    it (the steady bench's threads lost a message so): queued by both, the mention was handled twice,
+    its second copy said into the run as a person's message. It is handled once."""
+    model, server = crew
+    team = write_team(tmp_path / "crew.yaml", server.base_url)
+    async with running_bot(tmp_path / "data", team) as bot:
+        queue = bot.dispatcher.queue
+        assert isinstance(queue, LocalQueue)
+        wake, swept = queue.wake, []
+
+        async def sweep_then_wake(thread: ThreadRef, accepted: Accepted | None = None) -> None:
+            swept.append(await bot.dispatcher.sweep())  # the event is in the inbox, in no worker's queue yet
+            await wake(thread, accepted)
+
+        queue.wake = sweep_then_wake  # type: ignore[method-assign]
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        assert swept == [0]
+        people = [m.content for m in await bot.transcript("t1") if m.author_kind == "human"]
+        assert people == ["chart the squares"]
+        assert authors(bot.platform.in_thread("t1")) == ["planner", "coder", "reviewer", "threadcrew"]  # its question
+        assert model.seen("planner") == 1
 
 
 async def test_on_postgresql_the_sweep_queues_a_running_conversation_whose_job_failed_once(
