@@ -83,16 +83,22 @@ class LocalQueue:
             worker.stopping = True
 
     async def drain(self, grace: float) -> None:
+        """Every worker finishes within ``grace`` seconds, those that start meanwhile too (a failed
+        worker's successor takes its queued events); once out of time, the rest are cancelled."""
         self.stop()
-        workers = list(self._workers.values())
-        if not workers:
-            return
-        _, running = await asyncio.wait([w.task for w in workers], timeout=grace)
-        for task in running:
-            task.cancel()
-        for task in running:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._workers:
+            tasks = [w.task for w in self._workers.values()]
+            _, running = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+            if not running:
+                continue  # they ended; the successors they started are in _workers now
+            for task in running:
+                task.cancel()
+            for task in running:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            return  # what they leave is stored, for the next start
 
     def _worker(self, thread: ThreadRef) -> _ThreadWorker:
         worker = self._workers.get(thread.key)

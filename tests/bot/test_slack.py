@@ -4,8 +4,10 @@ against the fake Slack Web API, the scripted crew model over the real openai cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
+import sqlite3
 import subprocess
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
@@ -36,6 +38,7 @@ class SlackBot:
     sender: SlackSender
     db: Database
     bot: Bot
+    running: asyncio.Task[None]  # the bot's run()
 
     def thread(self) -> list[Posted]:
         return self.slack.in_thread("C1", ROOT_TS)
@@ -82,7 +85,7 @@ async def slack_bot(
     sender = SlackSender(f"{bot.web.url}/slack/events")
     db = Database(settings.effective_database_url)
     try:
-        yield SlackBot(slack, sender, db, bot)
+        yield SlackBot(slack, sender, db, bot, task)
     finally:
         await sender.close()
         await db.close()
@@ -140,6 +143,14 @@ async def test_the_whole_story_in_a_slack_thread(crew: tuple[Crew, ScriptedOpenA
     assert reactions[-1] == ("reactions.remove", "hourglass_flowing_sand")
 
 
+async def reply_during_the_coders_step(bot: SlackBot, model: Crew) -> None:
+    """Alice mentions the bot; once the coder's step waits on the model, Bob replies (accepted during
+    the step, queued behind it)."""
+    await mention(bot, "chart the squares")
+    await model.arrived("coder")
+    await bot.reply("use blue bars", "UBOB", "1700000060.000100")
+
+
 async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothing(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
@@ -147,9 +158,7 @@ async def test_a_restart_in_the_middle_of_a_run_loses_nothing_and_repeats_nothin
     async with FakeSlack() as slack:
         gate = model.hold("coder")
         async with slack_bot(slack, server, tmp_path) as bot:
-            await mention(bot, "chart the squares")
-            await model.arrived("coder")
-            await bot.reply("use blue bars", "UBOB", "1700000060.000100")  # accepted during the step
+            await reply_during_the_coders_step(bot, model)
             closing = asyncio.create_task(bot.bot.close())  # a deploy: SIGTERM mid-step
             gate.set()
             await closing
@@ -419,3 +428,26 @@ async def test_threadcrew_start_runs_a_team_in_a_new_thread_and_waits_list_shows
     assert not slack.calls_of("apps.connections.open")  # it took no events: it only started the run
     [line] = waits.decode().splitlines()
     assert f"question slack:T1:C5:{opening.ts}  for user; answered by anyone in the thread" in line
+
+
+async def test_shutdown_waits_for_the_worker_that_takes_over_from_a_failed_one(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    # A post fails while the bot drains; the worker's queued reply goes to a successor worker,
+    # which must finish before the database closes (else the reply stays in the inbox, unheard).
+    model, server = crew
+    async with FakeSlack() as slack:
+        gate = model.hold("coder")
+        async with slack_bot(slack, server, tmp_path) as bot:
+            await reply_during_the_coders_step(bot, model)
+            slack.fail("chat.postMessage", "fatal_error")  # the coder's post fails, once
+            await bot.bot.close()  # a deploy: the bot drains
+            gate.set()
+            await bot.running  # the bot has shut down (its platform closed last)
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / "threadcrew.db")) as db:
+        inbox = db.execute("SELECT count(*) FROM inbox").fetchone()[0]
+        people = [row[0] for row in db.execute("SELECT content FROM messages WHERE author_kind = 'human' ORDER BY seq")]
+    assert inbox == 0  # the successor heard bob (into the run's state) before the bot closed its database
+    assert people == ["chart the squares"]  # bob's words are stored with the next step, at the next start
+    # The coder's message went out once, posted by the successor:
+    assert [p.username for p in slack.in_thread("C1", ROOT_TS)] == ["Plan Bot", "coder"]
