@@ -123,12 +123,14 @@ class ScriptedOpenAI:
         ready = threading.Event()
 
         def serve() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(self._start_app())
+            # Its own reference: stop() forgets the loop once it has waited long enough, while a
+            # slow cleanup (a held reply) may still be under way here; the loop is closed either way.
+            loop = self._loop = asyncio.new_event_loop()
+            loop.run_until_complete(self._start_app())
             ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
-            self._loop.close()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
+            loop.close()
 
         self._thread = threading.Thread(target=serve, name="scripted-openai", daemon=True)
         self._thread.start()
