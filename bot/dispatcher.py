@@ -23,7 +23,7 @@ from storage import ConversationRecord
 from .commands import run_channel_command
 from .runtime import Runtime
 from .scheduling.manage import schedule_words
-from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession, thread_of
+from .session import NOTE_PERSONA, TIMEOUT_AUTHOR, ThreadSession
 from .team_config import TriggerSpec
 from .workqueue import Accepted, WorkQueue
 from .workqueue.local import LocalQueue
@@ -279,12 +279,8 @@ class Dispatcher:
     async def _stored_work(self) -> dict[str, ThreadRef]:
         """The threads (of the platforms served here) whose conversation has stored-unposted
         messages or is running (a step is due), by key."""
-        stores = self.rt.db.stores
-        unposted = {m.conversation_id for m in await stores.messages.outbox(limit=10_000)}
-        records = [await stores.conversations.get(conversation_id) for conversation_id in sorted(unposted)]
-        records += await stores.conversations.listing(statuses=["running"], limit=10_000)
-        threads = {thread.key: thread for thread in map(thread_of, records)}
-        return {key: thread for key, thread in threads.items() if thread.platform in self.rt.served}
+        threads = [ThreadRef(*where) for where in await self.rt.db.stores.conversations.threads_with_work()]
+        return {thread.key: thread for thread in threads if thread.platform in self.rt.served}
 
     async def sweep(self) -> int:
         """Pick up threads with work that no worker holds: stored-unposted messages, a running

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Select, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConflictError, NotFoundError
@@ -20,7 +20,7 @@ from ..records import (
     WaitAnswer,
     record_from_row,
 )
-from ..schema import conversations
+from ..schema import conversations, messages
 from ._bare import bare_sqlite
 from ._bare_step import save_step_bare
 from ._base import Store
@@ -270,6 +270,23 @@ class ConversationStore(Store):
         query = select(conversations).where(conversations.c.status.in_(ACTIVE_STATUSES)).order_by(conversations.c.id)
         async with self.db.connect() as conn:
             return await _records_of(conn, query)
+
+    async def threads_with_work(self, limit: int = 10_000) -> list[tuple[str, str, str, str]]:
+        """Where a step may be due, as (platform, workspace_id, channel_id, thread_id), oldest first:
+        the conversations that are running or have stored messages not posted yet.
+
+        Only the threads, not their states: the sweep and a start ask this to find work no worker holds.
+        """
+        unposted = select(messages.c.conversation_id).where(messages.c.posted_at.is_(None))
+        c = conversations.c
+        query = (
+            select(c.platform, c.workspace_id, c.channel_id, c.thread_id)
+            .where(or_(c.status == "running", c.id.in_(unposted)))
+            .order_by(c.id)
+            .limit(limit)
+        )
+        async with self.db.connect() as conn:
+            return [tuple(row) for row in await conn.execute(query)]
 
 
 async def _records_of(conn: AsyncConnection, query: Select[Any]) -> list[ConversationRecord]:

@@ -41,6 +41,23 @@ class TestConversations:
         assert await db.stores.conversations.find(*THREAD) == first
         assert await db.stores.conversations.find("slack", "T1", "C1", "other") is None
 
+    async def test_threads_with_work_are_the_running_ones_and_those_with_unposted_messages(self, db: Database) -> None:
+        running, unposted, waiting, idle = [await conversation_id(db, t) for t in ("r", "u", "w", "i")]
+        for conversation, status in ((running, "running"), (unposted, "finished"), (waiting, "waiting")):
+            await db.stores.conversations.set_status(conversation, status)
+        message = await db.stores.messages.append(unposted, NewMessage(role="assistant", content="kept"))
+        said = await db.stores.messages.append(waiting, NewMessage(role="assistant", content="out"))
+        await db.stores.messages.mark_posted(said.id, "1700000001.000300")
+        await db.stores.messages.append(
+            idle, NewMessage(role="user", content="posted", posted_at=dt.datetime.now(dt.UTC))
+        )
+        assert await db.stores.conversations.threads_with_work() == [
+            ("slack", "T1", "C1", "r"),
+            ("slack", "T1", "C1", "u"),
+        ]
+        await db.stores.messages.mark_posted(message.id, "1700000001.000400")
+        assert await db.stores.conversations.threads_with_work(limit=5) == [("slack", "T1", "C1", "r")]
+
     async def test_concurrent_get_or_create_makes_one_conversation(self, db: Database) -> None:
         records = await asyncio.gather(*(db.stores.conversations.get_or_create(*THREAD, team="dev") for _ in range(10)))
         assert len({r.id for r in records}) == 1
