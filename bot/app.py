@@ -25,11 +25,11 @@ from typing import Any, TypeAlias
 from aiohttp.web import AbstractRouteDef, RouteDef
 
 from adapters import ChatPlatform
+from adapters.arrivals import Arrivals
 from agents import aclose_loop_resources
 from agents.llm import use_seed_cache
 from storage import Database, DatabaseBehindError, check_schema, upgrade
 
-from .arrivals import Arrivals
 from .dispatcher import Dispatcher, QueueFactory
 from .errors import StartupError
 from .guard import guarded

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters import ChatPlatform, ThreadRef
+from adapters.arrivals import Arrivals
 from storage import Database
 
-from .arrivals import Arrivals
 from .errors import BotError
 from .metrics import Metrics
 from .redaction import Redactor

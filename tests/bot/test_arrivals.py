@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.arrivals import Arrivals
+from adapters.arrivals import Arrivals
 from tests.bot.crew import Crew, crew_bot, in_thread
 from tests.fakes.openai_server import ScriptedOpenAI
 
