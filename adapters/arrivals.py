@@ -3,7 +3,9 @@
 A platform waits for its answer (Slack gives up after 3 s, and the answer comes only once the
 event is in the inbox), while the work that earlier events started runs on the same event loop.
 So the work waits for the arrivals: a thread's worker lets them settle before it takes its next
-item, for at most a hold, so that a steady stream of events cannot stop the work.
+item, for at most a hold, so that a steady stream of events cannot stop the work. (A platform
+that answers first and hands its events over after, as Slack's HTTP mode does, lets its own
+arrivals settle before each hand-over in the same way.)
 """
 
 from __future__ import annotations

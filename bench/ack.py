@@ -209,8 +209,12 @@ def team_file(directory: Path, model_port: int) -> Path:
 
 
 def stored(database: Path) -> int:
-    """How many of the burst's mentions the bot has claimed (kept in its inbox, or handled)."""
-    query = "SELECT count(*) FROM processed_events WHERE event_key LIKE 'event:EvAck%'"
+    """How many of the burst's mentions the bot has claimed (kept in its inbox as Slack sent them,
+    or as events, or handled)."""
+    query = (
+        "SELECT count(DISTINCT substr(event_key, instr(event_key, ':') + 1)) FROM processed_events "
+        "WHERE event_key LIKE 'request:EvAck%' OR event_key LIKE 'event:EvAck%'"
+    )
     with contextlib.closing(sqlite3.connect(database)) as db:
         return int(db.execute(query).fetchone()[0])
 

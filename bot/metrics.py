@@ -24,6 +24,8 @@ from agents import AgentError, StepOutcome
 from agents.llm import observe_calls
 from storage import Database, NewUsage
 
+from .platform_state import requests_of
+
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
 
@@ -134,8 +136,9 @@ class Metrics:
         for status, count in counts.items():
             self.conversations.labels(status).set(count)
         inbox = 0
-        for platform in sorted(dispatcher.rt.served):
+        for platform in sorted(dispatcher.rt.served):  # its events, and its requests not handed over yet
             inbox += len(await db.stores.events.pending(platform))
+            inbox += len(await db.stores.events.pending(requests_of(platform)))
         self.queued.labels("queue").set(await dispatcher.queued())
         self.queued.labels("inbox").set(inbox)
 

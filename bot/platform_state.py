@@ -1,5 +1,6 @@
-"""A platform adapter's small store on the bot's ``platform_state`` table (adapters never see the
-database: they are handed this)."""
+"""What a platform adapter keeps in the bot's database (adapters never see the database: they are
+handed these): a small store on the ``platform_state`` table, and the requests it answered and
+has not handed over yet, in the inbox."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from storage import Database
 
-__all__ = ["DatabaseStateStore"]
+__all__ = ["DatabaseRequestInbox", "DatabaseStateStore", "requests_of"]
 
 
 class DatabaseStateStore:
@@ -29,3 +30,26 @@ class DatabaseStateStore:
 
     async def items(self, prefix: str = "") -> list[tuple[str, Any]]:
         return await self.db.stores.platform_state.items(self.platform, prefix)
+
+
+def requests_of(platform: str) -> str:
+    """The inbox's name for the requests ``platform`` answered and has not handed over yet."""
+    return f"{platform}-requests"
+
+
+class DatabaseRequestInbox:
+    """The platform ``platform``'s requests (Slack's events as it sent them), kept in the inbox
+    before the platform gets its answer; each key once (a retried request is a duplicate)."""
+
+    def __init__(self, db: Database, platform: str) -> None:
+        self.db = db
+        self.name = requests_of(platform)
+
+    async def keep(self, key: str, payload: Any) -> int | None:
+        return await self.db.stores.events.accept(self.name, [f"request:{key}"], payload)
+
+    async def pending(self) -> list[tuple[int, Any]]:
+        return await self.db.stores.events.pending(self.name)
+
+    async def done(self, kept_id: int) -> None:
+        await self.db.stores.events.handled([kept_id])

@@ -6,6 +6,7 @@ from adapters.slack import SlackConfig, SlackPlatform, slack_installation_store,
 from storage import Database
 
 from .errors import StartupError
+from .platform_state import DatabaseRequestInbox
 from .settings import Settings
 
 __all__ = ["slack_config", "slack_platform"]
@@ -64,13 +65,16 @@ def slack_config(settings: Settings) -> SlackConfig:
 
 
 def slack_platform(settings: Settings, db: Database) -> SlackPlatform:
-    """The Slack platform; without a bot token, workspaces install it through OAuth into ``db``."""
+    """The Slack platform; without a bot token, workspaces install it through OAuth into ``db``.
+    In HTTP mode it keeps Slack's events in ``db``'s inbox before Slack gets its answer."""
     config = slack_config(settings)
+    requests = DatabaseRequestInbox(db, "slack")
     if config.bot_token:
-        return SlackPlatform(config)
+        return SlackPlatform(config, requests=requests)
     assert config.client_id is not None
     return SlackPlatform(
         config,
         installation_store=slack_installation_store(db.engine, config.client_id),
         state_store=slack_oauth_state_store(db.engine),
+        requests=requests,
     )

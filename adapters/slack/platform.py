@@ -9,7 +9,9 @@ here; the bot sees ThreadEvents and answers with OutboundMessages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import json
 import logging
 import re
 import time
@@ -33,6 +35,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from ..arrivals import Arrivals
 from ..errors import NotInstalledError, PlatformError
 from ..thread import (
     Capabilities,
@@ -49,6 +52,7 @@ from .channels import channel_access, refused_access
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .files import SlackFiles
+from .intake import EventIntake, RequestInbox
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
 from .requests import check_request, refused
@@ -63,10 +67,18 @@ WORKING_REACTION = "hourglass_flowing_sand"
 STREAM_SECONDS = 300.0  # Slack ends a chat stream after five minutes
 MARKDOWN_BLOCK_CHARS = 12_000
 NAME_WAIT = 0.5  # seconds an event waits for its author's name before it is kept with the id
+KEPT_NAME_WAIT = 5.0  # the same for an event kept and answered first: Slack is not waiting for it
 
 
 class SlackPlatform:
-    """Slack threads, in the neutral thread model."""
+    """Slack threads, in the neutral thread model.
+
+    Args:
+        config: how to meet Slack.
+        installation_store, state_store: where OAuth installs go (without a bot token).
+        requests: in HTTP mode, where Slack's events are kept before Slack gets its answer (see
+            ``intake``); without it, Slack waits while Bolt hands each event over.
+    """
 
     name = "slack"
 
@@ -76,6 +88,7 @@ class SlackPlatform:
         *,
         installation_store: AsyncInstallationStore | None = None,
         state_store: AsyncOAuthStateStore | None = None,
+        requests: RequestInbox | None = None,
     ) -> None:
         self.config = config
         self.capabilities = Capabilities(
@@ -105,6 +118,11 @@ class SlackPlatform:
         self._on_event: EventHandler | None = None
         self._closed = asyncio.Event()
         self.app = self._build_app(state_store)
+        self._arrivals = Arrivals()  # Slack's requests being answered: kept events are handed over after them
+        self.intake = None
+        if requests is not None and config.mode == "http":
+            self.intake = EventIntake(requests, self.app.async_dispatch, turn=self._arrivals.settled)
+        self.name_wait = NAME_WAIT if self.intake is None else KEPT_NAME_WAIT
         self.ready = asyncio.Event()  # set once Slack can reach the bot (socket connected, routes served)
         self._busy = 0  # listeners running: events Slack was told we have
         self._quiet = asyncio.Event()
@@ -260,9 +278,9 @@ class SlackPlatform:
     async def _name(self, client: AsyncWebClient, team: str, user: str) -> str:
         """The person's display name, or their id when Slack will not say, or not at once.
 
-        Slack waits for its answer while this runs, so a burst of mentions shares one lookup per
-        person, and waits for it at most ``NAME_WAIT`` seconds (users.info is rate-limited; the
-        name then arrives for the person's next message).
+        A burst of mentions shares one lookup per person, and waits for it at most ``name_wait``
+        seconds (users.info is rate-limited; the name then arrives for the person's next message):
+        half a second when Slack waits for its answer meanwhile, longer for a kept event.
         """
         if not user:
             return "someone"
@@ -274,7 +292,7 @@ class SlackPlatform:
             lookup = self._looking_up[key] = asyncio.create_task(self._look_up(client, key))
             lookup.add_done_callback(lambda _: self._looking_up.pop(key, None))
         try:
-            return await asyncio.wait_for(asyncio.shield(lookup), NAME_WAIT)
+            return await asyncio.wait_for(asyncio.shield(lookup), self.name_wait)
         except TimeoutError:
             return user
 
@@ -303,16 +321,26 @@ class SlackPlatform:
         self._on_event = on_event
         self._share_connections(aiohttp.ClientSession())
         handler = AsyncSocketModeHandler(self.app, self.config.app_token) if self.config.mode == "socket" else None
+        retrying: asyncio.Task[None] | None = None
         try:
             await self._know_identity()
             if handler is not None:
                 await handler.connect_async()  # type: ignore[no-untyped-call]
+            if self.intake is not None:  # what an earlier process kept and did not hand over
+                await self.intake.retry_stale(everything=True)
+                retrying = asyncio.create_task(self.intake.retrying())
             self.ready.set()
             await self._closed.wait()
         finally:
             self.ready.clear()
             if handler is not None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
+            if retrying is not None:
+                retrying.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retrying
+            if self.intake is not None:
+                await self.intake.settle(30)
             await self._wait_quiet()
             session = self._session
             self._share_connections(None)
@@ -335,7 +363,7 @@ class SlackPlatform:
         workspaces install the app) on the bot's web server."""
         if self.config.mode != "http":
             return ()
-        routes = [web.post(self.config.http_path, self._http_event)]
+        routes = [web.post(self.config.http_path, self._arrivals.counting(self._http_event))]
         oauth = self.app.oauth_flow
         if oauth is not None:
             routes += [
@@ -348,12 +376,26 @@ class SlackPlatform:
         if not self.ready.is_set():  # closing (or not started): Slack retries later
             return web.Response(status=503, text="threadcrew is restarting")
         # Unsigned and malformed requests are refused before Bolt parses them: one log line, no traceback.
-        refusal = check_request(
-            await request.read(), request.headers, signing_secret=self.config.signing_secret or "", now=time.time()
-        )
+        body = await request.read()
+        refusal = check_request(body, request.headers, signing_secret=self.config.signing_secret or "", now=time.time())
         if refusal is not None:
             return refused(refusal, request)
+        if self.intake is not None and request.content_type == "application/json":
+            callback = json.loads(body)
+            if callback.get("type") == "event_callback":
+                return await self._keep_event(body.decode(), request, callback)
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    async def _keep_event(self, body: str, request: web.Request, callback: dict[str, Any]) -> web.Response:
+        """An event callback: kept, then answered (an error when it cannot be kept: Slack retries)."""
+        assert self.intake is not None
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        try:
+            await self.intake.take(body, headers, callback)
+        except Exception as exc:
+            _log.warning("could not keep a Slack event (%r); Slack is told to send it again", exc)
+            return web.json_response({"error": "threadcrew could not keep the event; send it again"}, status=500)
+        return web.Response(text="")
 
     @staticmethod
     def _http_page(handle: Callable[[Any], Awaitable[Any]]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -177,7 +177,9 @@ async def test_an_image_accepted_just_before_a_kill_reaches_the_model_after_the_
                 await send_once_listening(sender, event_body({**said, "ts": ROOT_TS, "channel": "C1"}))
                 await model.arrived("coder")  # the coder's step is under way: the image waits in the inbox
                 assert (await sender.event(event_body(sharing_the_chart(slack))))[0] == 200
-                await asyncio.to_thread(wait_for_row, data / "threadcrew.db", "SELECT count(*) FROM inbox")
+                # Kept as Slack sent it before the 200, then as an event with the image fetched:
+                kept = "SELECT count(*) FROM inbox WHERE platform = 'slack'"
+                await asyncio.to_thread(wait_for_row, data / "threadcrew.db", kept)
             finally:
                 first.kill()
                 await first.communicate()

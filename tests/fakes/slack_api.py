@@ -11,6 +11,7 @@ test's event loop::
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections import defaultdict, deque
@@ -79,6 +80,7 @@ class FakeSlack(LocalFake):
         self._codes: dict[str, tuple[str, str, str, str]] = {}
         self._failures: dict[str, deque[str]] = defaultdict(deque)
         self._limited: dict[str, int] = defaultdict(int)
+        self._held: dict[tuple[str, str | None], asyncio.Event] = {}  # (method, user) -> answered once set
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
         self.shared: dict[str, tuple[str, bytes]] = {}  # a file people shared: id -> (mime type, data)
@@ -128,6 +130,12 @@ class FakeSlack(LocalFake):
     def rate_limit(self, method: str, times: int = 1) -> None:
         """Answer ``method`` with HTTP 429 (Retry-After: 0) the next ``times`` times."""
         self._limited[method] += times
+
+    def hold(self, method: str, *, user: str | None = None) -> asyncio.Event:
+        """Keep ``method``'s answers (only those about ``user``, if given) back until the returned
+        event is set (Slack's API slow to answer)."""
+        gate = self._held[(method, user)] = asyncio.Event()
+        return gate
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -204,6 +212,9 @@ class FakeSlack(LocalFake):
         async with self._changed:
             self.calls.append(Call(method, params, token))
             self._changed.notify_all()
+        for gate in (self._held.get((method, None)), self._held.get((method, params.get("user")))):
+            if gate is not None:
+                await gate.wait()
         if self._limited[method]:
             self._limited[method] -= 1
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})

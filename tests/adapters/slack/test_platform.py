@@ -29,6 +29,7 @@ from adapters import (
 )
 from adapters.slack import BOT_SCOPES, SlackConfig, SlackPlatform
 from adapters.slack.files import SlackFiles
+from adapters.slack.intake import RequestInbox
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import (
     SlackSender,
@@ -58,11 +59,12 @@ class Running:
 
 
 @asynccontextmanager
-async def slack_app(**config: Any) -> AsyncIterator[Running]:
-    """The platform in HTTP mode on a free port, talking to a fresh fake Slack."""
+async def slack_app(*, requests: RequestInbox | None = None, **config: Any) -> AsyncIterator[Running]:
+    """The platform in HTTP mode on a free port, talking to a fresh fake Slack (keeping Slack's
+    events in ``requests`` before answering, if given)."""
     async with FakeSlack() as slack:
         settings = slack.http_config(**config)
-        platform = SlackPlatform(settings)
+        platform = SlackPlatform(settings, requests=requests)
         running = Running(slack, platform, SlackSender(""))
 
         async def collect(event: ThreadEvent) -> None:
