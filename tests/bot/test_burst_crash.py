@@ -151,3 +151,50 @@ async def until_settled(database: Path, threads: set[str], within: float = 60) -
             if not inbox and set(statuses) == threads and set(statuses.values()) == {"waiting"}:
                 return
             await asyncio.sleep(0.2)
+
+
+@pytest.mark.timeout(120)
+async def test_a_mention_killed_between_its_200_and_its_hand_over_is_handled_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    # Slack hears 200 once the event is kept as Slack sent it; the bot takes it from there
+    # (here it waits for Slack to say who wrote it) and is killed before it has.
+    data = tmp_path / "data"
+    port = free_port()
+    body = mention_body(1)
+    with ScriptedOpenAI(responder=Crew()) as server:
+        async with FakeSlack() as slack:
+            env = slack_bot_env(data, one_agent_team(tmp_path / "crew.yaml", server.base_url), slack, port)
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+            try:
+                async with bot_process(env) as first:
+                    await until_ready(port, first)
+                    names = slack.hold("users.info")
+                    assert (await sender.event(body))[0] == 200
+                    await slack.wait_for(lambda s: bool(s.calls_of("users.info")))
+                    first.kill()
+                    await first.wait()
+                assert kept_as_sent(data / "threadcrew.db") == 1
+                assert stored(data / "threadcrew.db")[1] == 1  # that one row: no event handed over yet
+                names.set()
+
+                async with bot_process(env) as second:
+                    await slack.wait_for(lambda s: any(p.username == AGENT for p in s.posted), within=60)
+                    await until_settled(data / "threadcrew.db", {body["event"]["ts"]})
+                    assert (await sender.event(body, retry=1))[0] == 200  # Slack's retry: a duplicate
+                    second.send_signal(signal.SIGTERM)
+                    _, stderr = await asyncio.wait_for(second.communicate(), 60)
+                assert second.returncode == 0, stderr.decode()
+            finally:
+                await sender.close()
+
+    said, inbox, _ = stored(data / "threadcrew.db")
+    assert inbox == 0
+    assert said == Counter({body["event"]["ts"]: 1})
+    assert [p.username for p in slack.posted].count(AGENT) == 1
+
+
+def kept_as_sent(database: Path) -> int:
+    """Slack's events the bot keeps as Slack sent them, not handed over yet."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        return int(db.execute("SELECT count(*) FROM inbox WHERE platform = 'slack-requests'").fetchone()[0])
