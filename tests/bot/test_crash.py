@@ -120,13 +120,14 @@ def slack_process_env(data: Path, team: Path, slack: FakeSlack, port: int) -> di
 
 
 async def send_once_listening(sender: SlackSender, body: dict[str, Any]) -> None:
-    """Send ``body`` to a bot process that is starting: tried until its web server listens."""
+    """Send ``body`` to a bot process that is starting: tried until it is answered 200, as Slack
+    retries (the web server may listen before Slack's platform is ready, and answer 503 until then)."""
     for _ in range(200):
         with contextlib.suppress(aiohttp.ClientError):
-            await sender.event(body)
-            return
+            if (await sender.event(body))[0] == 200:
+                return
         await asyncio.sleep(0.05)
-    raise AssertionError("the bot's web server did not listen within 10 s")
+    raise AssertionError("the bot did not take Slack's event within 10 s")
 
 
 def assert_waits_match_states(database: Path) -> None:
