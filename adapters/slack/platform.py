@@ -68,6 +68,7 @@ STREAM_SECONDS = 300.0  # Slack ends a chat stream after five minutes
 MARKDOWN_BLOCK_CHARS = 12_000
 NAME_WAIT = 0.5  # seconds an event waits for its author's name before it is kept with the id
 KEPT_NAME_WAIT = 5.0  # the same for an event kept and answered first: Slack is not waiting for it
+UNNAMED_SECONDS = 600.0  # after Slack refused to name a person, their id is shown this long before asking again
 
 
 class SlackPlatform:
@@ -108,6 +109,7 @@ class SlackPlatform:
         self._clients: dict[str, AsyncWebClient] = {}
         self._names: dict[tuple[str, str], str] = {}
         self._looking_up: dict[tuple[str, str], asyncio.Task[str]] = {}
+        self._unnamed: dict[tuple[str, str], float] = {}  # person -> when Slack refused to name them (monotonic)
         self._identity: asyncio.Future[AsyncSlackResponse] | None = None  # auth.test, asked once
         self._session: aiohttp.ClientSession | None = None  # see _share_connections
         self._identities: dict[str, dict[str, Any]] = {}  # workspace -> what auth.test said there
@@ -287,6 +289,9 @@ class SlackPlatform:
         key = (team, user)
         if key in self._names:
             return self._names[key]
+        refused_at = self._unnamed.get(key)
+        if refused_at is not None and time.monotonic() - refused_at < UNNAMED_SECONDS:
+            return user  # not asked again for every event of theirs
         lookup = self._looking_up.get(key)
         if lookup is None:
             lookup = self._looking_up[key] = asyncio.create_task(self._look_up(client, key))
@@ -302,6 +307,7 @@ class SlackPlatform:
             info = (await client.users_info(user=user))["user"]
         except SlackApiError as exc:
             _log.info("users.info for %s failed (%s); showing the id", user, slack_error_code(exc))
+            self._unnamed[key] = time.monotonic()
             return user
         profile = info.get("profile") or {}
         name = self._names[key] = profile.get("display_name") or info.get("real_name") or info.get("name") or user

@@ -141,6 +141,17 @@ async def test_a_burst_of_mentions_asks_who_the_bot_is_once_and_each_persons_nam
     assert {e.author.display_name for e in events} == {"alice", "bob"}
 
 
+async def test_a_person_slack_will_not_name_is_shown_by_id_and_not_asked_for_again_at_each_message() -> None:
+    async with slack_app() as app:
+        app.slack.fail("users.info", "user_not_found")
+        for i in range(3):
+            status, _ = await app.sender.event(event_body(mention(f"<@UBOT> task {i}", ts=f"1700000000.{i + 1}")))
+            assert status == 200
+        events = await app.wait_events(3)
+    assert [e.author.display_name for e in events] == ["UALICE"] * 3
+    assert len(app.slack.calls_of("users.info")) == 1
+
+
 async def test_the_bot_asks_who_it_is_before_it_takes_slacks_first_event() -> None:
     # Asked during a burst, every event of the burst would wait for the answer.
     async with slack_app() as app:
