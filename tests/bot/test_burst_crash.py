@@ -16,6 +16,7 @@ import sqlite3
 from asyncio.subprocess import PIPE
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,39 @@ def one_agent_team(path: Path, base_url: str) -> Path:
         group_chat={"speaker_selection": "round_robin", "max_round": 4},
         code_execution={"executor": "none"},
     )
+
+
+@dataclass
+class SlackSide:
+    """What a bot process serving Slack's HTTP mode meets: the fake Slack, a sender of signed
+    requests to the bot's port, and the process's environment (the model scripted behind it)."""
+
+    slack: FakeSlack
+    sender: SlackSender
+    env: dict[str, str]
+    port: int
+    database: Path
+
+
+@contextlib.asynccontextmanager
+async def slack_side(tmp_path: Path) -> AsyncIterator[SlackSide]:
+    data = tmp_path / "data"
+    port = free_port()
+    with ScriptedOpenAI(responder=Crew()) as server:
+        async with FakeSlack() as slack:
+            env = slack_bot_env(data, one_agent_team(tmp_path / "crew.yaml", server.base_url), slack, port)
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+            try:
+                yield SlackSide(slack, sender, env, port, data / "threadcrew.db")
+            finally:
+                await sender.close()
+
+
+async def terminated(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM ``process``; it ends cleanly (exit code 0) within a minute."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
 
 
 @contextlib.asynccontextmanager
@@ -104,37 +138,28 @@ def stored(database: Path) -> tuple[Counter[str], int, dict[str, str]]:
 async def test_a_bot_killed_as_the_last_of_200_mentions_is_acknowledged_handles_all_of_them_once(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "data"
-    port = free_port()
     bodies = [mention_body(i) for i in range(MENTIONS)]
     threads = {body["event"]["ts"] for body in bodies}
-    with ScriptedOpenAI(responder=Crew()) as server:
-        async with FakeSlack() as slack:
-            env = slack_bot_env(data, one_agent_team(tmp_path / "crew.yaml", server.base_url), slack, port)
-            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
-            try:
-                async with bot_process(env) as first:
-                    await until_ready(port, first)
-                    answers = await asyncio.gather(*(sender.event(body) for body in bodies))
-                    first.kill()  # the moment the last one is acknowledged
-                    await first.wait()
-                assert first.returncode == -signal.SIGKILL
-                assert [status for status, _ in answers] == [200] * MENTIONS
-                _, waiting, _ = stored(data / "threadcrew.db")
-                assert waiting > 0, "the kill came after everything was handled: it tested nothing"
+    async with slack_side(tmp_path) as side:
+        slack, sender = side.slack, side.sender
+        async with bot_process(side.env) as first:
+            await until_ready(side.port, first)
+            answers = await asyncio.gather(*(sender.event(body) for body in bodies))
+            first.kill()  # the moment the last one is acknowledged
+            await first.wait()
+        assert first.returncode == -signal.SIGKILL
+        assert [status for status, _ in answers] == [200] * MENTIONS
+        _, waiting, _ = stored(side.database)
+        assert waiting > 0, "the kill came after everything was handled: it tested nothing"
 
-                async with bot_process(env) as second:
-                    await slack.wait_for(
-                        lambda s: {p.thread_ts for p in s.posted if p.username == AGENT} >= threads, within=180
-                    )
-                    await until_settled(data / "threadcrew.db", threads)
-                    second.send_signal(signal.SIGTERM)
-                    _, stderr = await asyncio.wait_for(second.communicate(), 60)
-                assert second.returncode == 0, stderr.decode()
-            finally:
-                await sender.close()
+        async with bot_process(side.env) as second:
+            await slack.wait_for(
+                lambda s: {p.thread_ts for p in s.posted if p.username == AGENT} >= threads, within=180
+            )
+            await until_settled(side.database, threads)
+            await terminated(second)
 
-    said, inbox, statuses = stored(data / "threadcrew.db")
+    said, inbox, statuses = stored(side.database)
     assert inbox == 0
     assert set(statuses) == threads
     assert set(statuses.values()) == {"waiting"}
@@ -159,36 +184,27 @@ async def test_a_mention_killed_between_its_200_and_its_hand_over_is_handled_aft
 ) -> None:
     # Slack hears 200 once the event is kept as Slack sent it; the bot takes it from there
     # (here it waits for Slack to say who wrote it) and is killed before it has.
-    data = tmp_path / "data"
-    port = free_port()
     body = mention_body(1)
-    with ScriptedOpenAI(responder=Crew()) as server:
-        async with FakeSlack() as slack:
-            env = slack_bot_env(data, one_agent_team(tmp_path / "crew.yaml", server.base_url), slack, port)
-            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
-            try:
-                async with bot_process(env) as first:
-                    await until_ready(port, first)
-                    names = slack.hold("users.info")
-                    assert (await sender.event(body))[0] == 200
-                    await slack.wait_for(lambda s: bool(s.calls_of("users.info")))
-                    first.kill()
-                    await first.wait()
-                assert kept_as_sent(data / "threadcrew.db") == 1
-                assert stored(data / "threadcrew.db")[1] == 1  # that one row: no event handed over yet
-                names.set()
+    async with slack_side(tmp_path) as side:
+        slack, sender = side.slack, side.sender
+        async with bot_process(side.env) as first:
+            await until_ready(side.port, first)
+            names = slack.hold("users.info")
+            assert (await sender.event(body))[0] == 200
+            await slack.wait_for(lambda s: bool(s.calls_of("users.info")))
+            first.kill()
+            await first.wait()
+        assert kept_as_sent(side.database) == 1
+        assert stored(side.database)[1] == 1  # that one row: no event handed over yet
+        names.set()
 
-                async with bot_process(env) as second:
-                    await slack.wait_for(lambda s: any(p.username == AGENT for p in s.posted), within=60)
-                    await until_settled(data / "threadcrew.db", {body["event"]["ts"]})
-                    assert (await sender.event(body, retry=1))[0] == 200  # Slack's retry: a duplicate
-                    second.send_signal(signal.SIGTERM)
-                    _, stderr = await asyncio.wait_for(second.communicate(), 60)
-                assert second.returncode == 0, stderr.decode()
-            finally:
-                await sender.close()
+        async with bot_process(side.env) as second:
+            await slack.wait_for(lambda s: any(p.username == AGENT for p in s.posted), within=60)
+            await until_settled(side.database, {body["event"]["ts"]})
+            assert (await sender.event(body, retry=1))[0] == 200  # Slack's retry: a duplicate
+            await terminated(second)
 
-    said, inbox, _ = stored(data / "threadcrew.db")
+    said, inbox, _ = stored(side.database)
     assert inbox == 0
     assert said == Counter({body["event"]["ts"]: 1})
     assert [p.username for p in slack.posted].count(AGENT) == 1
