@@ -78,6 +78,7 @@ class ThreadSession:
         self.lists = SavedLists()  # what the last save stored of the run's message lists
         self._handling: list[int] = []  # the inbox entry of the event being handled
         self._answer: WaitAnswer | None = None  # how the open wait was answered, stored with the next save
+        self._decided: tuple[int, str] | None = None  # the question's seq and what was decided, shown once stored
         self.streams = StepStream(self.platform, thread, self._persona, lambda: self.state.reader)
 
     # -- opening ---------------------------------------------------------------------------------
@@ -229,7 +230,7 @@ class ThreadSession:
         said = people_said(event)
         if waiting is not None and waiting.kind == "question":
             self._deliver(said, text or "(files)", event.author.id)
-            await self._settle_prompt(f"answered by {event.author.display_name}")
+            self._settle_prompt(f"answered by {event.author.display_name}")
         else:
             self.run.inject(said)
         await self._save(extra=left_out(event, self.team))
@@ -271,7 +272,7 @@ class ThreadSession:
             await self._ephemeral(event, "That button does not answer the question the team is waiting on.")
             return
         self.state.reader = who.id
-        await self._settle_prompt(decision)
+        self._settle_prompt(decision)
         await self._save(extra=said)
 
     def _deliver(self, answer: HumanReply | Approval, recorded: str, by: str) -> None:
@@ -296,7 +297,7 @@ class ThreadSession:
                 if self.state.wait_id is not None:
                     self._answer = WaitAnswer(self.state.wait_id, "(stopped)", event.author.id)
                 outcome = await self.run.a_advance()
-                await self._settle_prompt(f"stopped by {who}")
+                self._settle_prompt(f"stopped by {who}")
             await self._save(outcome, [*(said or []), note(f"Stopped by {who}.")])
         elif event.command == "pause":
             self.state.paused = True
@@ -399,6 +400,7 @@ class ThreadSession:
             self.state.wait_id = (self.record.state or {}).get("wait_id")
         self._handling, self._answer = [], None
         await self._post([m for m in stored if m.posted_at is None])
+        await self._show_decision()
 
     def _new_messages(self, outcome: StepOutcome | None) -> list[NewMessage]:
         if outcome is None:
@@ -489,11 +491,17 @@ class ThreadSession:
     def _persona(self, name: str | None) -> Persona:
         return self.team.persona(name) if self.team is not None else Persona(name or "agent")
 
-    async def _settle_prompt(self, decision: str) -> None:
-        """Show on the question's message what was decided (its buttons go)."""
+    def _settle_prompt(self, decision: str) -> None:
+        """The question's message will show what was decided (its buttons go) once the answer is stored:
+        shown before, a crash would leave a question with no buttons and no stored answer."""
         prompt, self.state.prompt_seq = self.state.prompt_seq, None
-        if prompt is None:
+        if prompt is not None:
+            self._decided = (prompt, decision)
+
+    async def _show_decision(self) -> None:
+        if self._decided is None:
             return
+        (prompt, decision), self._decided = self._decided, None
         found = await self.rt.db.stores.messages.list_since(self.record.id, after_seq=prompt - 1, limit=1)
         if found and (posted_as := found[0].platform_message_id):
             stored = found[0]

@@ -375,6 +375,26 @@ async def test_a_restarted_bot_answers_a_wait_left_by_the_one_before(
         assert QUESTION in (stored[3].content or "")
 
 
+class DiesShowingTheDecision(InMemoryPlatform):
+    """The process dies as it shows on a question what was decided (its buttons going)."""
+
+    async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
+        raise asyncio.CancelledError  # as a SIGKILL would: nothing after this line runs
+
+
+async def test_the_question_shows_the_answer_only_once_the_answer_is_stored(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    # Shown first, a crash would leave a question without its buttons and without a stored answer.
+    _, server = crew
+    async with crew_bot(server, tmp_path, platform=DiesShowingTheDecision()) as bot:
+        await until_waiting(bot)
+        await bot.platform.say("t1", "yes, ship it", who="bob")
+        await bot.idle()
+        [wait] = await bot.db.stores.waits.of_conversation((await bot.conversation("t1")).id)
+        assert (wait.answer, wait.answered_by) == ("yes, ship it", "bob")
+
+
 class FailingPosts(InMemoryPlatform):
     """Posting fails after ``posts_before`` posts (the platform is down, or the process dies)."""
 
