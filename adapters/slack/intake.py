@@ -26,11 +26,12 @@ from typing import Any, Protocol
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-__all__ = ["RETRY_SECONDS", "EventIntake", "RequestInbox"]
+__all__ = ["MAX_RETRY_SECONDS", "RETRY_SECONDS", "EventIntake", "RequestInbox"]
 
 _log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 60.0  # a kept event not handed over after this long is handed over again
+MAX_RETRY_SECONDS = 3600.0  # a kept event that keeps failing waits twice as long each time, up to this
 _KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")  # what Bolt reads of them
 
 
@@ -61,7 +62,8 @@ class EventIntake:
         dispatch: Bolt's dispatch; a 5xx answer means the bot could not take the event (kept, tried
             again later), any other that it is done with it.
         clock: the current Unix time (injected, for tests).
-        retry_after: how old a kept event must be before :meth:`retry_stale` hands it over again.
+        retry_after: how old a kept event must be before :meth:`retry_stale` hands it over again;
+            after each failed hand-over in a row it waits twice as long (at most ``MAX_RETRY_SECONDS``).
         turn: waited for before each hand-over (the platform's requests being answered go first).
     """
 
@@ -81,6 +83,7 @@ class EventIntake:
         self._turn = turn
         self._handing: dict[int, asyncio.Task[None]] = {}  # kept id -> its hand-over
         self._last_in_thread: dict[str, asyncio.Task[None]] = {}  # a thread's latest hand-over
+        self._failing: dict[int, tuple[int, float]] = {}  # kept id -> (hand-overs failed in a row, next try)
 
     @property
     def handing(self) -> int:
@@ -134,22 +137,33 @@ class EventIntake:
         try:
             response = await self._dispatch(request)
         except Exception as exc:  # Bolt answers its listeners' errors; this is Bolt's own
-            _log.warning("a kept Slack event failed in Bolt (%r); it is tried again", exc)
+            self._failed(kept_id, f"failed in Bolt ({exc!r})")
             return
         if response.status >= 500:
-            _log.warning("the bot could not take a kept Slack event (%d); it is tried again", response.status)
+            self._failed(kept_id, f"could not be taken by the bot ({response.status})")
             return
+        self._failing.pop(kept_id, None)
         try:
             await self.inbox.done(kept_id)
         except Exception as exc:  # handed over: a second hand-over is dropped as a duplicate
             _log.warning("could not mark a kept Slack event done (%r)", exc)
 
+    def _failed(self, kept_id: int, why: str) -> None:
+        """Count a failed hand-over; the next waits ``retry_after``, twice that after two in a row..."""
+        in_a_row = self._failing.get(kept_id, (0, 0.0))[0] + 1
+        wait = min(self.retry_after * 2 ** (in_a_row - 1), MAX_RETRY_SECONDS)
+        self._failing[kept_id] = (in_a_row, self.clock() + wait)
+        _log.warning("a kept Slack event %s, %d time(s) in a row; it is tried again in %g s", why, in_a_row, wait)
+
     async def retry_stale(self, *, everything: bool = False) -> int:
-        """Hand over again the kept events older than ``retry_after`` (``everything``: all of them,
-        at a start) that nobody here is handing over; returns how many."""
-        now, found = self.clock(), 0
-        for kept_id, payload in await self.inbox.pending():
-            if kept_id in self._handing or not (everything or now - payload.get("at", 0) >= self.retry_after):
+        """Hand over again the kept events older than ``retry_after``, or whose wait after failing is
+        over (``everything``: all of them, at a start), that nobody here is handing over; returns how many."""
+        now, found, pending = self.clock(), 0, await self.inbox.pending()
+        kept_ids = {kept_id for kept_id, _ in pending}  # a process elsewhere may have handed some over
+        self._failing = {kept_id: failing for kept_id, failing in self._failing.items() if kept_id in kept_ids}
+        for kept_id, payload in pending:
+            due = self._failing[kept_id][1] if kept_id in self._failing else payload.get("at", 0) + self.retry_after
+            if kept_id in self._handing or not (everything or now >= due):
                 continue
             self._hand_over(kept_id, payload)
             found += 1

@@ -87,6 +87,33 @@ async def test_a_kept_event_the_bot_could_not_take_is_handed_over_again_once_it_
     assert kept.rows == {}
 
 
+async def test_a_kept_event_that_keeps_failing_waits_twice_as_long_each_time_up_to_an_hour() -> None:
+    kept = Kept()
+    async with slack_app(requests=kept) as app:
+        intake = app.platform.intake
+        assert intake is not None
+        now = [time.time()]
+        intake.clock = lambda: now[0]
+        await kept_and_not_taken(app, kept)  # the first hand-over failed: the next in a minute
+        waits = []
+        for _ in range(8):
+            before = now[0]
+            for step in (30.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0):  # the first moment it is due
+                now[0] = before + step
+                if await intake.retry_stale():
+                    break
+            await until_idle(app.platform)
+            waits.append(now[0] - before)
+        assert waits == [60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0, 3600.0]
+        app.keeping_fails = False  # the bot can take it again
+        now[0] += 3600.0
+        assert await intake.retry_stale() == 1
+        [event] = await app.wait_events(1)
+        await until_idle(app.platform)
+    assert event.text == "chart it"
+    assert kept.rows == {}
+
+
 async def test_a_restarted_platform_hands_over_what_the_last_one_kept_and_did_not() -> None:
     kept = Kept()
     async with slack_app(requests=kept) as app:
