@@ -47,6 +47,7 @@ __all__ = ["TIMEOUT_AUTHOR", "ThreadSession", "thread_of"]
 _log = logging.getLogger(__name__)
 
 NOTE_PERSONA = Persona(NOTE, "threadcrew")
+CONFLICT_TRIES = 3  # an event is handled on the conversation as stored at most this many times
 LISTS_BY_CHANGES = "by_changes"  # the state's message lists are stored apart, by what each save changed
 # Who presses a wait's button when its timeout acts (see bot/scheduling); no platform user id has a colon.
 TIMEOUT_AUTHOR = Author("threadcrew:timeout", "the timeout")
@@ -152,28 +153,47 @@ class ThreadSession:
     # -- events ----------------------------------------------------------------------------------
 
     async def handle(self, event: ThreadEvent, inbox_id: int | None = None) -> bool:
-        """One event from the thread (the dispatcher decided it belongs here).
+        """One event from the thread (the dispatcher decided it belongs here). When another process
+        saved the conversation meanwhile, the event is handled again on what that one stored.
 
         Returns whether the inbox entry ``inbox_id`` was taken out with a save of the state.
+
+        Raises:
+            ConflictError: the conversation changed under it each of ``CONFLICT_TRIES`` times (the
+                event stays in the inbox: the thread is tried again later).
         """
-        self._handling = [inbox_id] if inbox_id is not None else []
-        try:
-            if event.kind == "command":
-                await self._command(event)
-            elif event.kind == "button":
-                await self._button(event)
-            elif event.kind in ("mention", "start") and self.ended:
-                await self._start(event)
-            else:
-                await self._people_said(event)
-        except ConflictError:
-            _log.warning("conversation %s changed under us; reloading it", self.record.id)
-            fresh = await self.rt.db.stores.conversations.get(self.record.id)
-            self.record = fresh
-            self._load(fresh.state or {})
+        for tries_left in reversed(range(CONFLICT_TRIES)):
+            self._handling = [inbox_id] if inbox_id is not None else []
+            try:
+                await self._handle(event)
+                break
+            except ConflictError:
+                _log.warning("conversation %s changed under us; handling the event again on it", self.record.id)
+                if not tries_left:
+                    raise
+                await self._reload()
         saved = inbox_id is not None and not self._handling
         self._handling = []
         return saved
+
+    async def _handle(self, event: ThreadEvent) -> None:
+        if event.kind == "command":
+            await self._command(event)
+        elif event.kind == "button":
+            await self._button(event)
+        elif event.kind in ("mention", "start") and self.ended:
+            await self._start(event)
+        else:
+            await self._people_said(event)
+
+    async def _reload(self) -> None:
+        """The conversation as stored: what this session held and did not store is dropped."""
+        fresh = await self.rt.db.stores.conversations.get(self.record.id)
+        await self._close_team()
+        self.record, self.team, self.run = fresh, None, None
+        self.state, self.lists = ThreadState(), SavedLists()
+        self._answer = self._decided = None
+        self._load(fresh.state or {})
 
     async def _start(self, event: ThreadEvent) -> None:
         text = event.text.strip()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters import InMemoryPlatform, OutboundMessage, Posted, ThreadRef
+from storage import Database
 from tests.bot.crew import DONE, QUESTION, Crew, RunningBot, authors, crew_bot, in_thread, last_starts, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI, error, text, tool_calls
 
@@ -393,6 +394,44 @@ async def test_the_question_shows_the_answer_only_once_the_answer_is_stored(
         await bot.idle()
         [wait] = await bot.db.stores.waits.of_conversation((await bot.conversation("t1")).id)
         assert (wait.answer, wait.answered_by) == ("yes, ship it", "bob")
+
+
+class AnotherProcessEndsTheRun(InMemoryPlatform):
+    """As the coder's post goes out, another process stores the run as ended and someone mentions
+    the bot again: this process's next save finds the conversation changed under it."""
+
+    db: Database
+    ended_it = False
+
+    async def post(self, thread: ThreadRef, message: OutboundMessage) -> str:
+        posted = await super().post(thread, message)
+        if message.persona.name == "coder" and not self.ended_it:
+            self.ended_it = True
+            record = await self.db.stores.conversations.find("memory", "W1", "C1", thread.thread_id)
+            assert record is not None
+            await self.db.stores.conversations.save_state(
+                record.id, {}, expected_version=record.version, status="finished"
+            )
+            await self.mention(thread.thread_id, "now the cubes")
+        return posted
+
+
+async def test_an_event_is_handled_again_on_what_another_process_stored_meanwhile(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    platform = AnotherProcessEndsTheRun()
+    async with crew_bot(server, tmp_path, platform=platform) as bot:
+        platform.db = bot.db
+        await bot.platform.mention("t1", "chart the squares")
+        await bot.platform.wait_for(in_thread("t1"))
+        await bot.idle()
+        stored = await bot.transcript("t1")
+    # The mention started a run on what was stored (no run), not on the run this process held.
+    assert [m.author_id for m in stored] == ["alice", "planner", "coder", "alice", "planner", "coder", "reviewer", None]
+    planner_saw = str(model.requests_of("planner")[-1])
+    assert "now the cubes" in planner_saw
+    assert "chart the squares" not in planner_saw
 
 
 class FailingPosts(InMemoryPlatform):
