@@ -271,7 +271,7 @@ class Dispatcher:
         """Give a thread with no worker its stranded events and its stored work again."""
         pending = [
             Accepted(event, inbox_id)
-            for inbox_id, payload in await self.rt.db.stores.events.pending(thread.platform)
+            for inbox_id, payload in await self.rt.db.stores.events.pending(thread.platform, thread=thread.key)
             if (event := ThreadEvent.from_json(payload)).thread == thread and self._unclaimed(inbox_id, event)
         ]
         await self.queue.resume(thread, pending)
