@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import re
 import time
@@ -55,7 +54,7 @@ from .files import SlackFiles
 from .intake import EventIntake, RequestInbox
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
-from .requests import check_request, refused
+from .requests import Refusal, check_request, refused
 from .streams import SlackStream
 
 __all__ = ["SlackPlatform"]
@@ -383,13 +382,12 @@ class SlackPlatform:
             return web.Response(status=503, text="threadcrew is restarting")
         # Unsigned and malformed requests are refused before Bolt parses them: one log line, no traceback.
         body = await request.read()
-        refusal = check_request(body, request.headers, signing_secret=self.config.signing_secret or "", now=time.time())
-        if refusal is not None:
-            return refused(refusal, request)
-        if self.intake is not None and request.content_type == "application/json":
-            callback = json.loads(body)
-            if callback.get("type") == "event_callback":
-                return await self._keep_event(body.decode(), request, callback)
+        checked = check_request(body, request.headers, signing_secret=self.config.signing_secret or "", now=time.time())
+        if isinstance(checked, Refusal):
+            return refused(checked, request)
+        callback = checked.payload if request.content_type == "application/json" else None
+        if self.intake is not None and callback is not None and callback.get("type") == "event_callback":
+            return await self._keep_event(checked.text, request, callback)
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     async def _keep_event(self, body: str, request: web.Request, callback: dict[str, Any]) -> web.Response:

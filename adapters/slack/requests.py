@@ -17,12 +17,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-__all__ = ["MAX_AGE", "Refusal", "check_request", "refused", "signature_of"]
+__all__ = ["MAX_AGE", "Refusal", "Signed", "check_request", "refused", "signature_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,14 +38,22 @@ class Refusal:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A request Slack signed, in the shape Bolt reads, as read once."""
+
+    text: str  # the body
+    payload: dict[str, Any] | None  # the JSON it carries (a form's ``payload``); None for a slash command's form
+
+
 def signature_of(secret: str, timestamp: str, body: bytes) -> str:
     """The ``X-Slack-Signature`` Slack would send for ``body`` at ``timestamp``."""
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def check_request(body: bytes, headers: Mapping[str, str], *, signing_secret: str, now: float) -> Refusal | None:
-    """Why this request is not one Slack sent, or None when it is.
+def check_request(body: bytes, headers: Mapping[str, str], *, signing_secret: str, now: float) -> Refusal | Signed:
+    """Why this request is not one Slack sent, or what it says when it is.
 
     Args:
         body: the raw request body.
@@ -65,22 +74,26 @@ def check_request(body: bytes, headers: Mapping[str, str], *, signing_secret: st
     return _malformed(body, headers.get("Content-Type", ""))
 
 
-def _malformed(body: bytes, content_type: str) -> Refusal | None:
+def _malformed(body: bytes, content_type: str) -> Refusal | Signed:
     try:
         text = body.decode()
     except UnicodeDecodeError:
         return Refusal(400, "the body is not UTF-8")
-    refusal = _not_json_or_form(text, content_type)
-    if refusal is not None:
-        return refusal
+    payload = _payload(text, content_type)
+    if isinstance(payload, Refusal):
+        return payload
     try:  # Bolt reads fields of the payload (team, user, authorizations...) and trusts their types
-        AsyncBoltRequest(body=text, headers={"content-type": content_type})
+        if payload is None:
+            AsyncBoltRequest(body=text, headers={"content-type": content_type})
+        else:  # as parsed here (Bolt takes a parsed body in its Socket Mode only; the fields read are the same)
+            AsyncBoltRequest(body=payload, headers={"content-type": content_type}, mode="socket_mode")
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
         return Refusal(400, f"the payload has fields of the wrong kind ({type(exc).__name__})")
-    return None
+    return Signed(text, payload)
 
 
-def _not_json_or_form(text: str, content_type: str) -> Refusal | None:
+def _payload(text: str, content_type: str) -> Refusal | dict[str, Any] | None:
+    """The JSON object the body carries; None for a form without one (a slash command's)."""
     if "application/x-www-form-urlencoded" in content_type:
         fields = parse_qs(text)
         if "payload" not in fields:
@@ -92,7 +105,7 @@ def _not_json_or_form(text: str, content_type: str) -> Refusal | None:
         parsed = json.loads(text)
     except ValueError:
         return Refusal(400, "the body is not valid JSON")
-    return None if isinstance(parsed, dict) else Refusal(400, "the body is not a JSON object")
+    return parsed if isinstance(parsed, dict) else Refusal(400, "the body is not a JSON object")
 
 
 def refused(refusal: Refusal, request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from multidict import CIMultiDict
 
-from adapters.slack.requests import check_request, signature_of
+from adapters.slack.requests import Signed, check_request, signature_of
 from tests.adapters.slack.test_platform import mention, slack_app
 from tests.fakes.slack_requests import SIGNING_SECRET, event_body
 
@@ -29,8 +29,8 @@ def signed(body: str, content_type: str = "application/json", stamp: str = str(N
 
 
 def check(body: str, headers: CIMultiDict[str]) -> tuple[int, str] | None:
-    refusal = check_request(body.encode(), headers, signing_secret=SIGNING_SECRET, now=NOW)
-    return None if refusal is None else (refusal.status, refusal.reason)
+    checked = check_request(body.encode(), headers, signing_secret=SIGNING_SECRET, now=NOW)
+    return None if isinstance(checked, Signed) else (checked.status, checked.reason)
 
 
 def test_what_slack_sends_passes() -> None:
@@ -40,6 +40,20 @@ def test_what_slack_sends_passes() -> None:
     assert check(form, signed(form, "application/x-www-form-urlencoded")) is None
     command = "command=%2Fthreadcrew&text=status&team_id=T1&user_id=U1&channel_id=C1"
     assert check(command, signed(command, "application/x-www-form-urlencoded")) is None
+    # What passes is read once: its text and the JSON it carries (a slash command's form has none).
+    read = [
+        check_request(b.encode(), signed(b, t), signing_secret=SIGNING_SECRET, now=NOW)
+        for b, t in (
+            (event, "application/json"),
+            (form, "application/x-www-form-urlencoded"),
+            (command, "application/x-www-form-urlencoded"),
+        )
+    ]
+    assert read == [
+        Signed(event, json.loads(event)),
+        Signed(form, {"type": "block_actions", "actions": []}),
+        Signed(command, None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -97,7 +111,7 @@ def test_a_body_that_is_not_utf8_is_refused() -> None:
         }
     )
     refusal = check_request(body, headers, signing_secret=SIGNING_SECRET, now=NOW)
-    assert refusal is not None
+    assert not isinstance(refusal, Signed)
     assert (refusal.status, refusal.reason) == (400, "the body is not UTF-8")
 
 
