@@ -17,7 +17,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from adapters import Author, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
+from adapters import AdapterError, Author, ChatPlatform, OutboundMessage, Persona, ThreadEvent, ThreadRef
 from agents import AgentError, Approval, GroupChatRun, HumanInputWait, HumanReply, StepOutcome, StopKind
 from agents.chat_run import restore_team
 from storage import (
@@ -526,7 +526,10 @@ class ThreadSession:
         if found and (posted_as := found[0].platform_message_id):
             stored = found[0]
             updated = OutboundMessage(NOTE_PERSONA, f"{stored.content}\n\n{decision}.", key=f"tc-{stored.id}")
-            await self.platform.update(self.thread, posted_as, updated)
+            try:
+                await self.platform.update(self.thread, posted_as, updated)
+            except AdapterError as exc:  # someone deleted it, say: a press on it is told it was answered
+                _log.info("thread %s: could not show the decision on its question: %s", self.thread.key, exc)
 
     async def _ephemeral(self, event: ThreadEvent, text: str) -> None:
         await tell_privately(self.platform, event, text)

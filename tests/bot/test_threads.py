@@ -4,11 +4,12 @@ real openai client talking to the scripted server that plays the crew (tests/bot
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
 
-from adapters import InMemoryPlatform, OutboundMessage, Posted, ThreadRef
+from adapters import InMemoryPlatform, OutboundMessage, PlatformError, Posted, ThreadRef
 from storage import Database
 from tests.bot.crew import DONE, QUESTION, Crew, RunningBot, authors, crew_bot, in_thread, last_starts, until_waiting
 from tests.fakes.openai_server import ScriptedOpenAI, error, text, tool_calls
@@ -394,6 +395,29 @@ async def test_the_question_shows_the_answer_only_once_the_answer_is_stored(
         await bot.idle()
         [wait] = await bot.db.stores.waits.of_conversation((await bot.conversation("t1")).id)
         assert (wait.answer, wait.answered_by) == ("yes, ship it", "bob")
+
+
+class QuestionDeleted(InMemoryPlatform):
+    """Someone deleted the question: the platform refuses to change it."""
+
+    async def update(self, thread: ThreadRef, message_id: str, message: OutboundMessage) -> None:
+        raise PlatformError("chat.update failed: message_not_found", code="message_not_found")
+
+
+async def test_a_question_that_cannot_show_its_answer_does_not_hold_the_run_up(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, server = crew
+    async with crew_bot(server, tmp_path, platform=QuestionDeleted()) as bot:
+        await until_waiting(bot)
+        with caplog.at_level(logging.INFO):
+            await bot.platform.say("t1", "yes, ship it", who="bob")
+            await bot.platform.wait_for(last_starts(DONE))
+            await bot.idle()
+        assert (await bot.conversation("t1")).status == "finished"
+    # The answer went on at once: the thread's work did not fail (nor wait to be tried again).
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.workqueue.thread_work"] == []
+    assert any("could not show the decision" in r.getMessage() for r in caplog.records)
 
 
 class AnotherProcessEndsTheRun(InMemoryPlatform):
