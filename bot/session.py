@@ -23,6 +23,7 @@ from agents.chat_run import restore_team
 from storage import (
     ConflictError,
     ConversationRecord,
+    HandledElsewhereError,
     ListChanges,
     MessageRecord,
     NewMessage,
@@ -156,7 +157,8 @@ class ThreadSession:
         """One event from the thread (the dispatcher decided it belongs here). When another process
         saved the conversation meanwhile, the event is handled again on what that one stored.
 
-        Returns whether the inbox entry ``inbox_id`` was taken out with a save of the state.
+        Returns whether the inbox entry ``inbox_id`` is out of the inbox: taken out with a save of
+        the state, or found gone (handled elsewhere: the event is dropped).
 
         Raises:
             ConflictError: the conversation changed under it each of ``CONFLICT_TRIES`` times (the
@@ -167,6 +169,10 @@ class ThreadSession:
             try:
                 await self._handle(event)
                 break
+            except HandledElsewhereError:  # a worker given it twice (a sweep's requeue, say): it is done
+                _log.info("conversation %s: an event it was given was handled elsewhere; dropped", self.record.id)
+                await self._reload()
+                return True
             except ConflictError:
                 _log.warning("conversation %s changed under us; handling the event again on it", self.record.id)
                 if not tries_left:
@@ -191,7 +197,7 @@ class ThreadSession:
         fresh = await self.rt.db.stores.conversations.get(self.record.id)
         await self._close_team()
         self.record, self.team, self.run = fresh, None, None
-        self.state, self.lists = ThreadState(), SavedLists()
+        self.state, self.lists, self._handling = ThreadState(), SavedLists(), []
         self._answer = self._decided = None
         self._load(fresh.state or {})
 

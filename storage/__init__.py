@@ -14,7 +14,14 @@ JSON.
 """
 
 from .database import SUPPORTED_SCHEMES, Clock, Database, database_url
-from .errors import ConflictError, DatabaseBehindError, NotFoundError, StorageError, UnsupportedDatabaseError
+from .errors import (
+    ConflictError,
+    DatabaseBehindError,
+    HandledElsewhereError,
+    NotFoundError,
+    StorageError,
+    UnsupportedDatabaseError,
+)
 from .migrate import check_schema, current_revision, head_revision, upgrade
 from .records import (
     ConversationRecord,
@@ -42,6 +49,7 @@ __all__ = [
     "ConversationRecord",
     "Database",
     "DatabaseBehindError",
+    "HandledElsewhereError",
     "ListChanges",
     "MessageRecord",
     "ModelUsage",

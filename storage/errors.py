@@ -4,6 +4,7 @@
     ├── UnsupportedDatabaseError (ValueError)   a database URL of a kind we do not run on
     ├── DatabaseBehindError                     the schema is older than the code: run the migrations
     ├── ConflictError                           someone else saved first (optimistic concurrency)
+    │   └── HandledElsewhereError               someone else handled the event first
     └── NotFoundError (KeyError)                no such record
 
 Errors of the database drivers are not wrapped: a broken connection is not a storage decision.
@@ -11,7 +12,14 @@ Errors of the database drivers are not wrapped: a broken connection is not a sto
 
 from __future__ import annotations
 
-__all__ = ["ConflictError", "DatabaseBehindError", "NotFoundError", "StorageError", "UnsupportedDatabaseError"]
+__all__ = [
+    "ConflictError",
+    "DatabaseBehindError",
+    "HandledElsewhereError",
+    "NotFoundError",
+    "StorageError",
+    "UnsupportedDatabaseError",
+]
 
 
 class StorageError(Exception):
@@ -28,6 +36,10 @@ class DatabaseBehindError(StorageError):
 
 class ConflictError(StorageError):
     """A write lost a race: the record changed since it was read."""
+
+
+class HandledElsewhereError(ConflictError):
+    """A save meant to take events out of the inbox found one of them gone: it was handled already."""
 
 
 class NotFoundError(StorageError, KeyError):

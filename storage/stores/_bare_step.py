@@ -23,6 +23,7 @@ from sqlalchemy.engine import Dialect
 from ..records import ConversationRecord, ListChanges, MessageRecord, NewMessage, NewUsage
 from ..schema import conversations, state_changes, usage
 from ._bare import NEW_FIELDS, insert_bare, stored_record
+from .events import check_all_there
 
 __all__ = ["save_step_bare"]
 
@@ -86,7 +87,8 @@ def save_step_bare(
     if used:
         driver.executemany(_USAGE, [_usage_row(dialect, cid, u, now) for u in used])
     if handled:
-        driver.execute(f"DELETE FROM inbox WHERE id IN ({', '.join('?' for _ in handled)})", list(handled))
+        deleted = driver.execute(f"DELETE FROM inbox WHERE id IN ({', '.join('?' for _ in handled)})", list(handled))
+        check_all_there(deleted.rowcount, handled)
     return record, stored
 
 

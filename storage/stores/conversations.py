@@ -139,7 +139,8 @@ class ConversationStore(Store):
         Either all is stored or nothing: a crash after this leaves the messages in the outbox
         and the state past them, so nothing is produced twice. Usage adds to the log and, unless
         cached, to the conversation's totals. ``handled``: inbox ids of the events this step
-        handled, taken out of the inbox in the same transaction (so each is handled once).
+        handled, taken out of the inbox in the same transaction (so each is handled once: when one
+        is gone, another worker handled it, and nothing is stored).
         ``open_wait`` opens a wait and ``answered`` closes waits, with the state: so the open waits
         are always those the stored states refer to. ``state`` may be a function of the new
         wait's id (None when none is opened), to refer to it. ``changes``: what this save changed
@@ -148,6 +149,7 @@ class ConversationStore(Store):
 
         Raises:
             ConflictError: someone else saved first (nothing is stored).
+            HandledElsewhereError: one of ``handled`` was handled already (nothing is stored).
             NotFoundError: no such conversation.
         """
         now = self.now()
@@ -183,7 +185,7 @@ class ConversationStore(Store):
                 write_changes_in(conn, conversation_id, record.version, changes)
             stored = insert_numbered(conn, conversation_id, record.last_seq - len(messages) + 1, messages, now)
             log_usage_in(conn, conversation_id, usage, now)
-            handled_in(conn, handled)
+            handled_in(conn, handled, all_there=True)
             return record, stored
 
         saved = await self.db.write(work)

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select
 
+from ..errors import HandledElsewhereError
 from ..schema import inbox, processed_events
 from ._bare import accept_bare, bare_sqlite
 from ._base import Store
 
-__all__ = ["EventStore", "handled_in"]
+__all__ = ["EventStore", "check_all_there", "handled_in"]
 
 
 class EventStore(Store):
@@ -93,7 +94,19 @@ def _claim_all(conn: Connection, claim: Any, platform: str, keys: Sequence[str],
     return all(found is not None for found in claims)
 
 
-def handled_in(conn: Connection, inbox_ids: Sequence[int]) -> None:
-    """Delete handled events from the inbox, inside the caller's transaction."""
+def handled_in(conn: Connection, inbox_ids: Sequence[int], *, all_there: bool = False) -> None:
+    """Delete handled events from the inbox, inside the caller's transaction.
+
+    Raises:
+        HandledElsewhereError: ``all_there`` and one of them was gone (the caller rolls back).
+    """
     if inbox_ids:
-        conn.execute(delete(inbox).where(inbox.c.id.in_(list(inbox_ids))))
+        deleted = conn.execute(delete(inbox).where(inbox.c.id.in_(list(inbox_ids)))).rowcount
+        if all_there:
+            check_all_there(deleted, inbox_ids)
+
+
+def check_all_there(deleted: int, inbox_ids: Sequence[int]) -> None:
+    """Raises HandledElsewhereError when fewer than ``inbox_ids`` were deleted."""
+    if deleted < len(set(inbox_ids)):
+        raise HandledElsewhereError(f"inbox event(s) {sorted(set(inbox_ids))} were handled already")

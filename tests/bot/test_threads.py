@@ -397,6 +397,28 @@ async def test_the_question_shows_the_answer_only_once_the_answer_is_stored(
         assert (wait.answer, wait.answered_by) == ("yes, ship it", "bob")
 
 
+async def test_an_event_handled_elsewhere_meanwhile_is_not_handled_again(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model, server = crew
+    caplog.set_level(logging.INFO)
+    async with crew_bot(server, tmp_path) as bot:
+        coder = model.hold("coder")
+        await bot.platform.mention("t1", "chart the squares")
+        await model.arrived("coder")
+        await bot.platform.say("t1", "and the cubes", who="bob")  # given to this thread's worker, after the step
+        [(inbox_id, event)] = await bot.db.stores.events.pending("memory")
+        assert event["text"] == "and the cubes"
+        await bot.db.stores.events.handled([inbox_id])  # as another worker would (a sweep gave it to both)
+        coder.set()
+        await bot.platform.wait_for(lambda posts: len(posts) == 4)
+        await bot.idle()
+        stored = await bot.transcript("t1")
+    assert [m.author_id for m in stored] == ["alice", "planner", "coder", "reviewer", None]
+    assert "and the cubes" not in str(model.requests_of("reviewer"))
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.workqueue.thread_work"] == []  # no failure
+
+
 class QuestionDeleted(InMemoryPlatform):
     """Someone deleted the question: the platform refuses to change it."""
 

@@ -14,6 +14,7 @@ from adapters.slack import slack_installation_store
 from storage import (
     ConflictError,
     Database,
+    HandledElsewhereError,
     NewMessage,
     NewUsage,
     NotFoundError,
@@ -434,6 +435,23 @@ class TestInbox:
         assert len(await db.stores.events.pending("slack")) == 1
         await db.stores.conversations.save_step(cid, {"n": 1}, expected_version=0, handled=[accepted])
         assert await db.stores.events.pending("slack") == []
+
+    async def test_a_step_whose_event_was_handled_elsewhere_stores_nothing(self, db: Database) -> None:
+        cid = await conversation_id(db)
+        accepted = await db.stores.events.accept("slack", ["event:9"], {"text": "go on"})
+        assert accepted is not None
+        await db.stores.events.handled([accepted])  # another worker handled it (and ended)
+        with pytest.raises(HandledElsewhereError, match="handled already"):
+            await db.stores.conversations.save_step(
+                cid,
+                {"n": 1},
+                expected_version=0,
+                messages=[NewMessage(role="assistant", content="once more")],
+                handled=[accepted],
+            )
+        record = await db.stores.conversations.get(cid)
+        assert (record.version, record.state, record.last_seq) == (0, None, 0)
+        assert await db.stores.messages.list_since(cid) == []
 
 
 class TestPlatformState:
