@@ -341,6 +341,28 @@ async def test_one_process_serves_the_same_team_on_slack_and_discord(
     ]
 
 
+async def test_posts_that_discord_refuses_are_tried_again_until_the_run_finishes_on_its_own(
+    crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
+) -> None:
+    model, server = crew
+    model.say("reviewer", DONE)
+    async with FakeDiscord() as fake, discord_bot(fake, server, tmp_path) as bot:
+        dispatcher = bot.bot.dispatcher
+        assert dispatcher is not None
+        dispatcher.retry_base = 0.01  # backing off quickly
+        fake.rate_limit("POST", "/webhooks/", times=7)  # more 429s than discord.py retries
+        await bot.mention("chart the squares")
+        await bot.until(DONE)
+        await dispatcher.wait_idle()  # the last post is out; now its save is stored too
+        record = await bot.db.stores.conversations.find("discord", "100", CHANNEL, bot.thread_id)
+        unposted = await bot.db.stores.messages.outbox()
+    assert record is not None
+    assert record.status == "finished"
+    assert unposted == []
+    assert [text for _, text in bot.said()] == ["planner on 'chart the squares'", "coder on 'chart the squares'", DONE]
+    assert len(fake.calls("POST", "/webhooks/")) == 7 + 3  # each refused post was sent again, each once
+
+
 async def test_threadcrew_start_opens_a_discord_thread_without_taking_events(
     crew: tuple[Crew, ScriptedOpenAI], tmp_path: Path
 ) -> None:
