@@ -25,6 +25,8 @@ CONFIGURED = {
     "THREADCREW_SLACK_APP_TOKEN": "xapp-1-A111-222-abcdef0123",
     "THREADCREW_SLACK_SIGNING_SECRET": "8f0e5c1d9a7b4e3f2a1c0d9e8f7a6b5c",
     "THREADCREW_SLACK_CLIENT_SECRET": "client-secret-value-42",
+    "THREADCREW_DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.discord-token-tail-0123456789",
+    "THREADCREW_CONSOLE_TOKEN": "console-operator-token-77",
     "CREW_API_KEY": "crew-key-A1b2C3d4E5",  # the team file's ${CREW_API_KEY}
     "CREW_HOOK_TOKEN": "hook-token-zz9-plural",  # another ${VAR} of the team file
     "MY_SERVICE_PASSWORD": "hunter2-but-longer",  # only in the environment
