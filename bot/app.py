@@ -19,7 +19,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias
 
@@ -137,7 +137,7 @@ class Bot:
             # bot once it has started, instead of killing it with a step under way.
             signals = contextlib.ExitStack()
             stack.callback(signals.close)
-            signalled = signals.enter_context(_closing_on_signals(self.close))
+            signalled = signals.enter_context(_closing_on_signals(self._close_now))
             stack.push_async_callback(aclose_loop_resources)
             self.db = db = Database(settings.effective_database_url)
             stack.push_async_callback(db.close)
@@ -266,6 +266,12 @@ class Bot:
 
     async def close(self) -> None:
         """Stop taking events and shut down (as SIGTERM does)."""
+        self._close_now()
+
+    def _close_now(self) -> None:
+        """From this moment no step starts (those under way finish), and the bot shuts down."""
+        if self.dispatcher is not None and self.started.is_set():  # while starting: once started
+            self.dispatcher.stop()
         self._closing.set()
 
 
@@ -313,18 +319,16 @@ async def serve(
 
 
 @contextlib.contextmanager
-def _closing_on_signals(close: Callable[[], Awaitable[None]]) -> Iterator[list[int]]:
-    """SIGTERM and SIGINT close the bot; yields the signals received (a list, filled later)."""
+def _closing_on_signals(close: Callable[[], None]) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT close the bot (``close`` is called in the signal's own loop turn: no step
+    starts after the line that says so); yields the signals received (a list, filled later)."""
     loop = asyncio.get_running_loop()
-    closing: set[asyncio.Task[Any]] = set()
     received: list[int] = []
 
     def on_signal(signum: int) -> None:
         received.append(signum)
+        close()
         _log.warning("shutting down: finishing the steps under way")
-        task: asyncio.Task[Any] = loop.create_task(close())  # type: ignore[arg-type]
-        closing.add(task)
-        task.add_done_callback(closing.discard)
 
     installed = []
     for signum in (signal.SIGTERM, signal.SIGINT):

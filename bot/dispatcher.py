@@ -317,6 +317,11 @@ class Dispatcher:
         """Until no thread has work left here (every run finished, or waiting for people)."""
         await self.queue.wait_idle()
 
+    @property
+    def stopped(self) -> bool:
+        """It takes no more work (see :meth:`stop`)."""
+        return self._closing
+
     def stop(self) -> None:
         """Take no more work, at once: new events wait in the inbox, no worker starts another step."""
         self._closing = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sqlite3
@@ -16,7 +17,7 @@ import pytest
 from adapters import InMemoryPlatform
 from bot.app import Bot
 from bot.teams import TeamCatalog
-from tests.bot.crew import Crew, settings_for, write_team
+from tests.bot.crew import Crew, running_bot, settings_for, write_team
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import event_body
@@ -116,3 +117,28 @@ async def test_sigterm_while_the_bot_starts_closes_it_once_started_instead_of_ki
         signal.signal(signal.SIGTERM, previous)
     assert reached_default == []
     assert bot.started.is_set()  # it finished starting, then closed
+
+
+async def test_no_step_starts_once_the_bot_says_it_is_shutting_down(tmp_path: Path) -> None:
+    """The line a deploy's log shows is true when it is written: the work has stopped taking steps
+    (it was written a few turns of the event loop before, and a step ending then started the next)."""
+    stopped_at_the_line: list[bool] = []
+    written = asyncio.Event()
+
+    class AtTheLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage() == SHUTTING_DOWN.decode():
+                assert bot.bot.dispatcher is not None
+                stopped_at_the_line.append(bot.bot.dispatcher.stopped)
+                written.set()
+
+    at_the_line = AtTheLine()
+    logging.getLogger("bot.app").addHandler(at_the_line)
+    try:
+        with ScriptedOpenAI(responder=Crew()) as server:
+            async with running_bot(tmp_path / "data", write_team(tmp_path / "crew.yaml", server.base_url)) as bot:
+                os.kill(os.getpid(), signal.SIGTERM)  # what a deploy does; the bot's handler takes it
+                await asyncio.wait_for(written.wait(), 10)
+    finally:
+        logging.getLogger("bot.app").removeHandler(at_the_line)
+    assert stopped_at_the_line == [True]
