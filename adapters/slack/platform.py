@@ -52,6 +52,7 @@ from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .files import SlackFiles
 from .intake import EventIntake, RequestInbox
+from .names import SlackNames
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
 from .requests import Refusal, check_request, refused
@@ -67,7 +68,6 @@ STREAM_SECONDS = 300.0  # Slack ends a chat stream after five minutes
 MARKDOWN_BLOCK_CHARS = 12_000
 NAME_WAIT = 0.5  # seconds an event waits for its author's name before it is kept with the id
 KEPT_NAME_WAIT = 5.0  # the same for an event kept and answered first: Slack is not waiting for it
-UNNAMED_SECONDS = 600.0  # after Slack refused to name a person, their id is shown this long before asking again
 
 
 class SlackPlatform:
@@ -106,9 +106,6 @@ class SlackPlatform:
         self._installations = installation_store
         self._files = SlackFiles(config.api_url, max_bytes=config.image_limit, max_count=config.max_images)
         self._clients: dict[str, AsyncWebClient] = {}
-        self._names: dict[tuple[str, str], str] = {}
-        self._looking_up: dict[tuple[str, str], asyncio.Task[str]] = {}
-        self._unnamed: dict[tuple[str, str], float] = {}  # person -> when Slack refused to name them (monotonic)
         self._identity: asyncio.Future[AsyncSlackResponse] | None = None  # auth.test, asked once
         self._session: aiohttp.ClientSession | None = None  # see _share_connections
         self._identities: dict[str, dict[str, Any]] = {}  # workspace -> what auth.test said there
@@ -123,7 +120,7 @@ class SlackPlatform:
         self.intake = None
         if requests is not None and config.mode == "http":
             self.intake = EventIntake(requests, self.app.async_dispatch, turn=self._arrivals.settled)
-        self.name_wait = NAME_WAIT if self.intake is None else KEPT_NAME_WAIT
+        self.names = SlackNames(NAME_WAIT if self.intake is None else KEPT_NAME_WAIT)
         self.ready = asyncio.Event()  # set once Slack can reach the bot (socket connected, routes served)
         self._busy = 0  # listeners running: events Slack was told we have
         self._quiet = asyncio.Event()
@@ -244,7 +241,7 @@ class SlackPlatform:
             team_id=team,
             event_id=str(body.get("event_id") or f"{channel}:{event.get('ts')}"),
             bot_user_id=context.bot_user_id or "",
-            display_name=await self._name(context.client, team, user),
+            display_name=await self.names.of(context.client, team, user),
             attachments=images,
             skipped=skipped,
         )
@@ -255,7 +252,7 @@ class SlackPlatform:
         await ack()
         user = body.get("user") or {}
         found = action_event(
-            body, display_name=await self._name(context.client, context.team_id or "", user.get("id", ""))
+            body, display_name=await self.names.of(context.client, context.team_id or "", user.get("id", ""))
         )
         if found is not None:
             await self._deliver(found)
@@ -267,7 +264,7 @@ class SlackPlatform:
             await self._tell(context.client, channel, body["user_id"], "threadcrew is not enabled in this channel.")
             return
         await self._deliver(
-            command_event(body, display_name=await self._name(context.client, body["team_id"], body["user_id"]))
+            command_event(body, display_name=await self.names.of(context.client, body["team_id"], body["user_id"]))
         )
 
     async def _deliver(self, event: ThreadEvent) -> None:
@@ -275,42 +272,6 @@ class SlackPlatform:
         if self._on_event is None:
             raise PlatformError("a Slack event came before the bot was ready; Slack will send it again")
         await self._on_event(event)
-
-    async def _name(self, client: AsyncWebClient, team: str, user: str) -> str:
-        """The person's display name, or their id when Slack will not say, or not at once.
-
-        A burst of mentions shares one lookup per person, and waits for it at most ``name_wait``
-        seconds (users.info is rate-limited; the name then arrives for the person's next message):
-        half a second when Slack waits for its answer meanwhile, longer for a kept event.
-        """
-        if not user:
-            return "someone"
-        key = (team, user)
-        if key in self._names:
-            return self._names[key]
-        refused_at = self._unnamed.get(key)
-        if refused_at is not None and time.monotonic() - refused_at < UNNAMED_SECONDS:
-            return user  # not asked again for every event of theirs
-        lookup = self._looking_up.get(key)
-        if lookup is None:
-            lookup = self._looking_up[key] = asyncio.create_task(self._look_up(client, key))
-            lookup.add_done_callback(lambda _: self._looking_up.pop(key, None))
-        try:
-            return await asyncio.wait_for(asyncio.shield(lookup), self.name_wait)
-        except TimeoutError:
-            return user
-
-    async def _look_up(self, client: AsyncWebClient, key: tuple[str, str]) -> str:
-        user = key[1]
-        try:
-            info = (await client.users_info(user=user))["user"]
-        except SlackApiError as exc:
-            _log.info("users.info for %s failed (%s); showing the id", user, slack_error_code(exc))
-            self._unnamed[key] = time.monotonic()
-            return user
-        profile = info.get("profile") or {}
-        name = self._names[key] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
-        return str(name)
 
     async def _tell(self, client: AsyncWebClient, channel: str, user: str, text: str) -> None:
         try:

@@ -30,6 +30,7 @@ from adapters import (
 from adapters.slack import BOT_SCOPES, SlackConfig, SlackPlatform
 from adapters.slack.files import SlackFiles
 from adapters.slack.intake import RequestInbox
+from adapters.slack.names import UNNAMED_SECONDS
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import (
     SlackSender,
@@ -150,6 +151,22 @@ async def test_a_person_slack_will_not_name_is_shown_by_id_and_not_asked_for_aga
         events = await app.wait_events(3)
     assert [e.author.display_name for e in events] == ["UALICE"] * 3
     assert len(app.slack.calls_of("users.info")) == 1
+
+
+async def test_a_person_slack_would_not_name_is_asked_for_again_after_ten_minutes() -> None:
+    async with slack_app() as app:
+        now = [1_000.0]
+        app.platform.names.clock = lambda: now[0]
+        app.slack.fail("users.info", "user_not_found")  # once: Slack would name them now
+        shown = []
+        for i, later in enumerate((0.0, UNNAMED_SECONDS - 1, 1.0)):
+            now[0] += later
+            assert (await app.sender.event(event_body(mention(f"<@UBOT> task {i}", ts=f"1700000000.{i + 1}"))))[
+                0
+            ] == 200
+            shown.append((await app.wait_events(i + 1))[-1].author.display_name)
+    assert shown == ["UALICE", "UALICE", "alice"]
+    assert len(app.slack.calls_of("users.info")) == 2
 
 
 async def test_the_bot_asks_who_it_is_before_it_takes_slacks_first_event() -> None:
