@@ -11,6 +11,10 @@ at once (the cost of HTTP here), one checks the signature and inserts the event 
 (WAL, ``synchronous=NORMAL``, one commit per request) before answering, as a hand-written
 receiver would. The goals: p99 at most 1 s (far inside Slack's 3 s) and at most twice the
 second floor's p99.
+
+Socket Mode the same way: the fake Slack (its own process) sends the burst's mentions as
+envelopes on the one WebSocket the bot opened and times each ack; the floors are bare WebSocket
+clients, one acking at once, one after inserting the event into SQLite as above.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -42,6 +47,10 @@ SLACK_LIMIT_MS = 3000.0
 GOAL_MS = 1000.0  # "far inside" Slack's 3 s: a third of it
 GOAL_RATIO = 2.0  # and within twice the signature + SQLite floor of the same run
 PEOPLE = 50  # the burst's mentions come from this many people (each looked up once)
+BOT = [sys.executable, "-c", "from bot.cli import main; main()", "run", "--platform", "slack"]
+BOT_ENV = {"PYTHONPATH": str(ROOT), "THREADCREW_HEALTH": "true", "THREADCREW_SCHEDULER": "false"}
+
+Results = dict[str, list[float]]  # the scenario's key -> its latencies in ms, sorted
 
 
 def free_port() -> int:
@@ -138,37 +147,59 @@ def percentiles(latencies: Sequence[float]) -> tuple[float, float, float]:
 # -- the floors -------------------------------------------------------------------------------------------
 
 
+class FloorInbox:
+    """The floors' inbox: one SQLite file (WAL, ``synchronous=NORMAL``), one commit per event, on
+    a writer thread of its own."""
+
+    def __init__(self, database: Path) -> None:
+        self.connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute(
+            "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, key TEXT UNIQUE, payload TEXT)"
+        )
+        self.writer = ThreadPoolExecutor(1)
+
+    def _insert(self, key: str, payload: str) -> None:
+        with self.connection:
+            self.connection.execute("BEGIN IMMEDIATE")
+            self.connection.execute("INSERT INTO inbox (key, payload) VALUES (?, ?)", (key, payload))
+
+    async def insert(self, key: str, payload: str) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.writer, self._insert, key, payload)
+
+
 def floor_app(database: Path | None) -> web.Application:
     """An aiohttp app answering Slack's events at once, or (``database``) once each is inserted."""
-    connection: sqlite3.Connection | None = None
-    writer = ThreadPoolExecutor(1)
-    if database is not None:
-        connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, key TEXT UNIQUE, payload TEXT)")
-
-    def insert(key: str, payload: str) -> None:
-        assert connection is not None
-        with connection:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("INSERT INTO inbox (key, payload) VALUES (?, ?)", (key, payload))
+    inbox = FloorInbox(database) if database is not None else None
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
-        if connection is None:
+        if inbox is None:
             return web.Response(text="")
         stamp = request.headers["X-Slack-Request-Timestamp"]
         digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(f"v0={digest}", request.headers["X-Slack-Signature"]):
             return web.Response(status=401)
-        callback = json.loads(body)
-        await asyncio.get_running_loop().run_in_executor(writer, insert, callback["event_id"], body.decode())
+        await inbox.insert(json.loads(body)["event_id"], body.decode())
         return web.Response(text="")
 
     app = web.Application()
     app.add_routes([web.post("/slack/events", events), web.get("/readyz", lambda _: _ok())])
     return app
+
+
+async def socket_floor(url: str, database: Path | None) -> None:
+    """A bare Socket Mode client: acks each envelope at once, or (``database``) once it is inserted."""
+    inbox = FloorInbox(database) if database is not None else None
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as socket:
+        async for message in socket:
+            envelope = json.loads(message.data)
+            if "envelope_id" not in envelope:
+                continue  # hello
+            if inbox is not None:
+                await inbox.insert(envelope["payload"]["event_id"], json.dumps(envelope["payload"]))
+            await socket.send_str(json.dumps({"envelope_id": envelope["envelope_id"]}))
 
 
 async def _ok() -> web.Response:
@@ -187,7 +218,21 @@ def serve_slack(port: int) -> None:
     slack.users.update({person(i): f"person {i}" for i in range(PEOPLE)})
     app = web.Application()
     slack.add_routes(app)
+    app.router.add_post("/bench/socket-burst", functools.partial(socket_burst, slack))
     web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+async def socket_burst(slack: FakeSlack, request: web.Request) -> web.Response:
+    """Send ``?count=`` mentions as Socket Mode envelopes to the client connected, as fast as the
+    socket takes them; answers each ack's latency in ms, sorted."""
+    await slack.wait_for_socket(within=60)
+    sent: dict[str, float] = {}
+    for i, body in enumerate(mentions(int(request.query["count"]))):
+        envelope = {"envelope_id": f"bench-{i}", "type": "events_api", "payload": json.loads(body)}
+        sent[envelope["envelope_id"]] = time.perf_counter()
+        await slack.socket_send({**envelope, "accepts_response_payload": False, "retry_attempt": 0})
+    await slack.wait_for(lambda s: all(e in s.socket_acked_at for e in sent), within=120)
+    return web.json_response(sorted((slack.socket_acked_at[e] - at) * 1000 for e, at in sent.items()))
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -220,46 +265,91 @@ def stored(database: Path) -> int:
 
 
 async def measure(count: int, latency: float) -> None:
-    bodies = mentions(count)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("THREADCREW_", "OPENAI_"))}
-    results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="threadcrew-ack-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="threadcrew-ack-") as tmp, scripted_server(latency) as model_port:
         directory = Path(tmp)
-        for label, database in (("empty", None), ("sqlite", directory / "floor.db")):
-            port = free_port()
-            args = [sys.executable, "-m", "bench.ack", "--floor", str(port)]
+        team = team_file(directory, model_port)
+        (directory / "http").mkdir()
+        (directory / "socket").mkdir()
+        http = await measure_http(count, directory / "http", env, team)
+        socket = await measure_socket(count, directory / "socket", env, team)
+    report("HTTP", count, *http, HTTP_LABELS)
+    report("Socket Mode", count, *socket, SOCKET_LABELS)
+
+
+async def measure_http(count: int, directory: Path, env: dict[str, str], team: Path) -> tuple[Results, int]:
+    bodies = mentions(count)
+    results: Results = {}
+    for label, database in (("empty", None), ("sqlite", directory / "floor.db")):
+        port = free_port()
+        args = [sys.executable, "-m", "bench.ack", "--floor", str(port)]
+        args += ["--database", str(database)] if database else []
+        async with serving(args, env, f"http://127.0.0.1:{port}/readyz"):
+            results[label] = await burst(f"http://127.0.0.1:{port}/slack/events", bodies)
+    async with fake_slack(env) as slack:
+        port = free_port()
+        bot_env = {**env, **slack.http_env(directory / "data", team, port), **BOT_ENV}
+        async with serving(BOT, bot_env, f"http://127.0.0.1:{port}/readyz"):
+            results["bot"] = await burst(f"http://127.0.0.1:{port}/slack/events", bodies)
+            kept = stored(directory / "data" / "threadcrew.db")
+    return results, kept
+
+
+async def measure_socket(count: int, directory: Path, env: dict[str, str], team: Path) -> tuple[Results, int]:
+    results: Results = {}
+    for label, database in (("empty", None), ("sqlite", directory / "floor.db")):
+        async with fake_slack(env) as slack:
+            args = [sys.executable, "-m", "bench.ack", "--socket-floor", f"ws://127.0.0.1:{slack.port}/socket"]
             args += ["--database", str(database)] if database else []
-            async with serving(args, env, f"http://127.0.0.1:{port}/readyz"):
-                results[label] = await burst(f"http://127.0.0.1:{port}/slack/events", bodies)
-        slack = FakeSlack()  # served by a process of its own (see serve_slack); here for its settings
-        slack.port = free_port()
-        fake_slack = [sys.executable, "-m", "bench.ack", "--slack", str(slack.port)]
-        with scripted_server(latency) as model_port:
-            async with serving(fake_slack, env, f"{slack.api_url}api.test"):
-                port = free_port()
-                bot_env = {
-                    **env,
-                    **slack.http_env(directory / "data", team_file(directory, model_port), port),
-                    "PYTHONPATH": str(ROOT),
-                    "THREADCREW_HEALTH": "true",
-                    "THREADCREW_SCHEDULER": "false",
-                }
-                command = [sys.executable, "-c", "from bot.cli import main; main()", "run", "--platform", "slack"]
-                async with serving(command, bot_env, f"http://127.0.0.1:{port}/readyz"):
-                    results["bot"] = await burst(f"http://127.0.0.1:{port}/slack/events", bodies)
-                    kept = stored(directory / "data" / "threadcrew.db")
-    report(count, results, kept)
+            async with serving(args, env, f"{slack.api_url}api.test"):  # the burst waits for its socket
+                results[label] = await socket_burst_through(slack, count)
+    async with fake_slack(env) as slack:
+        port = free_port()
+        bot_env = {**env, **slack.socket_env(directory / "data", team, port), **BOT_ENV}
+        async with serving(BOT, bot_env, f"http://127.0.0.1:{port}/readyz"):  # ready: its socket is open
+            results["bot"] = await socket_burst_through(slack, count)
+            kept = stored(directory / "data" / "threadcrew.db")
+    return results, kept
 
 
-def report(count: int, results: dict[str, list[float]], kept: int) -> None:
+@contextlib.asynccontextmanager
+async def fake_slack(env: dict[str, str]) -> AsyncIterator[FakeSlack]:
+    """The fake Slack served by a process of its own (see serve_slack); the object yielded is for its settings."""
+    slack = FakeSlack()
+    slack.port = free_port()
+    async with serving(
+        [sys.executable, "-m", "bench.ack", "--slack", str(slack.port)], env, f"{slack.api_url}api.test"
+    ):
+        yield slack
+
+
+async def socket_burst_through(slack: FakeSlack, count: int) -> list[float]:
+    """The fake Slack's process sends the burst on the socket and times the acks (see socket_burst)."""
+    url = f"http://127.0.0.1:{slack.port}/bench/socket-burst"
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session,
+        session.post(url, params={"count": count}) as answer,
+    ):
+        answer.raise_for_status()
+        return [float(ms) for ms in await answer.json()]
+
+
+HTTP_LABELS = {
+    "empty": "bare aiohttp, answers at once",
+    "sqlite": "bare aiohttp, signature + one SQLite commit each",
+    "bot": "threadcrew bot, in the inbox before the 200",
+}
+SOCKET_LABELS = {
+    "empty": "bare WebSocket client, acks at once",
+    "sqlite": "bare WebSocket client, one SQLite commit each",
+    "bot": "threadcrew bot, in the inbox before the ack",
+}
+
+
+def report(mode: str, count: int, results: Results, kept: int, labels: dict[str, str]) -> None:
     load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-    print(f"\n== Slack's HTTP acknowledgement under a burst of {count} signed mentions at once (limit 3 s); {load}")
+    print(f"\n== Slack's {mode} acknowledgement under a burst of {count} mentions at once (limit 3 s); {load}")
     print(f"{'':<52}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p99 / 3 s':>11}")
-    labels = {
-        "empty": "bare aiohttp, answers at once",
-        "sqlite": "bare aiohttp, signature + one SQLite commit each",
-        "bot": "threadcrew bot, in the inbox before the 200",
-    }
     for key, label in labels.items():
         p50, p99, slowest = percentiles(results[key])
         print(f"{label:<52}{p50:9.0f}{p99:9.0f}{slowest:9.0f}{p99 / SLACK_LIMIT_MS:10.2f}x")
@@ -267,14 +357,14 @@ def report(count: int, results: dict[str, list[float]], kept: int) -> None:
     print(f"{'threadcrew p99 / SQLite floor p99':<52}{bot_p99 / floor_p99:9.2f}x   (goal: p99 far inside 3 s)")
     print(f"{'mentions in the inbox (or handled) when answered':<52}{kept:>9} of {count}")
     ratio = bot_p99 / floor_p99
-    versus = f"floor p99 {floor_p99:,.0f} ms (signature + SQLite): {ratio:.2f}x"
+    versus = f"floor p99 {floor_p99:,.0f} ms ({labels['sqlite'].split(', ', 1)[1]}): {ratio:.2f}x"
     print(
         goal(
-            "ack p99, far inside Slack's 3 s", f"{bot_p99:,.0f} ms", f"<= {GOAL_MS:,.0f} ms", bot_p99 <= GOAL_MS, versus
+            f"{mode} ack p99, far inside 3 s", f"{bot_p99:,.0f} ms", f"<= {GOAL_MS:,.0f} ms", bot_p99 <= GOAL_MS, versus
         )
     )
-    print(goal("ack p99 / floor p99", f"{ratio:.2f}x", f"<= {GOAL_RATIO:.1f}x", ratio <= GOAL_RATIO, versus))
-    print(goal("mentions kept before their answer", f"{kept} of {count}", "all", kept == count))
+    print(goal(f"{mode} ack p99 / floor p99", f"{ratio:.2f}x", f"<= {GOAL_RATIO:.1f}x", ratio <= GOAL_RATIO, versus))
+    print(goal(f"{mode}: mentions kept before their answer", f"{kept} of {count}", "all", kept == count))
 
 
 def main() -> None:
@@ -284,9 +374,13 @@ def main() -> None:
     parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)  # serve a floor on this port
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--slack", type=int, help=argparse.SUPPRESS)  # serve the fake Slack Web API on this port
+    parser.add_argument("--socket-floor", help=argparse.SUPPRESS)  # a bare Socket Mode client of this socket
     args = parser.parse_args()
     if args.floor is not None:
         serve_floor(args.floor, args.database)
+        return
+    if args.socket_floor is not None:
+        asyncio.run(socket_floor(args.socket_floor, args.database))
         return
     if args.slack is not None:
         serve_slack(args.slack)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class FakeSlack(LocalFake):
         self.customize_scope = True  # chat:write.customize granted (personas allowed)
         self.assistant_threads = False  # assistant.threads.setStatus works only in assistant threads
         self.socket_acks: list[dict[str, Any]] = []
+        self.socket_acked_at: dict[str, float] = {}  # envelope id -> when its ack came (perf_counter)
         self.workspaces: dict[str, tuple[str, str, str]] = {}  # bot token -> (team, bot user, bot id)
         self.not_member: set[str] = set()  # channels the bot was not invited to (posts there are refused)
         self.unseen: set[str] = set()  # channels the bot cannot see at all (private ones it is not in, wrong ids)
@@ -120,6 +122,13 @@ class FakeSlack(LocalFake):
             "THREADCREW_HTTP_HOST": "127.0.0.1",
             "THREADCREW_HTTP_PORT": str(port),
         }
+
+    def socket_env(self, data_dir: Path, team: Path, port: int) -> dict[str, str]:
+        """The environment variables of a bot process in Socket Mode against this fake (its health
+        endpoints on ``port``)."""
+        http = self.http_env(data_dir, team, port)
+        del http["THREADCREW_SLACK_SIGNING_SECRET"]
+        return {**http, "THREADCREW_SLACK_MODE": "socket", "THREADCREW_SLACK_APP_TOKEN": APP_TOKEN}
 
     # -- steering it ------------------------------------------------------------------------------------
 
@@ -169,8 +178,10 @@ class FakeSlack(LocalFake):
         await socket.send_str(json.dumps({"type": "hello", "num_connections": 1}))
         async for message in socket:
             if message.type == WSMsgType.TEXT:
+                acked_at, ack = time.perf_counter(), json.loads(message.data)
                 async with self._changed:
-                    self.socket_acks.append(json.loads(message.data))
+                    self.socket_acks.append(ack)
+                    self.socket_acked_at[str(ack.get("envelope_id"))] = acked_at
                     self._changed.notify_all()
         self._sockets.remove(socket)
         return socket
