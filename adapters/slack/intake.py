@@ -1,4 +1,4 @@
-"""Slack's events in HTTP mode: kept first, answered at once, handed to Bolt after.
+"""Slack's events (HTTP mode and Socket Mode): kept first, answered at once, handed to Bolt after.
 
 Slack waits at most 3 s for its answer to an event, then counts a failure and sends the event
 again (three times, then never). Everything Bolt does for an event (authorize, look the author
@@ -9,6 +9,9 @@ there. An event that was kept and not handed over (the process died, the bot cou
 just then) is handed over again: at the next start, and by the next look for stale ones (every
 minute), in this process or in any other that takes Slack's events.
 
+In Socket Mode the answer is the envelope's ack on the WebSocket (:class:`KeptFirstSocketMode`),
+and an envelope not acked is sent again by Slack, as an HTTP request not answered 200 is.
+
 Buttons and slash commands are not kept this way: their answer says something (Bolt answers them
 within 3 s after the bot has kept what they mean).
 """
@@ -18,15 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import build_headers
+from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
-__all__ = ["MAX_RETRY_SECONDS", "RETRY_SECONDS", "EventIntake", "RequestInbox"]
+from ..arrivals import Arrivals
+
+__all__ = ["MAX_RETRY_SECONDS", "RETRY_SECONDS", "EventIntake", "KeptFirstSocketMode", "RequestInbox"]
 
 _log = logging.getLogger(__name__)
 
@@ -95,9 +107,17 @@ class EventIntake:
         while self._handing:
             await asyncio.wait(list(self._handing.values()))
 
-    async def take(self, body: str, headers: Mapping[str, str], callback: Mapping[str, Any]) -> None:
-        """Keep an event callback (``body`` as Slack sent it, ``callback`` parsed), then hand it over
-        in the background. Returns once it is kept, or found kept before (Slack retrying).
+    async def take(
+        self,
+        body: str,
+        headers: Mapping[str, str],
+        callback: Mapping[str, Any],
+        *,
+        mode: Literal["http", "socket_mode"] = "http",
+    ) -> None:
+        """Keep an event callback (``body`` as Slack sent it, ``callback`` parsed; ``mode``: how it
+        came), then hand it over in the background. Returns once it is kept, or found kept before
+        (Slack retrying).
 
         Raises:
             Exception: whatever the inbox raised (nothing is kept: Slack must be told to retry).
@@ -107,6 +127,7 @@ class EventIntake:
             "headers": {name: headers[name] for name in _KEPT_HEADERS if name in headers},
             "thread": _thread_of(callback),
             "at": self.clock(),
+            "mode": mode,
         }
         kept_id = await self.inbox.keep(_key(callback, body), payload)
         if kept_id is not None:
@@ -133,7 +154,7 @@ class EventIntake:
             await asyncio.wait([earlier])
         if self._turn is not None:
             await self._turn()
-        request = AsyncBoltRequest(body=payload["body"], headers=dict(payload["headers"]))
+        request = _bolt_request(payload)
         try:
             response = await self._dispatch(request)
         except Exception as exc:  # Bolt answers its listeners' errors; this is Bolt's own
@@ -192,6 +213,45 @@ class EventIntake:
             _log.warning("closing with %d kept Slack event(s) not handed over; the next start does", len(late))
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait(late)
+
+
+class KeptFirstSocketMode(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, except that an event callback is kept, acked, then handed over
+    by ``intake`` (an envelope that cannot be kept is not acked: Slack sends it again).
+
+    Args:
+        app, app_token: as Bolt's handler takes them.
+        intake: where event callbacks go.
+        arrivals: counts the envelopes being kept (the hand-overs wait for them).
+    """
+
+    def __init__(self, app: AsyncApp, app_token: str, intake: EventIntake, arrivals: Arrivals) -> None:
+        super().__init__(app, app_token)
+        self.intake = intake
+        self.arrivals = arrivals
+
+    # Bolt's own handler narrows the client's type the same way (and says so to mypy).
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        callback = req.payload
+        if req.type != "events_api" or not isinstance(callback, dict) or callback.get("type") != "event_callback":
+            await super().handle(client, req)  # buttons, commands: Bolt answers them once kept
+            return
+        with self.arrivals.arriving():
+            headers = {name: str(value) for name, value in (build_headers(req) or {}).items()}
+            try:
+                await self.intake.take(json.dumps(callback), headers, callback, mode="socket_mode")
+            except Exception as exc:
+                _log.warning("could not keep a Slack event (%r); Slack sends it again", exc)
+                return
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+
+def _bolt_request(kept: Mapping[str, Any]) -> AsyncBoltRequest:
+    """The Bolt request for a kept event, as Bolt would have made it when it came."""
+    headers = dict(kept["headers"])
+    if kept.get("mode") == "socket_mode":
+        return AsyncBoltRequest(body=json.loads(kept["body"]), headers=headers, mode="socket_mode")
+    return AsyncBoltRequest(body=kept["body"], headers=headers)
 
 
 def _key(callback: Mapping[str, Any], body: str) -> str:

@@ -51,7 +51,7 @@ from .channels import channel_access, refused_access
 from .config import BOT_SCOPES, SlackConfig
 from .events import HUMAN_SUBTYPES, action_event, command_event, message_event, speaker_of
 from .files import SlackFiles
-from .intake import EventIntake, RequestInbox
+from .intake import EventIntake, KeptFirstSocketMode, RequestInbox
 from .names import SlackNames
 from .payloads import BlockActions, EventCallback, MessageEvent, SlashCommand
 from .render import ACTION_PREFIX, message_files, message_payload, update_payload
@@ -76,8 +76,9 @@ class SlackPlatform:
     Args:
         config: how to meet Slack.
         installation_store, state_store: where OAuth installs go (without a bot token).
-        requests: in HTTP mode, where Slack's events are kept before Slack gets its answer (see
-            ``intake``); without it, Slack waits while Bolt hands each event over.
+        requests: where Slack's events are kept before Slack gets its answer (an HTTP answer, or an
+            envelope's ack in Socket Mode; see ``intake``); without it, Slack waits while Bolt
+            hands each event over.
     """
 
     name = "slack"
@@ -118,7 +119,7 @@ class SlackPlatform:
         self.app = self._build_app(state_store)
         self._arrivals = Arrivals()  # Slack's requests being answered: kept events are handed over after them
         self.intake = None
-        if requests is not None and config.mode == "http":
+        if requests is not None:
             self.intake = EventIntake(requests, self.app.async_dispatch, turn=self._arrivals.settled)
         self.names = SlackNames(NAME_WAIT if self.intake is None else KEPT_NAME_WAIT)
         self.ready = asyncio.Event()  # set once Slack can reach the bot (socket connected, routes served)
@@ -286,7 +287,7 @@ class SlackPlatform:
         :meth:`routes` on the bot's web server, which must be serving them by now."""
         self._on_event = on_event
         self._share_connections(aiohttp.ClientSession())
-        handler = AsyncSocketModeHandler(self.app, self.config.app_token) if self.config.mode == "socket" else None
+        handler = self._socket_mode() if self.config.mode == "socket" else None
         retrying: asyncio.Task[None] | None = None
         try:
             await self._know_identity()
@@ -361,6 +362,13 @@ class SlackPlatform:
             _log.warning("could not keep a Slack event (%r); Slack is told to send it again", exc)
             return web.json_response({"error": "threadcrew could not keep the event; send it again"}, status=500)
         return web.Response(text="")
+
+    def _socket_mode(self) -> AsyncSocketModeHandler:
+        """Bolt's Socket Mode handler; with an intake, one that keeps event callbacks before their ack."""
+        assert self.config.app_token is not None
+        if self.intake is None:
+            return AsyncSocketModeHandler(self.app, self.config.app_token)
+        return KeptFirstSocketMode(self.app, self.config.app_token, self.intake, self._arrivals)
 
     @staticmethod
     def _http_page(handle: Callable[[Any], Awaitable[Any]]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

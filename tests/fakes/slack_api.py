@@ -110,6 +110,11 @@ class FakeSlack(LocalFake):
         }
         return SlackConfig(**{**settings, **overrides})
 
+    def socket_config(self, **overrides: Any) -> SlackConfig:
+        """threadcrew's Slack settings for Socket Mode against this fake."""
+        settings: dict[str, Any] = {"mode": "socket", "bot_token": BOT_TOKEN, "app_token": APP_TOKEN}
+        return SlackConfig(**{**settings, "api_url": self.api_url, **overrides})
+
     def http_env(self, data_dir: Path, team: Path, port: int) -> dict[str, str]:
         """The environment variables of a bot process serving HTTP mode against this fake on ``port``."""
         return {

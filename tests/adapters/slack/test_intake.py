@@ -21,10 +21,12 @@ class Kept:
         self.rows: dict[int, Any] = {}
         self.keys: set[str] = set()
         self.failing = False  # keeping fails (the bot's disk is full, say)
+        self.refused = asyncio.Event()  # set once keeping has failed
         self._ids = iter(range(1, 1_000_000))
 
     async def keep(self, key: str, payload: Any) -> int | None:
         if self.failing:
+            self.refused.set()
             raise OSError(28, "No space left on device")
         if key in self.keys:
             return None
@@ -167,6 +169,65 @@ async def test_closing_waits_for_the_hand_overs_under_way_and_their_threads_next
             await asyncio.wait_for(task, 10)
             assert delivered == ["chart it", "and the cubes"]  # both, before the platform closed
     assert kept.rows == {}
+
+
+# -- Socket Mode: the ack is the answer -------------------------------------------------------------------
+
+
+async def test_in_socket_mode_an_envelope_is_acked_once_kept_before_the_bot_has_it_and_it_follows() -> None:
+    kept = Kept()
+    async with slack_app(requests=kept, socket=True) as app:
+        names = app.slack.hold("users.info")  # Slack's API slow to say who wrote it
+        await app.slack.socket_send(envelope("env-1", event_body(mention("<@UBOT> chart it", ts="1700000000.1"))))
+        await app.slack.wait_for(lambda s: bool(s.socket_acks))
+        assert app.events == []  # acked before the bot had it...
+        assert len(kept.rows) == 1  # ...and kept
+        names.set()
+        [event] = await app.wait_events(1)
+        await until_idle(app.platform)
+    assert [a["envelope_id"] for a in app.slack.socket_acks] == ["env-1"]
+    assert (event.text, event.author.display_name) == ("chart it", "alice")
+    assert kept.rows == {}  # handed over: forgotten
+
+
+async def test_in_socket_mode_an_envelope_that_cannot_be_kept_is_not_acked_and_slacks_resends_go_over_once() -> None:
+    kept = Kept()
+    async with slack_app(requests=kept, socket=True) as app:
+        said = event_body(mention("<@UBOT> chart it", ts="1700000000.1"))  # one event id, sent three times
+        kept.failing = True
+        await app.slack.socket_send(envelope("env-1", said))
+        await asyncio.wait_for(kept.refused.wait(), 10)
+        kept.failing = False
+        await app.slack.socket_send(envelope("env-2", said, retry=1))  # Slack sends it again...
+        await app.slack.socket_send(envelope("env-3", said, retry=2))  # ...and again (a kept one: a duplicate)
+        await app.slack.wait_for(lambda s: len(s.socket_acks) == 2)
+        await app.wait_events(1)
+        await until_idle(app.platform)
+    assert [a["envelope_id"] for a in app.slack.socket_acks] == ["env-2", "env-3"]  # never the one not kept
+    assert [e.text for e in app.events] == ["chart it"]
+    assert kept.rows == {}
+
+
+async def test_in_socket_mode_a_restarted_platform_hands_over_what_the_last_one_acked_and_did_not() -> None:
+    kept = Kept()
+    async with slack_app(requests=kept, socket=True) as app:
+        app.keeping_fails = True  # the bot's own inbox refuses it after the ack
+        await app.slack.socket_send(envelope("env-1", event_body(mention("<@UBOT> chart it", ts="1700000000.1"))))
+        await app.slack.wait_for(lambda s: bool(s.socket_acks))
+        await until_idle(app.platform)
+        assert (app.events, len(kept.rows)) == ([], 1)
+    async with slack_app(requests=kept, socket=True) as app:
+        [event] = await app.wait_events(1)
+        await until_idle(app.platform)
+    assert event.text == "chart it"
+    assert kept.rows == {}
+
+
+def envelope(envelope_id: str, callback: dict[str, Any], retry: int = 0) -> dict[str, Any]:
+    """A Socket Mode envelope carrying an event ``callback`` (``retry``: how many times Slack sent it before)."""
+    sent = {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False}
+    retried = {"retry_attempt": retry, "retry_reason": "timeout"} if retry else {}
+    return {**sent, **retried, "payload": callback}
 
 
 async def kept_and_not_taken(app: Running, kept: Kept) -> None:

@@ -60,11 +60,13 @@ class Running:
 
 
 @asynccontextmanager
-async def slack_app(*, requests: RequestInbox | None = None, **config: Any) -> AsyncIterator[Running]:
-    """The platform in HTTP mode on a free port, talking to a fresh fake Slack (keeping Slack's
-    events in ``requests`` before answering, if given)."""
+async def slack_app(
+    *, requests: RequestInbox | None = None, socket: bool = False, **config: Any
+) -> AsyncIterator[Running]:
+    """The platform in HTTP mode on a free port (or in Socket Mode, connected), talking to a fresh
+    fake Slack (keeping Slack's events in ``requests`` before answering, if given)."""
     async with FakeSlack() as slack:
-        settings = slack.http_config(**config)
+        settings = slack.socket_config(**config) if socket else slack.http_config(**config)
         platform = SlackPlatform(settings, requests=requests)
         running = Running(slack, platform, SlackSender(""))
 
@@ -78,6 +80,8 @@ async def slack_app(*, requests: RequestInbox | None = None, **config: Any) -> A
         async with serving(platform.routes()) as base:
             task = asyncio.create_task(platform.run(collect))
             await asyncio.wait_for(platform.ready.wait(), 10)
+            if socket:
+                await slack.wait_for_socket()
             running.sender.url = f"{base}/slack/events"
             try:
                 yield running
