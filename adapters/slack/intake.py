@@ -37,6 +37,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from ..arrivals import Arrivals
+from .requests import unreadable
 
 __all__ = ["MAX_RETRY_SECONDS", "RETRY_SECONDS", "EventIntake", "KeptFirstSocketMode", "RequestInbox"]
 
@@ -237,6 +238,11 @@ class KeptFirstSocketMode(AsyncSocketModeHandler):
             await super().handle(client, req)  # buttons, commands: Bolt answers them once kept
             return
         with self.arrivals.arriving():
+            refusal = unreadable(callback)
+            if refusal is not None:  # Slack's own socket: not worth its resends, nor a place in the inbox
+                _log.warning("refused a Slack event from the socket: %s", refusal.reason)
+                await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
             headers = {name: str(value) for name, value in (build_headers(req) or {}).items()}
             try:
                 await self.intake.take(json.dumps(callback), headers, callback, mode="socket_mode")

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-__all__ = ["MAX_AGE", "Refusal", "Signed", "check_request", "refused", "signature_of"]
+__all__ = ["MAX_AGE", "Refusal", "Signed", "check_request", "refused", "signature_of", "unreadable"]
 
 _log = logging.getLogger(__name__)
 
@@ -82,14 +82,23 @@ def _malformed(body: bytes, content_type: str) -> Refusal | Signed:
     payload = _payload(text, content_type)
     if isinstance(payload, Refusal):
         return payload
-    try:  # Bolt reads fields of the payload (team, user, authorizations...) and trusts their types
-        if payload is None:
-            AsyncBoltRequest(body=text, headers={"content-type": content_type})
-        else:  # as parsed here (Bolt takes a parsed body in its Socket Mode only; the fields read are the same)
+    refusal = unreadable(text if payload is None else payload, content_type)
+    return refusal if refusal is not None else Signed(text, payload)
+
+
+def unreadable(payload: str | dict[str, Any], content_type: str = "application/json") -> Refusal | None:
+    """Why Bolt could not read this payload (a body, or the JSON it carries), or None when it can.
+
+    Bolt reads fields of the payload (team, user, authorizations...) and trusts their types.
+    """
+    try:
+        if isinstance(payload, str):
+            AsyncBoltRequest(body=payload, headers={"content-type": content_type})
+        else:  # as parsed (Bolt takes a parsed body in its Socket Mode only; the fields read are the same)
             AsyncBoltRequest(body=payload, headers={"content-type": content_type}, mode="socket_mode")
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
         return Refusal(400, f"the payload has fields of the wrong kind ({type(exc).__name__})")
-    return Signed(text, payload)
+    return None
 
 
 def _payload(text: str, content_type: str) -> Refusal | dict[str, Any] | None:

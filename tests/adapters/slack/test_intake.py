@@ -7,6 +7,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from adapters.slack import SlackPlatform
 from tests.adapters.slack.test_platform import Running, mention, message, slack_app
 from tests.fakes.slack_api import FakeSlack
@@ -221,6 +223,26 @@ async def test_in_socket_mode_a_restarted_platform_hands_over_what_the_last_one_
         await until_idle(app.platform)
     assert event.text == "chart it"
     assert kept.rows == {}
+
+
+async def test_in_socket_mode_an_event_bolt_cannot_read_is_acked_with_one_line_and_not_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kept = Kept()
+    async with slack_app(requests=kept, socket=True) as app:
+        caplog.clear()
+        broken = {**event_body(mention("<@UBOT> chart it", ts="1700000000.1")), "authorizations": [1]}
+        await app.slack.socket_send(envelope("env-broken", broken))
+        await app.slack.socket_send(envelope("env-1", event_body(mention("<@UBOT> chart it", ts="1700000000.2"))))
+        [event] = await app.wait_events(1)
+        await app.slack.wait_for(lambda s: len(s.socket_acks) == 2)
+        await until_idle(app.platform)
+    assert sorted(a["envelope_id"] for a in app.slack.socket_acks) == ["env-1", "env-broken"]  # not sent again
+    assert (event.text, len(kept.keys)) == ("chart it", 1)  # only the one Bolt can read was kept
+    refused = [r.getMessage() for r in caplog.records if "refused a Slack event" in r.getMessage()]
+    assert len(refused) == 1
+    assert refused[0].startswith("refused a Slack event from the socket: the payload has fields of the wrong kind")
+    assert "Traceback" not in caplog.text
 
 
 def envelope(envelope_id: str, callback: dict[str, Any], retry: int = 0) -> dict[str, Any]:
