@@ -6,16 +6,19 @@ mention): it starts a run, answers the team's question, or joins the running con
 persona's name, buttons are numbered (type the number), and files the agents produce are
 saved under ``files_dir`` with their path shown.
 What was posted is remembered in ``posted_log``, so that a restarted bot does not print a
-message twice.
+message twice; the question the team waits on (the last message with buttons, until it shows
+what was decided) is remembered beside it, and a restarted console prints it again with its
+numbers, so that it can still be answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -65,6 +68,8 @@ class ConsolePlatform:
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._buttons: list[tuple[str, str, str]] = []  # (action_id, value, message id)
+        # The question the team waits on, for a restarted console (see the module's docstring).
+        self._question = posted_log.with_name("console-question.json") if posted_log is not None else None
         self._lines: asyncio.Queue[str | None] | None = None
         self._closed = False
 
@@ -72,6 +77,7 @@ class ConsolePlatform:
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._lines = lines
+        self._ask_again()
         if self.opening:
             self._write(f"{self.person}: {self.opening}")
             lines.put_nowait(self.opening)
@@ -118,7 +124,8 @@ class ConsolePlatform:
             lines.append(f"[file: {path}]")
         if message.buttons:
             self._buttons = [(b.action_id, b.value, message_id) for b in message.buttons]
-            lines.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(message.buttons, 1)))
+            lines.append(_numbered(b.label for b in message.buttons))
+            self._remember_question(message_id, message)
         self._write("\n".join(lines))
         if self.posted_log is not None and message.key:
             self.posted_log.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +137,9 @@ class ConsolePlatform:
         # The terminal cannot change what it printed: show what changed (a decision is appended).
         last = defuse_mass_mentions(message.text).rstrip().rpartition("\n\n")[2]
         self._write(f"({message.persona.label}: {last})")
+        if not message.buttons and self._asked() == message_id:
+            assert self._question is not None
+            self._question.unlink()  # decided: nothing to ask again
 
     async def find_posted(self, thread: ThreadRef, key: str) -> str | None:
         if self.posted_log is None or not key or not self.posted_log.exists():
@@ -169,6 +179,34 @@ class ConsolePlatform:
         if self._lines is not None:
             self._lines.put_nowait(None)
 
+    def _remember_question(self, message_id: str, message: OutboundMessage) -> None:
+        if self._question is None:
+            return
+        buttons = [[b.action_id, b.value, b.label] for b in message.buttons]
+        question = {"message_id": message_id, "by": message.persona.label, "text": message.text, "buttons": buttons}
+        self._question.parent.mkdir(parents=True, exist_ok=True)
+        self._question.write_text(json.dumps(question))
+
+    def _asked(self) -> str | None:
+        """The message id of the question remembered, if any."""
+        if self._question is None or not self._question.exists():
+            return None
+        return str(json.loads(self._question.read_text())["message_id"])
+
+    def _ask_again(self) -> None:
+        """The question the team still waits on (asked before a restart), with its numbers again."""
+        if self._question is None or not self._question.exists():
+            return
+        question = json.loads(self._question.read_text())
+        self._buttons = [(action, value, question["message_id"]) for action, value, _ in question["buttons"]]
+        text = defuse_mass_mentions(question["text"])
+        labels = _numbered(label for _, _, label in question["buttons"])
+        self._write(f"\n(still waiting) {question['by']}:\n{text}\n{labels}")
+
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n")
         self._stdout.flush()
+
+
+def _numbered(labels: Iterable[str]) -> str:
+    return "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1))

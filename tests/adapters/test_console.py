@@ -64,3 +64,30 @@ async def test_posts_print_under_the_persona_save_files_and_are_remembered(tmp_p
         console.thread, message_id, OutboundMessage(Persona("threadcrew"), "Run it?\n\nApproved by bob.")
     )
     assert out.getvalue().endswith("(threadcrew: Approved by bob.)\n")
+
+
+async def test_a_restarted_console_asks_the_question_the_team_still_waits_on_and_its_numbers_work(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "posted.log"
+    console = ConsolePlatform(tmp_path / "files", posted_log=log, stdin=io.StringIO(""), stdout=io.StringIO())
+    buttons = (Button("Approve", "approve", "approve"), Button("Reject", "reject", "reject"))
+    question = OutboundMessage(Persona("threadcrew"), "runner wants to run the code above.", buttons=buttons)
+    asked = await console.post(console.thread, question)
+
+    out = io.StringIO()  # the bot restarts: a new console on the same log
+    again = ConsolePlatform(tmp_path / "files", posted_log=log, stdin=io.StringIO("1\n"), stdout=out)
+    [pressed] = await events_from(again)
+    assert "(still waiting) threadcrew:\nrunner wants to run the code above.\n[1] Approve  [2] Reject" in out.getvalue()
+    assert (pressed.kind, pressed.action_id, pressed.ref_message_id) == ("button", "approve", asked)
+
+    # Once the question shows what was decided, a restart has nothing to ask again.
+    await again.update(
+        again.thread, asked, OutboundMessage(Persona("threadcrew"), "runner wants...\n\nApproved by you.")
+    )
+    out = io.StringIO()
+    [said] = await events_from(
+        ConsolePlatform(tmp_path / "files", posted_log=log, stdin=io.StringIO("1\n"), stdout=out)
+    )
+    assert "still waiting" not in out.getvalue()
+    assert (said.kind, said.text) == ("mention", "1")  # no button: it is just words
