@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 
@@ -137,7 +137,8 @@ class ConsolePlatform:
         # The terminal cannot change what it printed: show what changed (a decision is appended).
         last = defuse_mass_mentions(message.text).rstrip().rpartition("\n\n")[2]
         self._write(f"({message.persona.label}: {last})")
-        if not message.buttons and self._asked() == message_id:
+        question = self._remembered() if not message.buttons else None
+        if question is not None and question["message_id"] == message_id:
             assert self._question is not None
             self._question.unlink()  # decided: nothing to ask again
 
@@ -187,17 +188,17 @@ class ConsolePlatform:
         self._question.parent.mkdir(parents=True, exist_ok=True)
         self._question.write_text(json.dumps(question))
 
-    def _asked(self) -> str | None:
-        """The message id of the question remembered, if any."""
+    def _remembered(self) -> dict[str, Any] | None:
+        """The question remembered (see :meth:`_remember_question`), if any."""
         if self._question is None or not self._question.exists():
             return None
-        return str(json.loads(self._question.read_text())["message_id"])
+        return dict(json.loads(self._question.read_text()))
 
     def _ask_again(self) -> None:
         """The question the team still waits on (asked before a restart), with its numbers again."""
-        if self._question is None or not self._question.exists():
+        question = self._remembered()
+        if question is None:
             return
-        question = json.loads(self._question.read_text())
         self._buttons = [(action, value, question["message_id"]) for action, value, _ in question["buttons"]]
         text = defuse_mass_mentions(question["text"])
         labels = _numbered(label for _, _, label in question["buttons"])
